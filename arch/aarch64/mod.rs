@@ -1,0 +1,9 @@
+//! aarch64: hypercalls are `hvc #0xEA1` with the op in `x16`, arguments in
+//! `x0`..`x4` and the result in `x0`. Xen may clobber `x1`..`x4` and `x16`
+//! (a debug Xen poisons them), so every sequence declares them all.
+
+mod hvc;
+mod native;
+
+pub use hvc::Hvc;
+pub use native::Native;

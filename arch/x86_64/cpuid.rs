@@ -1,0 +1,138 @@
+//! Finding Xen through CPUID, and the CPU vendor.
+
+use core::arch::x86_64::{__cpuid, CpuidResult};
+
+/// The first hypervisor leaf base and the last one (inclusive) to scan.
+const FIRST_BASE: u32 = 0x4000_0000;
+const LAST_BASE: u32 = 0x4000_ff00;
+/// Hypervisor bases are 0x100 apart (Xen moves up when it also offers a
+/// Viridian interface at 0x40000000).
+const BASE_STEP: u32 = 0x100;
+
+/// The full signature in EBX, ECX, EDX of the base leaf.
+const XEN_SIGNATURE: &[u8; 12] = b"XenVMMXenVMM";
+
+#[inline]
+fn cpuid(leaf: u32) -> CpuidResult {
+    // `__cpuid` is an `unsafe fn` in older Rust releases and safe in newer
+    // ones; the allow keeps both building.
+    #[allow(unused_unsafe)]
+    // SAFETY: CPUID exists on every x86_64 CPU and only reads.
+    unsafe {
+        __cpuid(leaf)
+    }
+}
+
+fn signature(r: &CpuidResult) -> [u8; 12] {
+    let mut s = [0u8; 12];
+    s[0..4].copy_from_slice(&r.ebx.to_le_bytes());
+    s[4..8].copy_from_slice(&r.ecx.to_le_bytes());
+    s[8..12].copy_from_slice(&r.edx.to_le_bytes());
+    s
+}
+
+/// Xen's CPUID leaves, once found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct XenCpuid {
+    /// The base leaf (0x40000000 + n*0x100).
+    pub base: u32,
+    /// The highest Xen leaf (EAX of the base leaf).
+    pub max_leaf: u32,
+}
+
+impl XenCpuid {
+    /// Scan the hypervisor leaves for Xen's whole signature. `None` on bare
+    /// metal, under another hypervisor (QEMU's TCG answers "TCGTCGTCGTCG"),
+    /// or in a PV guest whose CPUID is not intercepted.
+    pub fn detect() -> Option<XenCpuid> {
+        let mut base = FIRST_BASE;
+        while base <= LAST_BASE {
+            let r = cpuid(base);
+            if &signature(&r) == XEN_SIGNATURE && r.eax >= base + 2 {
+                return Some(XenCpuid {
+                    base,
+                    max_leaf: r.eax,
+                });
+            }
+            base += BASE_STEP;
+        }
+        None
+    }
+
+    /// Xen's version as (major, minor), from leaf base+1.
+    pub fn version(&self) -> (u16, u16) {
+        let eax = cpuid(self.base + 1).eax;
+        ((eax >> 16) as u16, eax as u16)
+    }
+
+    /// The MSR that installs the hypercall page (EBX of leaf base+2), and
+    /// the number of hypercall pages Xen wants (EAX).
+    pub fn hypercall_page_msr(&self) -> (u32, u32) {
+        let r = cpuid(self.base + 2);
+        (r.ebx, r.eax)
+    }
+}
+
+/// The CPU vendor, which decides between `vmcall` and `vmmcall`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuVendor {
+    /// "GenuineIntel".
+    Intel,
+    /// "AuthenticAMD".
+    Amd,
+    /// "HygonGenuine".
+    Hygon,
+    /// Anything else (Zhaoxin, Centaur, ...): these implement VMX.
+    Other,
+}
+
+impl CpuVendor {
+    /// Classify a leaf-0 vendor string (EBX, EDX, ECX order).
+    pub fn from_vendor_string(s: &[u8; 12]) -> CpuVendor {
+        match s {
+            b"GenuineIntel" => CpuVendor::Intel,
+            b"AuthenticAMD" => CpuVendor::Amd,
+            b"HygonGenuine" => CpuVendor::Hygon,
+            _ => CpuVendor::Other,
+        }
+    }
+
+    /// `true` if this vendor's hypercall instruction is `vmmcall` (SVM).
+    pub fn uses_vmmcall(self) -> bool {
+        matches!(self, CpuVendor::Amd | CpuVendor::Hygon)
+    }
+}
+
+/// The running CPU's vendor (CPUID leaf 0).
+pub fn cpu_vendor() -> CpuVendor {
+    let r = cpuid(0);
+    let mut s = [0u8; 12];
+    s[0..4].copy_from_slice(&r.ebx.to_le_bytes());
+    s[4..8].copy_from_slice(&r.edx.to_le_bytes());
+    s[8..12].copy_from_slice(&r.ecx.to_le_bytes());
+    CpuVendor::from_vendor_string(&s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vendors_pick_the_right_instruction() {
+        assert!(CpuVendor::from_vendor_string(b"AuthenticAMD").uses_vmmcall());
+        assert!(CpuVendor::from_vendor_string(b"HygonGenuine").uses_vmmcall());
+        assert!(!CpuVendor::from_vendor_string(b"GenuineIntel").uses_vmmcall());
+        assert!(!CpuVendor::from_vendor_string(b"CentaurHauls").uses_vmmcall());
+    }
+
+    #[test]
+    fn host_is_not_xen_unless_it_is() {
+        // The host test machine is not a Xen guest; if it ever is, the
+        // detected base must still be a valid hypervisor leaf.
+        if let Some(x) = XenCpuid::detect() {
+            assert!((FIRST_BASE..=LAST_BASE).contains(&x.base));
+            assert_eq!(x.base % BASE_STEP, 0);
+        }
+        let _ = cpu_vendor();
+    }
+}

@@ -1,0 +1,227 @@
+//! The hypercall page: 128 stubs of 32 bytes that Xen writes into a guest
+//! page, each loading its op into `eax` and trapping (`vmcall`/`vmmcall`
+//! for HVM/PVH, `syscall` for PV).
+
+use core::cell::UnsafeCell;
+use core::ptr::NonNull;
+
+use super::cpuid::XenCpuid;
+use super::hypercall_asm;
+use crate::abi::hypercall::{HypercallOp, HYPERCALL_PAGE_STUBS, HYPERCALL_STUB_SIZE};
+use crate::abi::XenErrno;
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+
+/// `ret`: the poison written into the page before installation, so that an
+/// install Xen ignored returns at once instead of running garbage, and can
+/// be told apart from one that took.
+const POISON: u8 = 0xc3;
+
+/// Storage for the crate's own hypercall page: page-aligned, in `.text`
+/// (executable) and pre-filled with `ret` at link time. The boot runtime
+/// names it in the PV `XEN_ELFNOTE_HYPERCALL_PAGE` note, so Xen fills it
+/// for PV guests; PVH/HVM guests install it through the MSR.
+///
+/// Xen writes it through its guest-physical address, bypassing the guest's
+/// page tables, so it needs no writable mapping.
+#[repr(C, align(4096))]
+pub struct HypercallPageStorage(UnsafeCell<[u8; 4096]>);
+
+// SAFETY: the guest never writes the storage through this type; only Xen
+// (an external agent, like a device) does, and reads go through raw
+// pointers with volatile loads.
+unsafe impl Sync for HypercallPageStorage {}
+
+impl HypercallPageStorage {
+    /// The page's address.
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.0.get().cast()
+    }
+}
+
+/// The crate's hypercall page (symbol `xencall_hypercall_page`).
+#[export_name = "xencall_hypercall_page"]
+#[link_section = ".text.xencall_hypercall_page"]
+pub static HYPERCALL_PAGE_STORAGE: HypercallPageStorage =
+    HypercallPageStorage(UnsafeCell::new([POISON; 4096]));
+
+/// A filled hypercall page: the backend for [`HypercallMode::Page`](crate::arch::HypercallMode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HypercallPage {
+    base: NonNull<u8>,
+}
+
+// SAFETY: the page is immutable once filled and shared by all vCPUs.
+unsafe impl Send for HypercallPage {}
+// SAFETY: as above.
+unsafe impl Sync for HypercallPage {}
+
+impl HypercallPage {
+    /// Install Xen's stubs into the page at `page` (guest-virtual) whose
+    /// guest-physical address is `phys`, through the MSR from CPUID, and
+    /// check that Xen filled it.
+    ///
+    /// Call in long mode: Xen latches the guest's 32/64-bit shared-info
+    /// layout from the CPU mode at the MSR write.
+    ///
+    /// # Safety
+    /// `page` must be a page-aligned, executable page of ordinary RAM at
+    /// guest-physical `phys`, used for nothing else, and the caller must run
+    /// at CPL0 in an HVM/PVH guest (WRMSR faults otherwise).
+    pub unsafe fn install(xen: &XenCpuid, page: *mut u8, phys: u64) -> Result<HypercallPage> {
+        let base = NonNull::new(page).ok_or(Error::HypercallPageNotInstalled)?;
+        if base.as_ptr() as usize % 4096 != 0 || phys % 4096 != 0 {
+            return Err(Error::HypercallPageNotInstalled);
+        }
+        let (msr, _pages) = xen.hypercall_page_msr();
+        // SAFETY: caller guarantees the page is ours and writable through
+        // Xen; poisoning first makes a failed install detectable. The page
+        // may be mapped read-only, so poison only what is not poison yet.
+        unsafe {
+            let probe = stub_addr(base.as_ptr(), HypercallOp::XEN_VERSION.0);
+            if probe.read_volatile() != POISON {
+                core::ptr::write_bytes(base.as_ptr(), POISON, 4096);
+            }
+            x86_64::registers::model_specific::Msr::new(msr).write(phys);
+        }
+        // SAFETY: `base` is a valid page by the caller's contract.
+        unsafe { HypercallPage::from_filled(base.as_ptr()) }
+    }
+
+    /// Install into the crate's own page, assuming guest-virtual equals
+    /// guest-physical (true under the boot runtime's identity map).
+    ///
+    /// # Safety
+    /// As [`install`](Self::install), with the identity-mapping assumption.
+    pub unsafe fn install_own(xen: &XenCpuid) -> Result<HypercallPage> {
+        let page = HYPERCALL_PAGE_STORAGE.as_ptr();
+        // SAFETY: the crate's page is page-aligned, executable and unused
+        // by anything else; the caller vouches for the identity map.
+        unsafe { HypercallPage::install(xen, page, page as u64) }
+    }
+
+    /// Use a page Xen already filled: a PV guest's page, placed by Xen at
+    /// the address in the `XEN_ELFNOTE_HYPERCALL_PAGE` note. Refused if it
+    /// still holds the poison or zeros.
+    ///
+    /// # Safety
+    /// `page` must point to a readable, executable page that stays mapped
+    /// and unchanged for the rest of the program.
+    pub unsafe fn from_filled(page: *const u8) -> Result<HypercallPage> {
+        let base = NonNull::new(page.cast_mut()).ok_or(Error::HypercallPageNotInstalled)?;
+        // SAFETY: readable by the caller's contract.
+        let first = unsafe { stub_addr(page, HypercallOp::XEN_VERSION.0).read_volatile() };
+        if first == POISON || first == 0 {
+            return Err(Error::HypercallPageNotInstalled);
+        }
+        Ok(HypercallPage { base })
+    }
+
+    /// The page's address.
+    pub fn as_ptr(&self) -> *const u8 {
+        self.base.as_ptr()
+    }
+
+    /// Entry of `op`'s stub, or `None` past the page's last stub.
+    #[inline(always)]
+    fn entry(&self, op: u64) -> Option<usize> {
+        if op < HYPERCALL_PAGE_STUBS as u64 {
+            Some(self.base.as_ptr() as usize + op as usize * HYPERCALL_STUB_SIZE)
+        } else {
+            None
+        }
+    }
+}
+
+fn stub_addr(page: *const u8, op: u32) -> *const u8 {
+    page.wrapping_add(op as usize * HYPERCALL_STUB_SIZE)
+}
+
+/// What a page has no stub for: Xen's own answer to an unknown op.
+const NO_STUB: u64 = (-(XenErrno::ENOSYS.0 as i64)) as u64;
+
+// `options` omits `nostack` on purpose: `call` pushes a return address (and
+// the PV stub's `syscall` path uses the guest stack). `nomem`/`readonly`
+// are omitted because Xen reads and writes guest memory; `preserves_flags`
+// because the stub and Xen change them.
+impl Backend for HypercallPage {
+    #[inline(always)]
+    unsafe fn call0(&self, op: u64) -> u64 {
+        let Some(entry) = self.entry(op) else {
+            return NO_STUB;
+        };
+        let ret;
+        // SAFETY: `entry` is a stub of a filled page; the caller upholds the
+        // hypercall's own contract.
+        unsafe {
+            hypercall_asm!("call {entry}", [entry = in(reg) entry, lateout("rax") ret,],
+                args: [], unused: ["rdi", "rsi", "rdx", "r10", "r8"])
+        };
+        ret
+    }
+    #[inline(always)]
+    unsafe fn call1(&self, op: u64, a1: u64) -> u64 {
+        let Some(entry) = self.entry(op) else {
+            return NO_STUB;
+        };
+        let ret;
+        // SAFETY: as in `call0`.
+        unsafe {
+            hypercall_asm!("call {entry}", [entry = in(reg) entry, lateout("rax") ret,],
+                args: ["rdi" = a1], unused: ["rsi", "rdx", "r10", "r8"])
+        };
+        ret
+    }
+    #[inline(always)]
+    unsafe fn call2(&self, op: u64, a1: u64, a2: u64) -> u64 {
+        let Some(entry) = self.entry(op) else {
+            return NO_STUB;
+        };
+        let ret;
+        // SAFETY: as in `call0`.
+        unsafe {
+            hypercall_asm!("call {entry}", [entry = in(reg) entry, lateout("rax") ret,],
+                args: ["rdi" = a1, "rsi" = a2], unused: ["rdx", "r10", "r8"])
+        };
+        ret
+    }
+    #[inline(always)]
+    unsafe fn call3(&self, op: u64, a1: u64, a2: u64, a3: u64) -> u64 {
+        let Some(entry) = self.entry(op) else {
+            return NO_STUB;
+        };
+        let ret;
+        // SAFETY: as in `call0`.
+        unsafe {
+            hypercall_asm!("call {entry}", [entry = in(reg) entry, lateout("rax") ret,],
+                args: ["rdi" = a1, "rsi" = a2, "rdx" = a3], unused: ["r10", "r8"])
+        };
+        ret
+    }
+    #[inline(always)]
+    unsafe fn call4(&self, op: u64, a1: u64, a2: u64, a3: u64, a4: u64) -> u64 {
+        let Some(entry) = self.entry(op) else {
+            return NO_STUB;
+        };
+        let ret;
+        // SAFETY: as in `call0`.
+        unsafe {
+            hypercall_asm!("call {entry}", [entry = in(reg) entry, lateout("rax") ret,],
+                args: ["rdi" = a1, "rsi" = a2, "rdx" = a3, "r10" = a4], unused: ["r8"])
+        };
+        ret
+    }
+    #[inline(always)]
+    unsafe fn call5(&self, op: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64 {
+        let Some(entry) = self.entry(op) else {
+            return NO_STUB;
+        };
+        let ret;
+        // SAFETY: as in `call0`.
+        unsafe {
+            hypercall_asm!("call {entry}", [entry = in(reg) entry, lateout("rax") ret,],
+                args: ["rdi" = a1, "rsi" = a2, "rdx" = a3, "r10" = a4, "r8" = a5], unused: [])
+        };
+        ret
+    }
+}

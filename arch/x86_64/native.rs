@@ -1,0 +1,106 @@
+//! The x86_64 backend a handle uses by default: the mode chosen at start-up.
+
+use super::cpuid::{cpu_vendor, XenCpuid};
+use super::direct::{Vmcall, Vmmcall};
+use super::hypercall_page::HypercallPage;
+use crate::arch::HypercallMode;
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+
+/// The hypercall mechanism in use on this machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Native {
+    /// Through a hypercall page (installed, or placed by Xen for PV).
+    Page(HypercallPage),
+    /// `vmcall` inline.
+    Vmcall(Vmcall),
+    /// `vmmcall` inline.
+    Vmmcall(Vmmcall),
+}
+
+impl Native {
+    /// Find Xen through CPUID and set up `mode` for an HVM/PVH guest: for
+    /// [`HypercallMode::Page`] install the crate's own page (assuming an
+    /// identity map, as under the boot runtime), for
+    /// [`HypercallMode::Direct`] pick `vmcall` or `vmmcall` by CPU vendor.
+    ///
+    /// PV guests get their page from Xen: use
+    /// [`HypercallPage::from_filled`] and [`set_native`](crate::arch::set_native).
+    pub fn detect(mode: HypercallMode) -> Result<Native> {
+        let xen = XenCpuid::detect().ok_or(Error::NoHypervisor)?;
+        match mode {
+            // SAFETY: Xen's CPUID signature is present, so this is an HVM
+            // or PVH guest at CPL0 (a PV kernel would not see the
+            // signature without forced emulation); the crate's page is its
+            // own, and `detect` documents the identity-map assumption.
+            HypercallMode::Page => Ok(Native::Page(unsafe { HypercallPage::install_own(&xen)? })),
+            HypercallMode::Direct => Ok(Native::direct_for_vendor()),
+        }
+    }
+
+    /// The direct instruction for this CPU's vendor.
+    fn direct_for_vendor() -> Native {
+        if cpu_vendor().uses_vmmcall() {
+            // SAFETY: only called after Xen's CPUID signature was found,
+            // and the vendor uses SVM.
+            Native::Vmmcall(unsafe { Vmmcall::new() })
+        } else {
+            // SAFETY: as above, and the vendor uses VMX.
+            Native::Vmcall(unsafe { Vmcall::new() })
+        }
+    }
+
+    /// The mode in use.
+    pub fn mode(&self) -> HypercallMode {
+        match self {
+            Native::Page(_) => HypercallMode::Page,
+            Native::Vmcall(_) | Native::Vmmcall(_) => HypercallMode::Direct,
+        }
+    }
+}
+
+macro_rules! dispatch {
+    ($self:ident, $method:ident($($arg:ident),*)) => {
+        match $self {
+            Native::Page(b) => {
+                // SAFETY: forwarded; the caller upholds the contract.
+                unsafe { b.$method($($arg),*) }
+            }
+            Native::Vmcall(b) => {
+                // SAFETY: forwarded; the caller upholds the contract.
+                unsafe { b.$method($($arg),*) }
+            }
+            Native::Vmmcall(b) => {
+                // SAFETY: forwarded; the caller upholds the contract.
+                unsafe { b.$method($($arg),*) }
+            }
+        }
+    };
+}
+
+impl Backend for Native {
+    #[inline(always)]
+    unsafe fn call0(&self, op: u64) -> u64 {
+        dispatch!(self, call0(op))
+    }
+    #[inline(always)]
+    unsafe fn call1(&self, op: u64, a1: u64) -> u64 {
+        dispatch!(self, call1(op, a1))
+    }
+    #[inline(always)]
+    unsafe fn call2(&self, op: u64, a1: u64, a2: u64) -> u64 {
+        dispatch!(self, call2(op, a1, a2))
+    }
+    #[inline(always)]
+    unsafe fn call3(&self, op: u64, a1: u64, a2: u64, a3: u64) -> u64 {
+        dispatch!(self, call3(op, a1, a2, a3))
+    }
+    #[inline(always)]
+    unsafe fn call4(&self, op: u64, a1: u64, a2: u64, a3: u64, a4: u64) -> u64 {
+        dispatch!(self, call4(op, a1, a2, a3, a4))
+    }
+    #[inline(always)]
+    unsafe fn call5(&self, op: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64 {
+        dispatch!(self, call5(op, a1, a2, a3, a4, a5))
+    }
+}

@@ -1,0 +1,40 @@
+//! Build script: sizes the static hypercall-buffer arena and exports the boot
+//! runtime's linker scripts (the way `cortex-m-rt` exports `link.x`).
+
+use std::env;
+use std::fs;
+use std::path::PathBuf;
+
+/// Pages in the built-in buffer arena when `XENCALL_ARENA_PAGES` is unset:
+/// 1 MiB, far more than libxenctrl-style callers keep live at once.
+const DEFAULT_ARENA_PAGES: usize = 256;
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=XENCALL_ARENA_PAGES");
+    let pages = match env::var("XENCALL_ARENA_PAGES") {
+        Ok(text) => match text.trim().parse::<usize>() {
+            Ok(n) if (1..=1 << 20).contains(&n) => n,
+            _ => panic!("XENCALL_ARENA_PAGES={text:?}: expected a page count from 1 to 1048576"),
+        },
+        Err(_) => DEFAULT_ARENA_PAGES,
+    };
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    fs::write(
+        out.join("arena_pages.rs"),
+        format!("/// Pages in the built-in arena (`XENCALL_ARENA_PAGES`, default {DEFAULT_ARENA_PAGES}).\npub const ARENA_PAGES: usize = {pages};\n"),
+    )
+    .expect("write arena_pages.rs");
+
+    // Linker scripts: copied into OUT_DIR and put on the search path so that
+    // a dependent unikernel links with `-C link-arg=-Txencall-<arch>.ld`
+    // without copying them.
+    for script in ["xencall-x86_64.ld", "xencall-aarch64.ld"] {
+        let src = PathBuf::from("linker").join(script);
+        println!("cargo:rerun-if-changed={}", src.display());
+        if src.exists() {
+            fs::copy(&src, out.join(script)).expect("copy linker script");
+        }
+    }
+    println!("cargo:rustc-link-search={}", out.display());
+    println!("cargo:rerun-if-changed=build.rs");
+}

@@ -1,0 +1,14 @@
+//! The raw Xen public ABI (`xen/include/public/`): numbers, constants and
+//! `repr(C)` structures exactly as the headers define them, all fields
+//! public. The safe API lives elsewhere in the crate.
+//!
+//! Each structure carries compile-time size and offset checks for both
+//! architectures, and `tests/abi_conformance.rs` compares every item against
+//! the installed Xen headers.
+
+pub mod errno;
+pub mod hypercall;
+pub mod xen_version;
+
+pub use errno::XenErrno;
+pub use hypercall::HypercallOp;

@@ -1,0 +1,69 @@
+//! The architecture backends, chosen in one place.
+//!
+//! Every architecture module offers the same names: [`Native`] (the
+//! backend a handle uses by default), its `detect` and `mode`, and the
+//! individual instruction backends. Only the instruction sequences are
+//! architecture-specific; they compile (and the x86_64 ones are tested) on
+//! the host.
+
+#[cfg(target_arch = "x86_64")]
+#[path = "../arch/x86_64/mod.rs"]
+mod x86_64;
+#[cfg(target_arch = "x86_64")]
+pub use self::x86_64::*;
+
+#[cfg(target_arch = "aarch64")]
+#[path = "../arch/aarch64/mod.rs"]
+mod aarch64;
+#[cfg(target_arch = "aarch64")]
+pub use self::aarch64::*;
+
+/// How hypercalls are issued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HypercallMode {
+    /// x86: `call hypercall_page + op*32`, through the page Xen fills in
+    /// (the default, and the only mode for PV guests).
+    Page,
+    /// The trap instruction inline: `vmcall`/`vmmcall` on x86 HVM/PVH (the
+    /// XSA-466 mitigation), `hvc #0xEA1` on Arm (Arm's only mode).
+    Direct,
+}
+
+impl core::fmt::Display for HypercallMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            HypercallMode::Page => "page",
+            HypercallMode::Direct => "direct",
+        })
+    }
+}
+
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+mod registered {
+    use super::{HypercallMode, Native};
+    use crate::error::Result;
+
+    static NATIVE: spin::Once<Native> = spin::Once::new();
+
+    /// Register the backend every [`Xencall::open`](crate::Xencall::open)
+    /// uses. The boot runtime calls this with what it learnt at entry (the
+    /// PV hypercall page Xen placed, the mode the user chose). The first
+    /// registration wins; returns the one in force.
+    pub fn set_native(native: Native) -> &'static Native {
+        NATIVE.call_once(|| native)
+    }
+
+    /// The registered backend, or, if none was registered, the one
+    /// detected now in the default mode ([`HypercallMode::Page`]) and
+    /// registered.
+    pub fn native() -> Result<&'static Native> {
+        if let Some(native) = NATIVE.get() {
+            return Ok(native);
+        }
+        let native = Native::detect(HypercallMode::Page)?;
+        Ok(set_native(native))
+    }
+}
+
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub use registered::{native, set_native};

@@ -1,0 +1,37 @@
+//! Hypercall buffers: page-aligned memory that Xen reads and writes.
+//!
+//! Buffers come from a [`Pool`] of up to [`MAX_REGIONS`] arenas. The global
+//! pool starts with a static arena of [`ARENA_PAGES`] pages (set at build
+//! time with the `XENCALL_ARENA_PAGES` environment variable; `0` leaves it
+//! out) and a unikernel may hand over regions of its own with
+//! [`add_region`].
+//!
+//! The arena is in the guest's own RAM and never paged out, so
+//! [`Xencall::buffers_never_fault`](crate::Xencall::buffers_never_fault) is
+//! `true`. Guest-virtual addresses are passed to Xen as they are: that is
+//! what Xen expects from PV guests, and PVH and Arm guests running with an
+//! identity map (as the boot runtime sets up) have virtual = physical.
+
+mod arena;
+mod buffer;
+mod pool;
+
+pub use arena::{Arena, MAX_BUFFER_PAGES, PAGE_SIZE};
+pub use buffer::{Buffer, BufferArray};
+pub use pool::{add_region, global, Pool, MAX_REGIONS};
+
+include!(concat!(env!("OUT_DIR"), "/arena_pages.rs"));
+
+/// Pages needed for `bytes` bytes, or `None` for zero or an overflowing size.
+pub const fn pages_for(bytes: usize) -> Option<usize> {
+    if bytes == 0 {
+        return None;
+    }
+    match bytes.checked_add(PAGE_SIZE - 1) {
+        Some(n) => Some(n / PAGE_SIZE),
+        None => None,
+    }
+}
+
+#[cfg(test)]
+pub(crate) use arena::tests::arena as test_arena;

@@ -1,0 +1,174 @@
+//! The crate's error type: either Xen refused a hypercall, or the library
+//! refused a request before reaching Xen.
+
+use core::fmt;
+
+use crate::abi::XenErrno;
+
+/// `Result` with the crate's [`Error`].
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+/// Why a buffer pointer was refused. Every refusal leaves the allocator
+/// unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvalidBuffer {
+    /// The pointer is null.
+    Null,
+    /// The pointer is not inside any buffer arena.
+    Foreign,
+    /// The pointer is inside an arena but not at the start of a page.
+    Misaligned,
+    /// The pointer is page-aligned but no live allocation starts there
+    /// (already freed, never allocated, or inside a larger buffer).
+    NotAllocated,
+    /// The page count given to `free_buffer_pages` differs from the one the
+    /// buffer was allocated with.
+    WrongPageCount {
+        /// Pages recorded when the buffer was allocated.
+        allocated: usize,
+        /// Pages the caller passed.
+        given: usize,
+    },
+}
+
+/// A failed hypercall or a refused library request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// Xen ran the hypercall and returned `-errno`.
+    Xen(XenErrno),
+    /// No Xen hypervisor was found (CPUID signature absent, or no hypercall
+    /// mechanism available).
+    NoHypervisor,
+    /// A size or page count of zero, or one whose byte size overflows.
+    InvalidSize,
+    /// The buffer arena has no free run of the requested length.
+    OutOfBufferMemory,
+    /// A buffer pointer was refused.
+    InvalidBuffer(InvalidBuffer),
+    /// A handle opened with [`OpenFlags::NON_REENTRANT`](crate::OpenFlags)
+    /// was entered again while already in use.
+    Reentered,
+    /// The hypercall-page installation did not take: Xen left the page as
+    /// the crate poisoned it.
+    HypercallPageNotInstalled,
+    /// The arena or region handed over is unusable (too small, or the
+    /// built-in arena was already in use).
+    BadRegion,
+}
+
+impl Error {
+    /// Decode a raw hypercall return value: `-4095..=-1` is `-errno`, as on
+    /// Linux; anything else is a successful result at full width.
+    #[inline(always)]
+    pub const fn from_hypercall(ret: u64) -> Result<u64> {
+        let signed = ret as i64;
+        if signed < 0 && signed >= -4095 {
+            Err(Error::Xen(XenErrno(-signed as i32)))
+        } else {
+            Ok(ret)
+        }
+    }
+
+    /// The POSIX `errno` that libxencall would leave for this error.
+    pub const fn to_errno(self) -> i32 {
+        match self {
+            Error::Xen(code) => code.to_posix(),
+            Error::NoHypervisor => XenErrno::ENODEV.0,
+            Error::InvalidSize => XenErrno::EINVAL.0,
+            Error::OutOfBufferMemory => XenErrno::ENOMEM.0,
+            Error::InvalidBuffer(_) => XenErrno::EINVAL.0,
+            Error::Reentered => XenErrno::EBUSY.0,
+            Error::HypercallPageNotInstalled => XenErrno::ENOSYS.0,
+            Error::BadRegion => XenErrno::EINVAL.0,
+        }
+    }
+
+    /// `true` when Xen itself returned the error (the hypercall ran).
+    pub const fn is_hypervisor_error(self) -> bool {
+        matches!(self, Error::Xen(_))
+    }
+
+    /// The Xen error number, when Xen returned one.
+    pub const fn xen_errno(self) -> Option<XenErrno> {
+        match self {
+            Error::Xen(code) => Some(code),
+            _ => None,
+        }
+    }
+}
+
+impl From<XenErrno> for Error {
+    fn from(code: XenErrno) -> Self {
+        Error::Xen(code)
+    }
+}
+
+impl fmt::Display for InvalidBuffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InvalidBuffer::Null => f.write_str("null buffer pointer"),
+            InvalidBuffer::Foreign => f.write_str("pointer is not in a hypercall-buffer arena"),
+            InvalidBuffer::Misaligned => f.write_str("pointer is not page-aligned"),
+            InvalidBuffer::NotAllocated => {
+                f.write_str("no live buffer starts here (double free or never allocated)")
+            }
+            InvalidBuffer::WrongPageCount { allocated, given } => write!(
+                f,
+                "buffer has {allocated} page(s) but {given} were given to free"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Xen(code) => write!(f, "hypervisor error: {code}"),
+            Error::NoHypervisor => f.write_str("not running on Xen: no hypervisor found"),
+            Error::InvalidSize => f.write_str("invalid size: zero or overflowing"),
+            Error::OutOfBufferMemory => f.write_str("out of hypercall-buffer memory"),
+            Error::InvalidBuffer(why) => write!(f, "invalid buffer: {why}"),
+            Error::Reentered => f.write_str("non-reentrant handle used concurrently"),
+            Error::HypercallPageNotInstalled => f.write_str("Xen did not fill the hypercall page"),
+            Error::BadRegion => f.write_str("unusable buffer region"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_negative_results_are_errors_and_the_rest_keep_full_width() {
+        assert_eq!(
+            Error::from_hypercall(-38i64 as u64),
+            Err(Error::Xen(XenErrno::ENOSYS))
+        );
+        assert_eq!(
+            Error::from_hypercall(-4095i64 as u64),
+            Err(Error::Xen(XenErrno(4095)))
+        );
+        assert_eq!(Error::from_hypercall(-4096i64 as u64), Ok(-4096i64 as u64));
+        assert_eq!(Error::from_hypercall(0x1_0000_0000), Ok(0x1_0000_0000));
+        assert_eq!(Error::from_hypercall(0), Ok(0));
+    }
+
+    #[test]
+    fn library_and_hypervisor_errors_are_told_apart() {
+        assert!(Error::Xen(XenErrno::EFAULT).is_hypervisor_error());
+        assert!(!Error::OutOfBufferMemory.is_hypervisor_error());
+        assert_eq!(Error::OutOfBufferMemory.to_errno(), 12);
+        assert_eq!(Error::Xen(XenErrno::EACCES).to_errno(), 13);
+        assert_eq!(
+            Error::InvalidBuffer(InvalidBuffer::NotAllocated).to_errno(),
+            22
+        );
+        assert_eq!(
+            Error::NoHypervisor.to_string(),
+            "not running on Xen: no hypervisor found"
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! The boot runtime (feature `rt`).
