@@ -53,6 +53,11 @@ mod registered {
         NATIVE.call_once(|| native)
     }
 
+    /// The registered backend, if any; never detects.
+    pub fn registered_native() -> Option<&'static Native> {
+        NATIVE.get()
+    }
+
     /// The registered backend, or, if none was registered, the one
     /// detected now in the default mode ([`HypercallMode::Page`]) and
     /// registered.
@@ -66,4 +71,4 @@ mod registered {
 }
 
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-pub use registered::{native, set_native};
+pub use registered::{native, registered_native, set_native};

@@ -38,6 +38,9 @@ pub mod mock;
 #[cfg(feature = "rt")]
 pub mod rt;
 
+#[cfg(all(feature = "rt", target_os = "none"))]
+extern crate alloc;
+
 pub use backend::Backend;
 pub use buffers::{Buffer, BufferArray};
 pub use error::{Error, InvalidBuffer, Result};

@@ -1,1 +1,88 @@
-//! The boot runtime (feature `rt`).
+//! The boot runtime (feature `rt`): everything a unikernel needs between
+//! Xen handing over the vCPU and `fn main(boot: &BootInfo)`.
+//!
+//! * x86_64: one ELF that boots both as a PVH guest (32-bit entry through
+//!   `XEN_ELFNOTE_PHYS32_ENTRY`) and as a 64-bit PV guest (Xen's ELF notes,
+//!   hypercall page placed by Xen). Link with `-Txencall-x86_64.ld`.
+//! * aarch64: an arm64 `Image`, position-independent, MMU on with an
+//!   identity map. Link with `-Txencall-aarch64.ld`.
+//!
+//! The architecture-specific entry code (in `arch/*/rt`) fills a
+//! [`BootInfo`] and calls [`start`], which sets up the heap, the hypercall
+//! backend and the console, then runs the function named by [`entry!`].
+//!
+//! Guest command-line options read by the runtime:
+//! * `xencall-exit=qemu`: exit through QEMU's debug-exit device (x86
+//!   `isa-debug-exit` at port 0xf4, Arm semihosting) so a test harness sees
+//!   the status; otherwise the runtime shuts the domain down with
+//!   `SCHEDOP_shutdown`.
+//! * `xencall-hypercall=direct|page`: the x86 PVH hypercall mode (default
+//!   `page`).
+
+pub mod boot_info;
+pub mod cmdline;
+pub mod console;
+pub mod exit;
+pub mod testing;
+
+#[cfg(target_os = "none")]
+mod heap;
+#[cfg(all(feature = "panic-handler", target_os = "none"))]
+mod panic;
+
+pub use boot_info::{BootInfo, GuestMode, MemoryKind, MemoryRegion, Module, RawBootInfo};
+#[cfg(target_os = "none")]
+pub use exit::exit;
+pub use exit::ExitStatus;
+
+/// Declare the unikernel's main function: `xencall::entry!(main);` with
+/// `fn main(boot: &xencall::rt::BootInfo)`. When it returns, the runtime
+/// exits with success.
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        #[export_name = "xencall_main"]
+        #[doc(hidden)]
+        pub fn __xencall_main(boot: &$crate::rt::BootInfo) {
+            let main: fn(&$crate::rt::BootInfo) = $main;
+            main(boot)
+        }
+    };
+}
+
+#[cfg(target_os = "none")]
+extern "Rust" {
+    /// Defined by [`entry!`] in the unikernel.
+    fn xencall_main(boot: &BootInfo);
+}
+
+/// Called by the architecture entry code once the CPU is in its final mode
+/// (long mode / EL1 with MMU on), a stack is set and `.bss` is zero.
+///
+/// Sets up the heap, finds the hypercall mechanism, registers it for
+/// [`Xencall::open`](crate::Xencall::open), then runs the unikernel's main.
+/// Without Xen it prints why and exits with failure.
+#[cfg(target_os = "none")]
+pub fn start(mut boot: BootInfo) -> ! {
+    heap::init();
+    exit::use_qemu_exit(cmdline::option(boot.cmdline, "xencall-exit") == Some("qemu"));
+    let preference = match cmdline::option(boot.cmdline, "xencall-hypercall") {
+        Some("direct") => crate::arch::HypercallMode::Direct,
+        _ => crate::arch::HypercallMode::Page,
+    };
+    match crate::arch::rt::hypercall_backend(&boot, preference) {
+        Ok(native) => {
+            let native = crate::arch::set_native(native);
+            boot.hypercall_mode = Some(native.mode());
+        }
+        Err(e) => {
+            crate::println!("xencall: {e}");
+            crate::println!("xencall: not running on Xen, stopping");
+            exit(ExitStatus::Failure);
+        }
+    }
+    // SAFETY: `xencall_main` is defined by `entry!` with this signature;
+    // linking fails if the unikernel did not use `entry!`.
+    unsafe { xencall_main(&boot) };
+    exit(ExitStatus::Success)
+}

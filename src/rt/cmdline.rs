@@ -1,0 +1,67 @@
+//! Reading `key=value` options from the guest command line.
+
+/// The value of the last `key=value` word on `cmdline`, or `""` for a bare
+/// `key`. Words are separated by spaces; no quoting.
+pub fn option<'a>(cmdline: &'a str, key: &str) -> Option<&'a str> {
+    let mut found = None;
+    for word in cmdline.split_ascii_whitespace() {
+        match word.split_once('=') {
+            Some((k, v)) if k == key => found = Some(v),
+            None if word == key => found = Some(""),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Turn a NUL-terminated string at `addr` (at most `max` bytes) into a
+/// `&'static str`, keeping the longest valid UTF-8 prefix.
+///
+/// # Safety
+/// `addr` must be readable for up to `max` bytes or up to its NUL, and the
+/// memory must stay unchanged for the rest of the program.
+pub unsafe fn from_c_string(addr: u64, max: usize) -> &'static str {
+    if addr == 0 {
+        return "";
+    }
+    let ptr = addr as *const u8;
+    let mut len = 0;
+    // SAFETY: the caller guarantees the bytes up to the NUL (or `max`) are
+    // readable.
+    while len < max && unsafe { *ptr.add(len) } != 0 {
+        len += 1;
+    }
+    // SAFETY: `len` bytes were just read; they stay unchanged by contract.
+    let bytes = unsafe { core::slice::from_raw_parts(ptr, len) };
+    match core::str::from_utf8(bytes) {
+        Ok(s) => s,
+        // SAFETY: `valid_up_to` bytes are valid UTF-8.
+        Err(e) => unsafe { core::str::from_utf8_unchecked(&bytes[..e.valid_up_to()]) },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_are_found_by_whole_key() {
+        let c = "console=hvc0 xencall-exit=qemu quiet xencall-exit2=x";
+        assert_eq!(option(c, "xencall-exit"), Some("qemu"));
+        assert_eq!(option(c, "quiet"), Some(""));
+        assert_eq!(option(c, "xencall"), None);
+        assert_eq!(option("a=1 a=2", "a"), Some("2"));
+    }
+
+    #[test]
+    fn c_strings_stop_at_nul_max_or_bad_utf8() {
+        let s = b"hello\0world";
+        // SAFETY: a live byte string.
+        unsafe {
+            assert_eq!(from_c_string(s.as_ptr() as u64, 64), "hello");
+            assert_eq!(from_c_string(s.as_ptr() as u64, 3), "hel");
+            assert_eq!(from_c_string(c"ok\xff".as_ptr() as u64, 64), "ok");
+            assert_eq!(from_c_string(0, 64), "");
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! A tiny in-guest test framework in the manner of XTF: each test is one
+//! function, each prints exactly one result line, and a line that never
+//! appears means the guest crashed or hung in that case.
+//!
+//! Output protocol (read by the `qemu-tests` runner; Xen may prefix lines):
+//!
+//! ```text
+//! xencall-test: plan 3
+//! xencall-test: detect_xen ... ok
+//! xencall-test: call5 ... FAILED: src/main.rs:40: expected 5, got 4
+//! xencall-test: grant_copy ... skipped: not offered in PV mode
+//! xencall-test: done passed=1 failed=1 skipped=1
+//! ```
+
+// A failure carries its message inline (no allocator needed); results are
+// produced once per case, so their size does not matter.
+#![allow(clippy::result_large_err)]
+
+use core::fmt::{self, Write};
+
+use super::boot_info::BootInfo;
+
+/// Why a test case did not pass.
+#[derive(Debug)]
+pub enum Failure {
+    /// The case failed; the message says where and why.
+    Fail(Message),
+    /// The case does not apply here; the message says why.
+    Skip(Message),
+}
+
+/// A short failure message, formatted without an allocator.
+pub struct Message {
+    bytes: [u8; 200],
+    len: usize,
+}
+
+impl Message {
+    /// Format `args`, truncating past 200 bytes.
+    pub fn new(args: fmt::Arguments<'_>) -> Message {
+        let mut m = Message {
+            bytes: [0; 200],
+            len: 0,
+        };
+        let _ = m.write_fmt(args);
+        m
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        match core::str::from_utf8(&self.bytes[..self.len]) {
+            Ok(s) => s,
+            // Truncation may split a character: keep the valid prefix.
+            Err(e) => core::str::from_utf8(&self.bytes[..e.valid_up_to()]).unwrap_or(""),
+        }
+    }
+}
+
+impl Write for Message {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for &b in s.as_bytes() {
+            if self.len == self.bytes.len() {
+                break;
+            }
+            // One result per line: a newline in a message would forge lines.
+            self.bytes[self.len] = if b == b'\n' || b == b'\r' { b' ' } else { b };
+            self.len += 1;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<crate::Error> for Failure {
+    fn from(e: crate::Error) -> Failure {
+        Failure::Fail(Message::new(format_args!("{e}")))
+    }
+}
+
+/// What a test case returns: `Ok(())` passes.
+pub type TestResult = Result<(), Failure>;
+
+/// One named test case.
+#[derive(Clone, Copy)]
+pub struct TestCase {
+    /// Reported name; no spaces.
+    pub name: &'static str,
+    /// The test.
+    pub run: fn(&BootInfo) -> TestResult,
+}
+
+/// Fail the current case unless `cond` holds.
+#[macro_export]
+macro_rules! ensure {
+    ($cond:expr) => {
+        $crate::ensure!($cond, "{}", stringify!($cond))
+    };
+    ($cond:expr, $($fmt:tt)+) => {
+        if !$cond {
+            return Err($crate::rt::testing::Failure::Fail($crate::rt::testing::Message::new(
+                format_args!("{}:{}: {}", file!(), line!(), format_args!($($fmt)+)),
+            )));
+        }
+    };
+}
+
+/// Fail the current case unless `left == right`.
+#[macro_export]
+macro_rules! ensure_eq {
+    ($left:expr, $right:expr $(,)?) => {
+        match (&$left, &$right) {
+            (l, r) => $crate::ensure!(
+                *l == *r,
+                "{} == {}: left {:?}, right {:?}",
+                stringify!($left),
+                stringify!($right),
+                l,
+                r
+            ),
+        }
+    };
+}
+
+/// Skip the current case with a reason.
+#[macro_export]
+macro_rules! skip {
+    ($($fmt:tt)+) => {
+        return Err($crate::rt::testing::Failure::Skip($crate::rt::testing::Message::new(
+            format_args!($($fmt)+),
+        )))
+    };
+}
+
+/// Counts of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Cases that passed.
+    pub passed: usize,
+    /// Cases that failed.
+    pub failed: usize,
+    /// Cases skipped.
+    pub skipped: usize,
+}
+
+/// The case running now, for the panic and fault handlers.
+static CURRENT: spin::Mutex<Option<&'static str>> = spin::Mutex::new(None);
+
+/// Run `cases` in order, writing the protocol lines to `out`.
+pub fn run_with(out: &mut dyn Write, boot: &BootInfo, cases: &[TestCase]) -> Summary {
+    let mut summary = Summary::default();
+    let _ = writeln!(out, "xencall-test: plan {}", cases.len());
+    for case in cases {
+        *CURRENT.lock() = Some(case.name);
+        let result = (case.run)(boot);
+        *CURRENT.lock() = None;
+        let _ = match result {
+            Ok(()) => {
+                summary.passed += 1;
+                writeln!(out, "xencall-test: {} ... ok", case.name)
+            }
+            Err(Failure::Fail(m)) => {
+                summary.failed += 1;
+                writeln!(out, "xencall-test: {} ... FAILED: {}", case.name, m)
+            }
+            Err(Failure::Skip(m)) => {
+                summary.skipped += 1;
+                writeln!(out, "xencall-test: {} ... skipped: {}", case.name, m)
+            }
+        };
+    }
+    let _ = writeln!(
+        out,
+        "xencall-test: done passed={} failed={} skipped={}",
+        summary.passed, summary.failed, summary.skipped
+    );
+    summary
+}
+
+/// Run `cases` on the console and exit: success when none failed.
+#[cfg(target_os = "none")]
+pub fn run(boot: &BootInfo, cases: &[TestCase]) -> ! {
+    let summary = run_with(&mut super::console::Console, boot, cases);
+    super::exit(if summary.failed == 0 {
+        super::ExitStatus::Success
+    } else {
+        super::ExitStatus::Failure
+    })
+}
+
+/// Report a crash (panic or CPU exception): as the running case's result
+/// line if a case is running, so the runner names it, and as a plain line
+/// otherwise.
+pub fn report_crash(what: fmt::Arguments<'_>) {
+    // `try_lock`: the crash may have happened with the lock held.
+    let current = CURRENT.try_lock().and_then(|c| *c);
+    let message = Message::new(what);
+    match current {
+        Some(name) => crate::println!("xencall-test: {name} ... FAILED: crashed: {message}"),
+        None => crate::println!("xencall: crashed: {message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rt::{GuestMode, RawBootInfo};
+
+    fn passes(boot: &BootInfo) -> TestResult {
+        crate::ensure!(boot.cmdline.is_empty());
+        Ok(())
+    }
+
+    fn fails(_: &BootInfo) -> TestResult {
+        crate::ensure_eq!(2 + 2, 5);
+        Ok(())
+    }
+
+    fn skips(_: &BootInfo) -> TestResult {
+        crate::skip!("not in {} mode", "this");
+    }
+
+    fn errs(_: &BootInfo) -> TestResult {
+        Err(crate::Error::Xen(crate::abi::XenErrno::ENOSYS))?;
+        Ok(())
+    }
+
+    #[test]
+    fn each_case_prints_one_line_and_the_summary_counts() {
+        let boot = BootInfo::new(GuestMode::Pvh, RawBootInfo::HvmStartInfo(0));
+        let mut out = String::new();
+        let cases = [
+            TestCase {
+                name: "a",
+                run: passes,
+            },
+            TestCase {
+                name: "b",
+                run: fails,
+            },
+            TestCase {
+                name: "c",
+                run: skips,
+            },
+            TestCase {
+                name: "d",
+                run: errs,
+            },
+        ];
+        let s = run_with(&mut out, &boot, &cases);
+        assert_eq!(
+            s,
+            Summary {
+                passed: 1,
+                failed: 2,
+                skipped: 1
+            }
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "xencall-test: plan 4");
+        assert_eq!(lines[1], "xencall-test: a ... ok");
+        assert!(lines[2].starts_with("xencall-test: b ... FAILED: src/rt/testing.rs:"));
+        assert!(lines[2].ends_with("2 + 2 == 5: left 4, right 5"));
+        assert_eq!(lines[3], "xencall-test: c ... skipped: not in this mode");
+        assert!(lines[4].contains("d ... FAILED: hypervisor error: ENOSYS"));
+        assert_eq!(lines[5], "xencall-test: done passed=1 failed=2 skipped=1");
+    }
+
+    #[test]
+    fn messages_cannot_forge_lines_and_are_bounded() {
+        let m = Message::new(format_args!("a\nxencall-test: x ... ok"));
+        assert!(!m.as_str().contains('\n'));
+        let long = Message::new(format_args!("{}", "é".repeat(300)));
+        assert!(long.as_str().len() <= 200);
+    }
+}
