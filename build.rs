@@ -36,5 +36,13 @@ fn main() {
         }
     }
     println!("cargo:rustc-link-search={}", out.display());
+
+    // This package's own examples are unikernels: link them with the boot
+    // runtime's script. A dependent crate adds `-Txencall-<arch>.ld` itself.
+    let target_os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let target_arch = env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
+    if target_os == "none" && env::var_os("CARGO_FEATURE_RT").is_some() {
+        println!("cargo:rustc-link-arg-examples=-Txencall-{target_arch}.ld");
+    }
     println!("cargo:rerun-if-changed=build.rs");
 }
