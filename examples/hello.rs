@@ -1,0 +1,74 @@
+//! The demo unikernel: one source for x86_64 PVH, x86_64 PV and aarch64.
+//!
+//! Prints the Xen version with its extraversion, the guest and hypercall
+//! modes, then makes a real call through a hypercall buffer and shuts down.
+//! Run it with `cargo qemu run` (or `--arch aarch64`, `--mode pv`).
+#![cfg_attr(target_os = "none", no_std)]
+#![cfg_attr(target_os = "none", no_main)]
+
+#[cfg(target_os = "none")]
+mod guest {
+    use xencall::abi::xen_version::XenVersionCmd;
+    use xencall::abi::HypercallOp;
+    use xencall::rt::BootInfo;
+    use xencall::{println, OpenFlags, Xencall};
+
+    xencall::entry!(main);
+
+    fn main(boot: &BootInfo) {
+        let xc = match Xencall::open(None, OpenFlags::empty()) {
+            Ok(xc) => xc,
+            Err(e) => {
+                println!("hello: cannot open xencall: {e}");
+                xencall::rt::exit(xencall::rt::ExitStatus::Failure);
+            }
+        };
+        // SAFETY: XENVER_version takes no buffer.
+        let version =
+            unsafe { xc.call2(HypercallOp::XEN_VERSION, XenVersionCmd::VERSION.0.into(), 0) };
+        // XENVER_extraversion writes 16 bytes into a hypercall buffer.
+        let extra = xc.buffer([0u8; 16]).and_then(|buf| {
+            // SAFETY: `buf` is a 16-byte hypercall buffer that outlives the call.
+            unsafe {
+                xc.call2(
+                    HypercallOp::XEN_VERSION,
+                    XenVersionCmd::EXTRAVERSION.0.into(),
+                    buf.addr(),
+                )?
+            };
+            Ok(buf.read())
+        });
+        match (version, extra) {
+            (Ok(v), Ok(extra)) => {
+                let len = extra.iter().position(|&b| b == 0).unwrap_or(extra.len());
+                let extra = core::str::from_utf8(&extra[..len]).unwrap_or("?");
+                println!("hello: Xen {}.{}{}", v >> 16, v & 0xffff, extra);
+            }
+            (v, e) => {
+                println!("hello: xen_version failed: {v:?} {e:?}");
+                xencall::rt::exit(xencall::rt::ExitStatus::Failure);
+            }
+        }
+        println!(
+            "hello: guest mode {}, hypercall mode {}",
+            boot.guest_mode,
+            boot.hypercall_mode
+                .map_or("none", |m| if m == xencall::arch::HypercallMode::Page {
+                    "page"
+                } else {
+                    "direct"
+                })
+        );
+        println!("hello: command line {:?}", boot.cmdline);
+        println!(
+            "hello: {} MiB of RAM in the memory map",
+            boot.ram_bytes() >> 20
+        );
+        println!("hello: goodbye");
+    }
+}
+
+#[cfg(not(target_os = "none"))]
+fn main() {
+    eprintln!("hello is a Xen guest: boot it with `cargo qemu run`");
+}
