@@ -1,12 +1,395 @@
-//! Placeholder guest; replaced shortly.
+//! In-guest test cases, booted under Xen by `cargo qemu test` in every mode
+//! (x86_64 PVH with the hypercall page and with direct calls, x86_64 PV,
+//! aarch64). Each case prints one result line; see `xencall::rt::testing`.
 #![cfg_attr(target_os = "none", no_std)]
 #![cfg_attr(target_os = "none", no_main)]
 
 #[cfg(target_os = "none")]
 mod guest {
+    use xencall::abi::xen_version::XenVersionCmd;
+    use xencall::abi::{HypercallOp, XenErrno};
+    use xencall::arch::HypercallMode;
+    use xencall::bounce::Direction;
+    use xencall::rt::testing::{run, TestCase, TestResult};
+    use xencall::rt::{BootInfo, GuestMode};
+    use xencall::{ensure, ensure_eq, skip, Error, InvalidBuffer, OpenFlags, Xencall};
+
     xencall::entry!(main);
-    fn main(_boot: &xencall::rt::BootInfo) {}
+
+    fn main(boot: &BootInfo) {
+        run(
+            boot,
+            &[
+                TestCase {
+                    name: "xen_detected",
+                    run: xen_detected,
+                },
+                TestCase {
+                    name: "hypercall_page_installed",
+                    run: hypercall_page_installed,
+                },
+                TestCase {
+                    name: "direct_mode",
+                    run: direct_mode,
+                },
+                TestCase {
+                    name: "call0_reaches_xen",
+                    run: call0_reaches_xen,
+                },
+                TestCase {
+                    name: "call1_to_call5_reach_xen",
+                    run: call1_to_call5_reach_xen,
+                },
+                TestCase {
+                    name: "call3_console_write",
+                    run: call3_console_write,
+                },
+                TestCase {
+                    name: "call5_hypfs_read",
+                    run: call5_hypfs_read,
+                },
+                TestCase {
+                    name: "typed_buffer_argument",
+                    run: typed_buffer_argument,
+                },
+                TestCase {
+                    name: "raw_buffer_argument",
+                    run: raw_buffer_argument,
+                },
+                TestCase {
+                    name: "bounce_out",
+                    run: bounce_out,
+                },
+                TestCase {
+                    name: "unknown_op_is_enosys",
+                    run: unknown_op_is_enosys,
+                },
+                TestCase {
+                    name: "bad_pointer_is_efault",
+                    run: bad_pointer_is_efault,
+                },
+                TestCase {
+                    name: "wrong_sysctl_version_is_eacces",
+                    run: wrong_sysctl_version_is_eacces,
+                },
+                TestCase {
+                    name: "buffer_misuse_is_refused",
+                    run: buffer_misuse_is_refused,
+                },
+                TestCase {
+                    name: "boot_info",
+                    run: boot_info,
+                },
+            ],
+        )
+    }
+
+    fn open() -> Result<Xencall, Error> {
+        Xencall::open(None, OpenFlags::empty())
+    }
+
+    fn version(xc: &Xencall) -> Result<u64, Error> {
+        // SAFETY: XENVER_version takes no buffer.
+        unsafe { xc.call2(HypercallOp::XEN_VERSION, XenVersionCmd::VERSION.0.into(), 0) }
+    }
+
+    fn c_str(bytes: &[u8]) -> &str {
+        let len = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+        core::str::from_utf8(&bytes[..len]).unwrap_or("<not UTF-8>")
+    }
+
+    fn xen_detected(boot: &BootInfo) -> TestResult {
+        let xc = open()?;
+        let v = version(&xc)?;
+        ensure_eq!(v >> 16, 4);
+        ensure!(
+            (v & 0xffff) >= 17,
+            "Xen 4.{} is older than 4.17",
+            v & 0xffff
+        );
+        match boot.guest_mode {
+            #[cfg(target_arch = "x86_64")]
+            GuestMode::Pvh => {
+                let cpuid = xencall::arch::XenCpuid::detect();
+                ensure!(cpuid.is_some(), "no XenVMMXenVMM signature in CPUID");
+                ensure_eq!(cpuid.map(|c| c.version()), Some((4, (v & 0xffff) as u16)));
+            }
+            _ => ensure!(boot.hypercall_mode.is_some()),
+        }
+        Ok(())
+    }
+
+    fn hypercall_page_installed(boot: &BootInfo) -> TestResult {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use xencall::arch::{Native, HYPERCALL_PAGE_STORAGE};
+            let Native::Page(page) = *xencall::arch::native()? else {
+                skip!("this boot uses direct hypercalls");
+            };
+            ensure_eq!(page.as_ptr(), HYPERCALL_PAGE_STORAGE.as_ptr() as *const u8);
+            // SAFETY: the page is mapped and readable for the program's life.
+            let stub = unsafe { core::slice::from_raw_parts(page.as_ptr().add(17 * 32), 32) };
+            // Xen's stubs start `mov $op, %eax` (b8 11 00 00 00) in HVM
+            // and PV alike; the poison was `ret` (c3).
+            ensure_eq!(stub[..5], [0xb8, 17, 0, 0, 0]);
+            let _ = boot;
+            Ok(())
+        }
+        #[cfg(target_arch = "aarch64")]
+        {
+            let _ = boot;
+            skip!("Arm has no hypercall page: hvc is issued directly");
+        }
+    }
+
+    fn direct_mode(boot: &BootInfo) -> TestResult {
+        match boot.guest_mode {
+            #[cfg(target_arch = "x86_64")]
+            GuestMode::Pvh => {
+                let direct = xencall::arch::Native::detect(HypercallMode::Direct)?;
+                ensure_eq!(direct.mode(), HypercallMode::Direct);
+                let xc = Xencall::with_backend(direct, None, OpenFlags::empty());
+                let via_direct = version(&xc)?;
+                ensure_eq!(via_direct, version(&open()?)?);
+                Ok(())
+            }
+            GuestMode::Pv => {
+                skip!("PV guests trap with syscall through the page; vmcall is for HVM/PVH")
+            }
+            _ => {
+                ensure_eq!(boot.hypercall_mode, Some(HypercallMode::Direct));
+                Ok(())
+            }
+        }
+    }
+
+    fn call0_reaches_xen(_: &BootInfo) -> TestResult {
+        let xc = open()?;
+        // No Xen hypercall takes zero arguments; an unused number below the
+        // page's 128 stubs reaches Xen, which answers ENOSYS.
+        // SAFETY: an unused hypercall number does nothing.
+        let r = unsafe { xc.call0(HypercallOp(63)) };
+        ensure_eq!(r, Err(Error::Xen(XenErrno::ENOSYS)));
+        Ok(())
+    }
+
+    fn call1_to_call5_reach_xen(_: &BootInfo) -> TestResult {
+        let xc = open()?;
+        let expected = version(&xc)?;
+        let cmd = XenVersionCmd::VERSION.0 as u64;
+        // XENVER_version ignores everything after the command, so every
+        // arity must give the same answer.
+        // SAFETY: XENVER_version takes no buffer; extra arguments are unused.
+        unsafe {
+            ensure_eq!(xc.call1(HypercallOp::XEN_VERSION, cmd)?, expected);
+            ensure_eq!(xc.call3(HypercallOp::XEN_VERSION, cmd, 0, 3)?, expected);
+            ensure_eq!(xc.call4(HypercallOp::XEN_VERSION, cmd, 0, 3, 4)?, expected);
+            ensure_eq!(
+                xc.call5(HypercallOp::XEN_VERSION, cmd, 0, 3, 4, 5)?,
+                expected
+            );
+        }
+        Ok(())
+    }
+
+    fn call3_console_write(_: &BootInfo) -> TestResult {
+        let xc = open()?;
+        let text = b"boot-tests: written by a 3-argument console_io call\n";
+        let buf = xc.buffer_from_slice(text)?;
+        // SAFETY: CONSOLEIO_write reads `len` bytes of the buffer.
+        unsafe { xc.call3(HypercallOp::CONSOLE_IO, 0, buf.len() as u64, buf.addr())? };
+        Ok(())
+    }
+
+    fn call5_hypfs_read(_: &BootInfo) -> TestResult {
+        let xc = open()?;
+        // XEN_HYPFS_OP_read(path, path_len, buffer, buffer_len): all five
+        // argument registers carry meaning, so a misplaced one fails.
+        let path = xc.buffer_from_slice(b"/buildinfo/version\0")?;
+        let out = xc.buffer_array(256, 0u8)?;
+        // SAFETY: Xen reads `path` and writes at most 256 bytes to `out`.
+        let r = unsafe {
+            xc.call5(
+                HypercallOp::HYPFS_OP,
+                2,
+                path.addr(),
+                path.len() as u64,
+                out.addr(),
+                256,
+            )
+        };
+        match r {
+            Err(Error::Xen(XenErrno::ENOSYS)) => skip!("this Xen is built without hypfs"),
+            Err(e) => Err(e)?,
+            Ok(_) => {
+                // struct xen_hypfs_direntry: 16-byte header, then the text.
+                let text = c_str(&out[16..]);
+                let v = version(&xc)?;
+                let want_prefix = [(v >> 16) as u8 + b'0', b'.'];
+                ensure!(
+                    text.as_bytes().starts_with(&want_prefix),
+                    "hypfs version {text:?}"
+                );
+                Ok(())
+            }
+        }
+    }
+
+    fn typed_buffer_argument(_: &BootInfo) -> TestResult {
+        let xc = open()?;
+        let extra = xc.buffer([0xffu8; 16])?;
+        // SAFETY: XENVER_extraversion writes 16 bytes into the buffer.
+        unsafe {
+            xc.call2(
+                HypercallOp::XEN_VERSION,
+                XenVersionCmd::EXTRAVERSION.0.into(),
+                extra.addr(),
+            )?
+        };
+        let bytes = extra.read();
+        let text = c_str(&bytes);
+        ensure!(text.starts_with('.'), "extraversion {text:?}");
+        Ok(())
+    }
+
+    fn raw_buffer_argument(_: &BootInfo) -> TestResult {
+        let xc = open()?;
+        let p = xc.alloc_buffer_pages(2)?;
+        // XENVER_compile_info: four NUL-padded strings, the compiler first.
+        // SAFETY: the 2-page buffer holds the 144-byte structure.
+        unsafe {
+            xc.call2(
+                HypercallOp::XEN_VERSION,
+                XenVersionCmd::COMPILE_INFO.0.into(),
+                p.as_ptr() as u64,
+            )?
+        };
+        // SAFETY: the buffer is live and 8 KiB long.
+        let compiler = c_str(unsafe { core::slice::from_raw_parts(p.as_ptr(), 64) });
+        let ok = compiler.contains("gcc") || compiler.contains("clang");
+        let shown = compiler.len().min(40);
+        let mut first = [0u8; 40];
+        first[..shown].copy_from_slice(&compiler.as_bytes()[..shown]);
+        // SAFETY: not used after this.
+        unsafe { xc.free_buffer_pages(p.as_ptr(), 2)? };
+        ensure!(ok, "compiler {:?}", c_str(&first));
+        Ok(())
+    }
+
+    fn bounce_out(boot: &BootInfo) -> TestResult {
+        let xc = open()?;
+        let mut caps = [0u8; 1024];
+        xc.bounce(&mut caps, Direction::Out, |addr| {
+            // SAFETY: XENVER_capabilities writes 1024 bytes at `addr`.
+            unsafe {
+                xc.call2(
+                    HypercallOp::XEN_VERSION,
+                    XenVersionCmd::CAPABILITIES.0.into(),
+                    addr,
+                )
+            }
+        })?;
+        let caps = c_str(&caps);
+        let want = match boot.guest_mode {
+            GuestMode::Arm => "xen-3.0-aarch64",
+            GuestMode::Pv => "xen-3.0-x86_64",
+            GuestMode::Pvh => "hvm-3.0-x86_64",
+        };
+        ensure!(caps.contains(want), "capabilities {caps:?} lack {want}");
+        Ok(())
+    }
+
+    fn unknown_op_is_enosys(_: &BootInfo) -> TestResult {
+        let xc = open()?;
+        // SAFETY: unused hypercall numbers do nothing.
+        unsafe {
+            ensure_eq!(
+                xc.call1(HypercallOp(60), 0),
+                Err(Error::Xen(XenErrno::ENOSYS))
+            );
+            // Past the hypercall page: refused by the crate in page mode,
+            // by Xen in direct mode; ENOSYS either way.
+            ensure_eq!(
+                xc.call1(HypercallOp(1000), 0),
+                Err(Error::Xen(XenErrno::ENOSYS))
+            );
+        }
+        Ok(())
+    }
+
+    fn bad_pointer_is_efault(_: &BootInfo) -> TestResult {
+        let xc = open()?;
+        // 128 TiB: canonical, but mapped in no mode (PVH maps 4 GiB, Arm
+        // its RAM, PV what Xen built).
+        let bad = 0x0000_7fff_ffff_0000u64;
+        // SAFETY: Xen validates the address and refuses it.
+        let r = unsafe {
+            xc.call2(
+                HypercallOp::XEN_VERSION,
+                XenVersionCmd::EXTRAVERSION.0.into(),
+                bad,
+            )
+        };
+        ensure_eq!(r, Err(Error::Xen(XenErrno::EFAULT)));
+        Ok(())
+    }
+
+    fn wrong_sysctl_version_is_eacces(_: &BootInfo) -> TestResult {
+        let xc = open()?;
+        // struct xen_sysctl: cmd, interface_version, then a 128-byte union.
+        // XEN_SYSCTL_physinfo (3) with interface version 0x14 (4.17 wants
+        // 0x15): Xen refuses before looking further.
+        let mut sysctl = [0u32; 2 + 32];
+        sysctl[0] = 3;
+        sysctl[1] = 0x14;
+        let buf = xc.buffer(sysctl)?;
+        // SAFETY: Xen reads (and would write) the structure in the buffer.
+        let r = unsafe { xc.call1(HypercallOp::SYSCTL, buf.addr()) };
+        ensure_eq!(r, Err(Error::Xen(XenErrno::EACCES)));
+        Ok(())
+    }
+
+    fn buffer_misuse_is_refused(_: &BootInfo) -> TestResult {
+        let xc = open()?;
+        let p = xc.alloc_buffer(100)?;
+        let mut local = 0u8;
+        // SAFETY: refused pointers are not freed; `p` is freed once.
+        unsafe {
+            ensure_eq!(
+                xc.free_buffer(&mut local),
+                Err(Error::InvalidBuffer(InvalidBuffer::Foreign))
+            );
+            ensure_eq!(
+                xc.free_buffer(p.as_ptr().add(8)),
+                Err(Error::InvalidBuffer(InvalidBuffer::Misaligned))
+            );
+            ensure_eq!(xc.free_buffer(p.as_ptr()), Ok(()));
+            ensure_eq!(
+                xc.free_buffer(p.as_ptr()),
+                Err(Error::InvalidBuffer(InvalidBuffer::NotAllocated))
+            );
+        }
+        ensure_eq!(xc.alloc_buffer(0), Err(Error::InvalidSize));
+        ensure_eq!(xc.alloc_buffer_pages(usize::MAX), Err(Error::InvalidSize));
+        Ok(())
+    }
+
+    fn boot_info(boot: &BootInfo) -> TestResult {
+        ensure!(
+            boot.option("xencall-exit") == Some("qemu"),
+            "cmdline {:?}",
+            boot.cmdline
+        );
+        ensure!(
+            boot.ram_bytes() >= 16 << 20,
+            "only {} bytes of RAM in the memory map",
+            boot.ram_bytes()
+        );
+        Ok(())
+    }
 }
 
 #[cfg(not(target_os = "none"))]
-fn main() {}
+fn main() {
+    eprintln!("boot-tests is a Xen guest: run it with `cargo qemu test`");
+}

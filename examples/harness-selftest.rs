@@ -1,12 +1,84 @@
-//! Placeholder guest; replaced shortly.
+//! A guest that misbehaves on request, so `cargo qemu test` can prove its
+//! harness catches it: `xencall-selftest=fail` (a case asserts something
+//! false), `=fault` (a case executes an invalid instruction), `=hang` (a
+//! case never returns). Without the option every case passes.
 #![cfg_attr(target_os = "none", no_std)]
 #![cfg_attr(target_os = "none", no_main)]
 
 #[cfg(target_os = "none")]
 mod guest {
+    use xencall::rt::testing::{run, TestCase, TestResult};
+    use xencall::rt::BootInfo;
+    use xencall::{ensure_eq, skip};
+
     xencall::entry!(main);
-    fn main(_boot: &xencall::rt::BootInfo) {}
+
+    fn main(boot: &BootInfo) {
+        run(
+            boot,
+            &[
+                TestCase {
+                    name: "passes",
+                    run: passes,
+                },
+                TestCase {
+                    name: "asserts_false",
+                    run: asserts_false,
+                },
+                TestCase {
+                    name: "faults",
+                    run: faults,
+                },
+                TestCase {
+                    name: "hangs",
+                    run: hangs,
+                },
+            ],
+        )
+    }
+
+    fn asked(boot: &BootInfo, what: &str) -> bool {
+        boot.option("xencall-selftest") == Some(what)
+    }
+
+    fn passes(_: &BootInfo) -> TestResult {
+        Ok(())
+    }
+
+    fn asserts_false(boot: &BootInfo) -> TestResult {
+        if !asked(boot, "fail") {
+            skip!("xencall-selftest=fail not given");
+        }
+        ensure_eq!(2 + 2, 5);
+        Ok(())
+    }
+
+    fn faults(boot: &BootInfo) -> TestResult {
+        if !asked(boot, "fault") {
+            skip!("xencall-selftest=fault not given");
+        }
+        // SAFETY: deliberately undefined instruction: the runtime's
+        // exception handler reports it and exits with failure.
+        unsafe {
+            #[cfg(target_arch = "x86_64")]
+            core::arch::asm!("ud2");
+            #[cfg(target_arch = "aarch64")]
+            core::arch::asm!("udf #0");
+        }
+        Ok(())
+    }
+
+    fn hangs(boot: &BootInfo) -> TestResult {
+        if !asked(boot, "hang") {
+            skip!("xencall-selftest=hang not given");
+        }
+        loop {
+            core::hint::spin_loop();
+        }
+    }
 }
 
 #[cfg(not(target_os = "none"))]
-fn main() {}
+fn main() {
+    eprintln!("harness-selftest is a Xen guest: `cargo qemu test` boots it");
+}
