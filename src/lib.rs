@@ -31,6 +31,8 @@ mod backend;
 pub mod bounce;
 pub mod buffers;
 mod error;
+#[cfg(feature = "c-api")]
+pub mod ffi;
 mod flags;
 mod handle;
 pub mod mock;
