@@ -1,0 +1,620 @@
+//! `cargo qemu test`: host checks, cross builds, boot tests and the harness
+//! self-test, reported like `cargo test`.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::boot::{self, Spec};
+use crate::protocol::{self, Ending, Outcome, Verdict, EXIT_FAIL};
+use crate::setup::{self, capture, clean_command, Toolchain};
+use crate::{build_guest, Arch, Mode};
+
+pub struct Options {
+    pub host: bool,
+    pub filter: Option<String>,
+    pub jobs: usize,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+    skipped: usize,
+}
+
+impl Tally {
+    fn add(&mut self, other: Tally) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.skipped += other.skipped;
+    }
+
+    fn one(&mut self, ok: bool) {
+        if ok {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+        }
+    }
+}
+
+fn selected(options: &Options, name: &str) -> bool {
+    match &options.filter {
+        None => true,
+        Some(f) => name.contains(f.as_str()) || f.starts_with(&format!("{name}::")),
+    }
+}
+
+fn print_block(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("    {l}\n")).collect()
+}
+
+/// Run a host check; print its line; the tally.
+fn host_check(name: &str, cmd: &mut std::process::Command, count_tests: bool) -> Tally {
+    let start = Instant::now();
+    let (ok, out) = capture(cmd);
+    let secs = start.elapsed().as_secs_f64();
+    let mut tally = Tally::default();
+    let mut text = String::new();
+    if count_tests {
+        let (p, f, i, results) = protocol::cargo_test_counts(&out);
+        if results > 0 {
+            tally.passed += p;
+            tally.failed += f;
+            tally.skipped += i;
+            if !ok && f == 0 {
+                // Failed without a failing test: a build error or a crash.
+                tally.failed += 1;
+            }
+            let verdict = if ok { "ok" } else { "FAILED" };
+            let _ = writeln!(
+                text,
+                "test {name} ... {verdict} ({p} passed, {f} failed, {i} ignored; {secs:.1} s)"
+            );
+        } else {
+            tally.one(ok);
+            let verdict = if ok { "ok" } else { "FAILED" };
+            let _ = writeln!(text, "test {name} ... {verdict} ({secs:.1} s)");
+        }
+    } else {
+        tally.one(ok);
+        let verdict = if ok { "ok" } else { "FAILED" };
+        let _ = writeln!(text, "test {name} ... {verdict} ({secs:.1} s)");
+    }
+    if !ok {
+        let _ = writeln!(text, "    command: {cmd:?}");
+        text.push_str(&indent(&protocol::tail(&out, 40).join("\n")));
+    }
+    print_block(&text);
+    tally
+}
+
+fn host_checks(options: &Options) -> Tally {
+    let mut tally = Tally::default();
+    let root = setup::workspace_root();
+    let cargo = |args: &[&str]| {
+        let mut c = clean_command("cargo");
+        c.current_dir(&root).args(args);
+        c
+    };
+    let checks: Vec<(&str, std::process::Command, bool)> = vec![
+        ("host::fmt", cargo(&["fmt", "--all", "--check"]), false),
+        (
+            "host::clippy",
+            cargo(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+            false,
+        ),
+        (
+            "host::doc",
+            {
+                let mut c = cargo(&["doc", "--no-deps", "-p", "xencall"]);
+                c.env("RUSTDOCFLAGS", "-Dwarnings");
+                c
+            },
+            false,
+        ),
+        ("host::test", cargo(&["test", "--workspace"]), true),
+    ];
+    for (name, mut cmd, count) in checks {
+        if selected(options, name) {
+            tally.add(host_check(name, &mut cmd, count));
+        }
+    }
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        let triple = arch.triple();
+        for rt in [false, true] {
+            let name = format!("host::build::{triple}{}", if rt { "+rt" } else { "" });
+            if !selected(options, &name) {
+                continue;
+            }
+            match Toolchain::select(triple) {
+                Ok(tc) => {
+                    let mut cmd = tc.cargo("build", triple);
+                    cmd.args(["--release", "--lib", "-p", "xencall", "--target-dir"])
+                        .arg(setup::target_dir().join("guest"));
+                    if rt {
+                        cmd.args(["--features", "rt"]);
+                    }
+                    tally.add(host_check(&name, &mut cmd, false));
+                }
+                Err(e) => {
+                    print_block(&format!("test {name} ... FAILED\n{}", indent(&e)));
+                    tally.failed += 1;
+                }
+            }
+        }
+    }
+    tally
+}
+
+/// What a boot step must show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    /// The guest's own tests pass.
+    Pass,
+    /// Booted without Xen: `not running on Xen` and the failure status.
+    NoXen,
+    /// The harness must catch this deliberate failure of harness-selftest.
+    SelfTest(&'static str),
+}
+
+#[derive(Clone, Debug)]
+struct Step {
+    name: String,
+    arch: Arch,
+    mode: Mode,
+    example: &'static str,
+    no_xen: bool,
+    cmdline: Vec<String>,
+    timeout: Duration,
+    expect: Expect,
+}
+
+fn steps() -> Vec<Step> {
+    let timeout = boot::default_timeout();
+    let hang_timeout = Duration::from_secs(15).min(timeout);
+    let step = |name: &str, arch, mode, example, expect| Step {
+        name: name.to_string(),
+        arch,
+        mode,
+        example,
+        no_xen: false,
+        cmdline: vec![],
+        timeout,
+        expect,
+    };
+    let selftest = |what: &'static str| Step {
+        name: format!("selftest::{what}"),
+        cmdline: vec![format!("xencall-selftest={what}")],
+        timeout: if what == "hang" {
+            hang_timeout
+        } else {
+            timeout
+        },
+        ..step(
+            "",
+            Arch::X86_64,
+            Mode::Pvh,
+            "harness-selftest",
+            Expect::SelfTest(what),
+        )
+    };
+    vec![
+        // The longest first: it overlaps the others.
+        selftest("hang"),
+        step(
+            "x86_64-pvh",
+            Arch::X86_64,
+            Mode::Pvh,
+            "boot-tests",
+            Expect::Pass,
+        ),
+        step(
+            "x86_64-pv",
+            Arch::X86_64,
+            Mode::Pv,
+            "boot-tests",
+            Expect::Pass,
+        ),
+        step(
+            "aarch64",
+            Arch::Aarch64,
+            Mode::Pvh,
+            "boot-tests",
+            Expect::Pass,
+        ),
+        Step {
+            no_xen: true,
+            ..step(
+                "no-xen",
+                Arch::X86_64,
+                Mode::Pvh,
+                "boot-tests",
+                Expect::NoXen,
+            )
+        },
+        selftest("fail"),
+        selftest("fault"),
+    ]
+}
+
+/// The lines of a boot under the test protocol, and its tally.
+fn render(name: &str, verdict: &Verdict, outcome: &boot::Outcome) -> (String, Tally) {
+    let mut text = String::new();
+    let mut tally = Tally::default();
+    for (case, result) in &verdict.cases {
+        match result {
+            Outcome::Ok => {
+                tally.passed += 1;
+                let _ = writeln!(text, "test {name}::{case} ... ok");
+            }
+            Outcome::Skipped(reason) => {
+                tally.skipped += 1;
+                let _ = writeln!(text, "test {name}::{case} ... ignored ({reason})");
+            }
+            Outcome::Failed(message) => {
+                tally.failed += 1;
+                let _ = writeln!(text, "test {name}::{case} ... FAILED\n    {message}");
+            }
+        }
+    }
+    let secs = outcome.elapsed.as_secs_f64();
+    tally.one(verdict.passed());
+    if verdict.passed() {
+        let _ = writeln!(text, "test {name}::boot ... ok ({secs:.1} s)");
+    } else {
+        let _ = writeln!(text, "test {name}::boot ... FAILED ({secs:.1} s)");
+        for p in &verdict.problems {
+            let _ = writeln!(text, "    - {p}");
+        }
+        text.push_str(&log_tail(outcome));
+    }
+    (text, tally)
+}
+
+const TAIL_HEADER: &str = "last 40 lines of";
+
+fn log_tail(outcome: &boot::Outcome) -> String {
+    let mut text = format!("    {TAIL_HEADER} {}:\n", outcome.log_path.display());
+    for line in protocol::tail(&outcome.log, 40) {
+        let _ = writeln!(text, "    | {line}");
+    }
+    text
+}
+
+/// Run one step with its guest already built; its report and tally.
+fn run_step(step: &Step, guest: &Path, qemu: &Path, xen: Option<&Path>) -> (String, Tally) {
+    let spec = Spec {
+        name: step.name.replace("::", "-"),
+        arch: step.arch,
+        mode: step.mode,
+        guest: guest.to_path_buf(),
+        cmdline: step.cmdline.clone(),
+        no_xen: step.no_xen,
+        timeout: step.timeout,
+        stream: false,
+    };
+    let outcome = match boot::boot(&spec, qemu, xen) {
+        Ok(o) => o,
+        Err(e) => {
+            let mut t = Tally::default();
+            t.failed += 1;
+            return (format!("test {} ... FAILED\n{}", step.name, indent(&e)), t);
+        }
+    };
+    let secs = outcome.elapsed.as_secs_f64();
+    match step.expect {
+        Expect::Pass => {
+            let verdict = protocol::judge(&protocol::parse(&outcome.log), outcome.ending);
+            render(&step.name, &verdict, &outcome)
+        }
+        Expect::NoXen => {
+            let said = outcome.log.contains("not running on Xen");
+            let status = outcome.ending == Ending::Exited(EXIT_FAIL);
+            let mut t = Tally::default();
+            t.one(said && status);
+            let mut text = String::new();
+            if said && status {
+                let _ = writeln!(
+                    text,
+                    "test {}::detect ... ok ({secs:.1} s: \"not running on Xen\", {})",
+                    step.name, outcome.ending
+                );
+            } else {
+                let _ = writeln!(text, "test {}::detect ... FAILED ({secs:.1} s)", step.name);
+                if !said {
+                    let _ = writeln!(text, "    - the guest never printed \"not running on Xen\"");
+                }
+                if !status {
+                    let _ = writeln!(
+                        text,
+                        "    - expected QEMU exit {EXIT_FAIL} (failure), got: {}",
+                        outcome.ending
+                    );
+                }
+                text.push_str(&log_tail(&outcome));
+            }
+            (text, t)
+        }
+        Expect::SelfTest(what) => {
+            let verdict = protocol::judge(&protocol::parse(&outcome.log), outcome.ending);
+            let (harness_output, _) = render(&step.name, &verdict, &outcome);
+            let mut wrong = selftest_expectations(what, &verdict, outcome.ending, &harness_output);
+            if outcome.log.trim().is_empty() {
+                wrong.push("the log is empty".into());
+            }
+            let mut t = Tally::default();
+            t.one(wrong.is_empty());
+            let mut text = String::new();
+            if wrong.is_empty() {
+                let _ = writeln!(
+                    text,
+                    "test {} ... ok (harness caught it: {}; {secs:.1} s)",
+                    step.name,
+                    verdict.problems.join("; ")
+                );
+            } else {
+                let _ = writeln!(text, "test {} ... FAILED ({secs:.1} s)", step.name);
+                for w in &wrong {
+                    let _ = writeln!(text, "    - {w}");
+                }
+                let _ = writeln!(text, "    the harness reported:");
+                text.push_str(&indent(&harness_output));
+            }
+            (text, t)
+        }
+    }
+}
+
+/// What is wrong with the harness's handling of a deliberate failure.
+fn selftest_expectations(
+    what: &str,
+    verdict: &Verdict,
+    ending: Ending,
+    output: &str,
+) -> Vec<String> {
+    let mut wrong = Vec::new();
+    if verdict.passed() {
+        wrong.push("the harness judged the boot a pass".into());
+    }
+    if !output.contains(TAIL_HEADER) {
+        wrong.push("the harness printed no log tail".into());
+    }
+    let failed = |case: &str| {
+        verdict
+            .cases
+            .iter()
+            .any(|(n, o)| n == case && matches!(o, Outcome::Failed(_)))
+    };
+    match what {
+        "fail" | "fault" => {
+            let case = if what == "fail" {
+                "asserts_false"
+            } else {
+                "faults"
+            };
+            if !failed(case) {
+                wrong.push(format!("case {case} not reported FAILED"));
+            }
+            if !output.contains(&format!("::{case} ... FAILED")) {
+                wrong.push(format!("no `{case} ... FAILED` line"));
+            }
+            if what == "fault" && ending == Ending::TimedOut {
+                wrong.push("the fault hung instead of being reported".into());
+            }
+        }
+        "hang" => {
+            if ending != Ending::TimedOut {
+                wrong.push(format!("expected a timeout, got: {ending}"));
+            }
+            if !verdict
+                .cases
+                .iter()
+                .any(|(_, o)| *o == Outcome::Failed(protocol::MISSING.into()))
+            {
+                wrong.push("no case reported missing".into());
+            }
+        }
+        _ => wrong.push(format!("unknown self-test {what}")),
+    }
+    wrong
+}
+
+pub fn run(options: &Options) -> i32 {
+    let start = Instant::now();
+    let mut tally = Tally::default();
+    if options.host {
+        tally.add(host_checks(options));
+    }
+
+    let steps: Vec<Step> = steps()
+        .into_iter()
+        .filter(|s| selected(options, &s.name))
+        .collect();
+
+    // Set-up, once per arch and guest; failures fail the steps needing them.
+    let mut qemus: HashMap<&str, Result<PathBuf, String>> = HashMap::new();
+    let mut xens: HashMap<&str, Result<PathBuf, String>> = HashMap::new();
+    let mut guests: HashMap<(&str, &str), Result<PathBuf, String>> = HashMap::new();
+    for s in &steps {
+        let a = s.arch.name();
+        qemus.entry(a).or_insert_with(|| setup::qemu(s.arch));
+        if !s.no_xen {
+            xens.entry(a).or_insert_with(|| setup::xen(s.arch));
+        }
+        guests.entry((a, s.example)).or_insert_with(|| {
+            let t = Instant::now();
+            let r = build_guest(s.arch, s.example, true);
+            let what = if r.is_ok() {
+                "built"
+            } else {
+                "FAILED to build"
+            };
+            eprintln!(
+                "cargo qemu: {what} {} for {} ({:.1} s)",
+                s.example,
+                s.arch.triple(),
+                t.elapsed().as_secs_f64()
+            );
+            r
+        });
+    }
+
+    let mut ready = VecDeque::new();
+    for s in steps {
+        let a = s.arch.name();
+        let need = [
+            qemus[a].as_ref().err(),
+            if s.no_xen {
+                None
+            } else {
+                xens[a].as_ref().err()
+            },
+            guests[&(a, s.example)].as_ref().err(),
+        ];
+        if let Some(e) = need.into_iter().flatten().next() {
+            print_block(&format!("test {} ... FAILED\n{}", s.name, indent(e)));
+            tally.failed += 1;
+            continue;
+        }
+        let guest = guests[&(a, s.example)].clone().unwrap();
+        let qemu = qemus[a].clone().unwrap();
+        let xen = if s.no_xen {
+            None
+        } else {
+            Some(xens[a].clone().unwrap())
+        };
+        ready.push_back((s, guest, qemu, xen));
+    }
+
+    let queue = Arc::new(Mutex::new(ready));
+    let totals = Arc::new(Mutex::new(Tally::default()));
+    let workers: Vec<_> = (0..options.jobs.max(1))
+        .map(|_| {
+            let queue = queue.clone();
+            let totals = totals.clone();
+            thread::spawn(move || loop {
+                let Some((step, guest, qemu, xen)) = queue.lock().unwrap().pop_front() else {
+                    break;
+                };
+                let (text, t) = run_step(&step, &guest, &qemu, xen.as_deref());
+                print_block(&text);
+                totals.lock().unwrap().add(t);
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.join();
+    }
+    tally.add(*totals.lock().unwrap());
+
+    eprintln!(
+        "cargo qemu: finished in {:.1} s; logs in {}",
+        start.elapsed().as_secs_f64(),
+        setup::target_dir().join("qemu-logs").display()
+    );
+    println!(
+        "\n{} passed, {} failed, {} skipped",
+        tally.passed, tally.failed, tally.skipped
+    );
+    i32::from(tally.failed > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(log: &str, ending: Ending) -> boot::Outcome {
+        boot::Outcome {
+            log: log.into(),
+            ending,
+            log_path: "/t/x.log".into(),
+            elapsed: Duration::from_millis(1200),
+        }
+    }
+
+    #[test]
+    fn render_counts_cases_and_the_boot() {
+        let log = "xencall-test: plan 3\nxencall-test: a ... ok\nxencall-test: b ... skipped: pv only\n\
+                   xencall-test: c ... FAILED: boom\nxencall-test: done passed=1 failed=1 skipped=1\n";
+        let o = outcome(log, Ending::Exited(EXIT_FAIL));
+        let v = protocol::judge(&protocol::parse(log), o.ending);
+        let (text, t) = render("x86_64-pvh", &v, &o);
+        assert!(text.contains("test x86_64-pvh::a ... ok\n"), "{text}");
+        assert!(
+            text.contains("test x86_64-pvh::b ... ignored (pv only)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("test x86_64-pvh::c ... FAILED\n    boom\n"),
+            "{text}"
+        );
+        assert!(text.contains("test x86_64-pvh::boot ... FAILED"), "{text}");
+        assert!(text.contains("    | xencall-test: done"), "{text}");
+        assert_eq!((t.passed, t.failed, t.skipped), (1, 2, 1));
+    }
+
+    #[test]
+    fn selftest_expectations_hold_for_a_caught_failure() {
+        let log = "xencall-test: plan 4\nxencall-test: passes ... ok\n\
+                   xencall-test: asserts_false ... FAILED: x.rs:1: expected 4, got 5\n\
+                   xencall-test: faults ... skipped: no\nxencall-test: hangs ... skipped: no\n\
+                   xencall-test: done passed=1 failed=1 skipped=2\n";
+        let o = outcome(log, Ending::Exited(EXIT_FAIL));
+        let v = protocol::judge(&protocol::parse(log), o.ending);
+        let (text, _) = render("selftest::fail", &v, &o);
+        assert!(selftest_expectations("fail", &v, o.ending, &text).is_empty());
+        // The same log does not satisfy the fault or hang self-tests.
+        assert!(!selftest_expectations("fault", &v, o.ending, &text).is_empty());
+        assert!(!selftest_expectations("hang", &v, o.ending, &text).is_empty());
+    }
+
+    #[test]
+    fn selftest_catches_a_harness_that_passes_everything() {
+        let log = "xencall-test: plan 1\nxencall-test: passes ... ok\nxencall-test: done passed=1 failed=0 skipped=0\n";
+        let o = outcome(log, Ending::Exited(33));
+        let v = protocol::judge(&protocol::parse(log), o.ending);
+        let (text, _) = render("selftest::fail", &v, &o);
+        assert!(!selftest_expectations("fail", &v, o.ending, &text).is_empty());
+    }
+
+    #[test]
+    fn hang_expectations() {
+        let log = "xencall-test: plan 4\nxencall-test: passes ... ok\n";
+        let o = outcome(log, Ending::TimedOut);
+        let v = protocol::judge(&protocol::parse(log), o.ending);
+        let (text, _) = render("selftest::hang", &v, &o);
+        assert!(selftest_expectations("hang", &v, o.ending, &text).is_empty());
+    }
+
+    #[test]
+    fn filters() {
+        let o = |f: &str| Options {
+            host: true,
+            filter: Some(f.into()),
+            jobs: 1,
+        };
+        assert!(selected(&o("pvh"), "x86_64-pvh"));
+        assert!(selected(&o("x86_64-pvh::detect_xen"), "x86_64-pvh"));
+        assert!(!selected(&o("aarch64"), "x86_64-pv"));
+        assert!(selected(&o("host"), "host::fmt"));
+    }
+}
