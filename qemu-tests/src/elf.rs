@@ -2,6 +2,7 @@
 //! (what `objcopy -O binary` produces), for the arm64 `Image` Xen loads.
 
 const PT_LOAD: u32 = 1;
+const PT_PHDR: u32 = 6;
 
 fn u16_at(b: &[u8], off: usize) -> Result<u16, String> {
     b.get(off..off + 2)
@@ -35,6 +36,15 @@ pub fn flat_binary(elf: &[u8]) -> Result<Vec<u8>, String> {
     let phoff = u64_at(elf, 0x20)? as usize;
     let phentsize = u16_at(elf, 0x36)? as usize;
     let phnum = u16_at(elf, 0x38)? as usize;
+    // The end of the ELF and program headers (PT_PHDR may say more).
+    let mut headers_end = phoff + phnum * phentsize;
+    for i in 0..phnum {
+        let ph = phoff + i * phentsize;
+        if u32_at(elf, ph)? == PT_PHDR {
+            let end = u64_at(elf, ph + 0x08)? + u64_at(elf, ph + 0x20)?;
+            headers_end = headers_end.max(end as usize);
+        }
+    }
     let mut segments = Vec::new();
     for i in 0..phnum {
         let ph = phoff + i * phentsize;
@@ -44,7 +54,9 @@ pub fn flat_binary(elf: &[u8]) -> Result<Vec<u8>, String> {
         let offset = u64_at(elf, ph + 0x08)? as usize;
         let paddr = u64_at(elf, ph + 0x18)?;
         let filesz = u64_at(elf, ph + 0x20)? as usize;
-        if filesz == 0 {
+        // Empty, or only the ELF and program headers (a linker without a
+        // script maps them): nothing of the image.
+        if filesz == 0 || (offset == 0 && filesz <= headers_end) {
             continue;
         }
         let bytes = elf
@@ -115,6 +127,17 @@ mod tests {
         assert_eq!(&image[..2], b"ab");
         assert!(image[2..0x10].iter().all(|&b| b == 0));
         assert_eq!(&image[0x10..], b"cd");
+    }
+
+    #[test]
+    fn a_header_only_segment_is_skipped() {
+        let mut f = elf(&[(0x4000_0000, b"code", 4)]);
+        // A second PT_LOAD covering only the headers, at offset 0.
+        let ph = 64;
+        f[ph..ph + 4].copy_from_slice(&PT_LOAD.to_le_bytes());
+        f[ph + 0x18..ph + 0x20].copy_from_slice(&0x20_0000u64.to_le_bytes());
+        f[ph + 0x20..ph + 0x28].copy_from_slice(&0x40u64.to_le_bytes());
+        assert_eq!(flat_binary(&f).unwrap(), b"code");
     }
 
     #[test]
