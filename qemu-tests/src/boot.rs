@@ -42,6 +42,8 @@ pub struct Outcome {
     pub ending: Ending,
     pub log_path: PathBuf,
     pub elapsed: Duration,
+    /// The QEMU command, quoted for a shell.
+    pub command: String,
 }
 
 /// The boot timeout: `XENCALL_BOOT_TIMEOUT` seconds, default 60.
@@ -178,7 +180,8 @@ pub fn boot(spec: &Spec, qemu: &Path, xen: Option<&Path>) -> Result<Outcome, Str
     let args = qemu_args(spec, xen);
     let mut file =
         File::create(&log_path).map_err(|e| format!("create {}: {e}", log_path.display()))?;
-    let _ = writeln!(file, "# {} {}", qemu.display(), shell_words(&args));
+    let command = format!("{} {}", qemu.display(), shell_words(&args));
+    let _ = writeln!(file, "# {command}");
     let file = Arc::new(Mutex::new(file));
 
     let start = Instant::now();
@@ -251,6 +254,7 @@ pub fn boot(spec: &Spec, qemu: &Path, xen: Option<&Path>) -> Result<Outcome, Str
         ending,
         log_path,
         elapsed,
+        command,
     })
 }
 

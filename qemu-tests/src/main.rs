@@ -9,7 +9,8 @@
 //!
 //! Environment: `XENCALL_BOOT_TIMEOUT` (seconds, default 60),
 //! `XENCALL_QEMU_X86_64`, `XENCALL_QEMU_AARCH64`, `XENCALL_XEN_X86_64`,
-//! `XENCALL_XEN_AARCH64`, `XENCALL_BOOT_MODE` (`boot`'s default mode).
+//! `XENCALL_XEN_AARCH64`, `XENCALL_BOOT_MODE` (`boot`'s default mode),
+//! `XENCALL_PREBUILT_GUESTS` (use `DIR/<arch>/<example>` ELFs, build nothing).
 
 mod boot;
 mod elf;
@@ -92,7 +93,8 @@ environment:
   XENCALL_BOOT_TIMEOUT   seconds per boot (default 60)
   XENCALL_QEMU_X86_64, XENCALL_QEMU_AARCH64   QEMU binaries
   XENCALL_XEN_X86_64, XENCALL_XEN_AARCH64     Xen binaries (default: Debian's, cached in target/xen)
-  XENCALL_BOOT_MODE      default --mode for `boot` (pvh)";
+  XENCALL_BOOT_MODE      default --mode for `boot` (pvh)
+  XENCALL_PREBUILT_GUESTS=DIR   boot DIR/<arch>/<example> ELFs instead of building the guests";
 
 fn fail_usage(message: &str) -> ! {
     eprintln!("cargo qemu: {message}\n\n{USAGE}");
@@ -162,6 +164,10 @@ impl Args {
 /// (returned in the error).
 pub fn build_guest(arch: Arch, example: &str, quiet: bool) -> Result<PathBuf, String> {
     let triple = arch.triple();
+    if let Some(dir) = env::var_os("XENCALL_PREBUILT_GUESTS").filter(|d| !d.is_empty()) {
+        // Guests built elsewhere: DIR/<arch>/<example> (an ELF).
+        return bootable(arch, &PathBuf::from(dir).join(arch.name()).join(example));
+    }
     let toolchain = setup::Toolchain::select(triple)?;
     let target_dir = setup::target_dir().join("guest");
     let mut cmd = toolchain.cargo("build", triple);

@@ -293,7 +293,11 @@ fn render(name: &str, verdict: &Verdict, outcome: &boot::Outcome) -> (String, Ta
 const TAIL_HEADER: &str = "last 40 lines of";
 
 fn log_tail(outcome: &boot::Outcome) -> String {
-    let mut text = format!("    {TAIL_HEADER} {}:\n", outcome.log_path.display());
+    let mut text = format!(
+        "    command: {}\n    {TAIL_HEADER} {}:\n",
+        outcome.command,
+        outcome.log_path.display()
+    );
     for line in protocol::tail(&outcome.log, 40) {
         let _ = writeln!(text, "    | {line}");
     }
@@ -548,6 +552,7 @@ mod tests {
             ending,
             log_path: "/t/x.log".into(),
             elapsed: Duration::from_millis(1200),
+            command: "qemu".into(),
         }
     }
 
