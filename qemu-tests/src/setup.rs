@@ -308,15 +308,26 @@ impl Toolchain {
             });
         }
         let (ok, sysroot) = capture(clean_command("rustc").args(["--print", "sysroot"]));
-        if ok
-            && Path::new(sysroot.trim())
-                .join("lib/rustlib/src/rust/library")
-                .is_dir()
-        {
+        let sysroot = PathBuf::from(sysroot.trim());
+        if ok && sysroot.join("lib/rustlib/src/rust/library").is_dir() {
+            let mut env = vec![("RUSTC_BOOTSTRAP".into(), "1".into())];
+            // A distribution's rustc (Debian's, first on PATH) may lack
+            // its own rust-lld.
+            let own_lld = fs::read_dir(sysroot.join("lib/rustlib"))
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.ok())
+                .any(|e| e.path().join("bin/rust-lld").is_file());
+            if !own_lld {
+                env.push((
+                    format!("CARGO_TARGET_{}_LINKER", env_key(triple)),
+                    lld()?.display().to_string(),
+                ));
+            }
             return Some(Toolchain {
                 kind: "active toolchain rust-src + build-std",
                 cargo: "cargo".into(),
-                env: vec![("RUSTC_BOOTSTRAP".into(), "1".into())],
+                env,
                 build_std: true,
             });
         }
