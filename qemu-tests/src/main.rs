@@ -186,7 +186,7 @@ pub fn build_guest(arch: Arch, example: &str, quiet: bool) -> Result<PathBuf, St
             return Err(format!(
                 "building {example} for {triple} ({}) failed:\n{}",
                 toolchain.kind,
-                protocol::tail(&out, 40).join("\n")
+                build_errors(&out)
             ));
         }
     } else {
@@ -206,6 +206,24 @@ pub fn build_guest(arch: Arch, example: &str, quiet: bool) -> Result<PathBuf, St
         .join("release/examples")
         .join(example);
     bootable(arch, &elf)
+}
+
+/// The interesting part of a failed cargo build: its first errors, then
+/// its last lines.
+fn build_errors(out: &str) -> String {
+    let lines: Vec<&str> = out.lines().collect();
+    let first = lines
+        .iter()
+        .position(|l| l.starts_with("error"))
+        .unwrap_or(lines.len().saturating_sub(40));
+    let head_end = (first + 30).min(lines.len());
+    let mut text = lines[first..head_end].join("\n");
+    let tail_start = lines.len().saturating_sub(10).max(head_end);
+    if tail_start > head_end {
+        text.push_str("\n...\n");
+    }
+    text.push_str(&lines[tail_start..].join("\n"));
+    text
 }
 
 /// The file QEMU loads for `elf`: itself on x86_64, `<elf>.Image` (its

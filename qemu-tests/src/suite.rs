@@ -466,19 +466,24 @@ pub fn run(options: &Options) -> i32 {
         }
         guests.entry((a, s.example)).or_insert_with(|| {
             let t = Instant::now();
+            let what = format!("{} for {}", s.example, s.arch.triple());
+            eprintln!("cargo qemu: building {what} ...");
             let r = build_guest(s.arch, s.example, true);
-            let what = if r.is_ok() {
-                "built"
-            } else {
-                "FAILED to build"
-            };
-            eprintln!(
-                "cargo qemu: {what} {} for {} ({:.1} s)",
-                s.example,
-                s.arch.triple(),
-                t.elapsed().as_secs_f64()
-            );
-            r
+            let secs = t.elapsed().as_secs_f64();
+            match r {
+                Ok(path) => {
+                    eprintln!("cargo qemu: built {what} ({secs:.1} s)");
+                    Ok(path)
+                }
+                Err(e) => {
+                    // Once here, not under every boot that needs it.
+                    print_block(&format!(
+                        "cargo qemu: FAILED to build {what} ({secs:.1} s):\n{}",
+                        indent(&e)
+                    ));
+                    Err(format!("guest {what} did not build (see above)"))
+                }
+            }
         });
     }
 
