@@ -116,6 +116,7 @@ fn host_checks(options: &Options) -> Tally {
                 "clippy",
                 "--workspace",
                 "--all-targets",
+                "--all-features",
                 "--",
                 "-D",
                 "warnings",
@@ -125,13 +126,19 @@ fn host_checks(options: &Options) -> Tally {
         (
             "host::doc",
             {
-                let mut c = cargo(&["doc", "--no-deps", "-p", "xencall"]);
+                let mut c = cargo(&["doc", "--no-deps", "-p", "xencall", "--all-features"]);
                 c.env("RUSTDOCFLAGS", "-Dwarnings");
                 c
             },
             false,
         ),
-        ("host::test", cargo(&["test", "--workspace"]), true),
+        // All features: the boot runtime's and the C API's host-testable
+        // parts (test framework, command line, boot info, handle table).
+        (
+            "host::test",
+            cargo(&["test", "--workspace", "--all-features"]),
+            true,
+        ),
     ];
     for (name, mut cmd, count) in checks {
         if selected(options, name) {
@@ -151,7 +158,9 @@ fn host_checks(options: &Options) -> Tally {
                     cmd.args(["--release", "--lib", "-p", "xencall", "--target-dir"])
                         .arg(setup::target_dir().join("guest"));
                     if rt {
-                        cmd.args(["--features", "rt"]);
+                        cmd.args(["--features", "rt,c-api"]);
+                    } else {
+                        cmd.args(["--features", "c-api"]);
                     }
                     tally.add(host_check(&name, &mut cmd, false));
                 }
@@ -227,6 +236,17 @@ fn steps() -> Vec<Step> {
             "boot-tests",
             Expect::Pass,
         ),
+        // The same cases with vmcall/vmmcall inline instead of the page.
+        Step {
+            cmdline: vec!["xencall-hypercall=direct".to_string()],
+            ..step(
+                "x86_64-pvh-direct",
+                Arch::X86_64,
+                Mode::Pvh,
+                "boot-tests",
+                Expect::Pass,
+            )
+        },
         step(
             "x86_64-pv",
             Arch::X86_64,
