@@ -13,6 +13,9 @@ mod cpuid;
 mod direct;
 mod hypercall_page;
 mod native;
+/// The boot runtime's x86_64 entry code (feature `rt`, bare metal only).
+#[cfg(all(feature = "rt", target_os = "none"))]
+pub(crate) mod rt;
 
 pub use cpuid::{cpu_vendor, CpuVendor, XenCpuid};
 pub use direct::{Vmcall, Vmmcall};

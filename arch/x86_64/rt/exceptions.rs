@@ -1,0 +1,289 @@
+//! CPU exceptions: report and exit with failure instead of hanging.
+//!
+//! One assembly stub per vector 0..31 pushes a uniform frame (a zero for
+//! vectors without an error code, then the vector) and calls
+//! [`xencall_exception`]. PVH guests install them in an IDT; PV guests
+//! register them with `HYPERVISOR_set_trap_table`, where Xen additionally
+//! pushes `rcx` and `r11`, which the PV stubs pop first.
+
+use core::sync::atomic::Ordering;
+
+use super::{MODE, MODE_PV};
+use crate::arch::{HypercallPage, HYPERCALL_PAGE_STORAGE};
+use crate::backend::Backend;
+
+core::arch::global_asm!(
+    r#"
+    .pushsection .text.xencall_exceptions, "ax"
+    .irp vec, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+xencall_exc_\vec:
+    .if (\vec == 8) || (\vec == 10) || (\vec == 11) || (\vec == 12) || (\vec == 13) || (\vec == 14) || (\vec == 17) || (\vec == 21) || (\vec == 29) || (\vec == 30)
+    .else
+    push $0
+    .endif
+    push $\vec
+    jmp xencall_exc_common
+xencall_pvexc_\vec:
+    pop %rcx
+    pop %r11
+    jmp xencall_exc_\vec
+    .endr
+
+xencall_exc_common:
+    push %rax
+    push %rbx
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %rbp
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rsp, %rdi
+    and $-16, %rsp
+    call xencall_exception
+    ud2
+    .popsection
+
+    .pushsection .rodata.xencall_exceptions, "a"
+    .balign 8
+    .globl xencall_exception_stubs
+xencall_exception_stubs:
+    .irp vec, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    .quad xencall_exc_\vec
+    .endr
+    .globl xencall_pv_exception_stubs
+xencall_pv_exception_stubs:
+    .irp vec, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    .quad xencall_pvexc_\vec
+    .endr
+    .popsection
+    "#,
+    options(att_syntax)
+);
+
+extern "C" {
+    static xencall_exception_stubs: [u64; 32];
+    static xencall_pv_exception_stubs: [u64; 32];
+}
+
+/// What the stubs push, from the stack pointer up.
+#[repr(C)]
+pub struct ExceptionFrame {
+    r15: u64,
+    r14: u64,
+    r13: u64,
+    r12: u64,
+    r11: u64,
+    r10: u64,
+    r9: u64,
+    r8: u64,
+    rbp: u64,
+    rdi: u64,
+    rsi: u64,
+    rdx: u64,
+    rcx: u64,
+    rbx: u64,
+    rax: u64,
+    vector: u64,
+    error_code: u64,
+    rip: u64,
+    cs: u64,
+    rflags: u64,
+    rsp: u64,
+    ss: u64,
+}
+
+const NAMES: [&str; 32] = [
+    "#DE divide error",
+    "#DB debug",
+    "NMI",
+    "#BP breakpoint",
+    "#OF overflow",
+    "#BR bound range",
+    "#UD invalid opcode",
+    "#NM device not available",
+    "#DF double fault",
+    "coprocessor segment overrun",
+    "#TS invalid TSS",
+    "#NP segment not present",
+    "#SS stack fault",
+    "#GP general protection",
+    "#PF page fault",
+    "reserved",
+    "#MF x87 error",
+    "#AC alignment check",
+    "#MC machine check",
+    "#XM SIMD error",
+    "#VE virtualization",
+    "#CP control protection",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "#HV hypervisor injection",
+    "#VC VMM communication",
+    "#SX security",
+    "reserved",
+];
+
+/// Called by the stubs on the faulting stack.
+#[no_mangle]
+extern "C" fn xencall_exception(f: &ExceptionFrame) -> ! {
+    let pv = MODE.load(Ordering::Relaxed) == MODE_PV;
+    let name = NAMES.get(f.vector as usize).copied().unwrap_or("?");
+    crate::println!(
+        "xencall: CPU exception {} ({name}), error code {:#x}, at rip {:#018x}",
+        f.vector,
+        f.error_code,
+        f.rip
+    );
+    let cr2 = if pv {
+        // CR2 is privileged for a PV kernel (Xen keeps it in vcpu_info).
+        None
+    } else {
+        Some(x86_64::registers::control::Cr2::read_raw())
+    };
+    crate::println!(
+        "xencall:  cs {:#x} rflags {:#x} rsp {:#018x} ss {:#x} cr2 {}",
+        f.cs,
+        f.rflags,
+        f.rsp,
+        f.ss,
+        cr2.map_or(0, |v| v)
+    );
+    crate::println!(
+        "xencall:  rax {:#018x} rbx {:#018x} rcx {:#018x} rdx {:#018x}",
+        f.rax,
+        f.rbx,
+        f.rcx,
+        f.rdx
+    );
+    crate::println!(
+        "xencall:  rsi {:#018x} rdi {:#018x} rbp {:#018x} r8  {:#018x}",
+        f.rsi,
+        f.rdi,
+        f.rbp,
+        f.r8
+    );
+    crate::println!(
+        "xencall:  r9  {:#018x} r10 {:#018x} r11 {:#018x} r12 {:#018x}",
+        f.r9,
+        f.r10,
+        f.r11,
+        f.r12
+    );
+    crate::println!(
+        "xencall:  r13 {:#018x} r14 {:#018x} r15 {:#018x}",
+        f.r13,
+        f.r14,
+        f.r15
+    );
+    crate::rt::testing::report_crash(format_args!(
+        "CPU exception {} ({name}) at rip {:#x}",
+        f.vector, f.rip
+    ));
+    crate::rt::exit(crate::rt::ExitStatus::Failure)
+}
+
+/// An IDT gate: 64-bit interrupt gate, present, DPL 0.
+#[derive(Clone, Copy)]
+#[repr(C)]
+struct Gate {
+    offset_low: u16,
+    selector: u16,
+    ist: u8,
+    type_attr: u8,
+    offset_mid: u16,
+    offset_high: u32,
+    zero: u32,
+}
+
+#[repr(C, align(16))]
+struct Idt([Gate; 32]);
+
+static mut IDT: Idt = Idt([Gate {
+    offset_low: 0,
+    selector: 0,
+    ist: 0,
+    type_attr: 0,
+    offset_mid: 0,
+    offset_high: 0,
+    zero: 0,
+}; 32]);
+
+/// Fill and load the IDT (PVH).
+pub(super) fn load_idt() {
+    // SAFETY: runs once on the boot CPU before anything else uses the IDT;
+    // the stub table is a static array of 32 addresses.
+    unsafe {
+        let idt = &mut *core::ptr::addr_of_mut!(IDT);
+        for (gate, &addr) in idt.0.iter_mut().zip(xencall_exception_stubs.iter()) {
+            *gate = Gate {
+                offset_low: addr as u16,
+                selector: 0x08,
+                ist: 0,
+                type_attr: 0x8e,
+                offset_mid: (addr >> 16) as u16,
+                offset_high: (addr >> 32) as u32,
+                zero: 0,
+            };
+        }
+        let pointer = x86_64::structures::DescriptorTablePointer {
+            limit: (core::mem::size_of::<Idt>() - 1) as u16,
+            base: x86_64::VirtAddr::new(idt as *const Idt as u64),
+        };
+        x86_64::instructions::tables::lidt(&pointer);
+    }
+}
+
+/// `struct trap_info` for `HYPERVISOR_set_trap_table`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct TrapInfo {
+    vector: u8,
+    flags: u8,
+    cs: u16,
+    address: u64,
+}
+
+/// `FLAT_KERNEL_CS64`: the code selector Xen gives 64-bit PV kernels.
+const FLAT_KERNEL_CS64: u16 = 0xe033;
+
+static mut TRAPS: [TrapInfo; 33] = [TrapInfo {
+    vector: 0,
+    flags: 0,
+    cs: 0,
+    address: 0,
+}; 33];
+
+/// Register the stubs as the PV trap table (the last, zero entry ends it).
+pub(super) fn register_pv_traps() {
+    // SAFETY: runs once at PV entry, before anything else reads the table;
+    // the page was filled by Xen at domain build.
+    unsafe {
+        let traps = &mut *core::ptr::addr_of_mut!(TRAPS);
+        for (vector, &addr) in xencall_pv_exception_stubs.iter().enumerate() {
+            traps[vector] = TrapInfo {
+                vector: vector as u8,
+                flags: 0,
+                cs: FLAT_KERNEL_CS64,
+                address: addr,
+            };
+        }
+        if let Ok(page) = HypercallPage::from_filled(HYPERCALL_PAGE_STORAGE.as_ptr()) {
+            page.call1(
+                crate::abi::HypercallOp::SET_TRAP_TABLE.0.into(),
+                traps.as_ptr() as u64,
+            );
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! The x86_64 half of the boot runtime: one ELF that Xen boots either as a
+//! PVH guest (32-bit entry named by `XEN_ELFNOTE_PHYS32_ENTRY`, `ebx` =
+//! `hvm_start_info`) or as a 64-bit PV guest (ELF entry, `rsi` =
+//! `start_info`, hypercall page placed by Xen), as Linux's kernel does.
+//!
+//! `entry` holds the assembly up to the first Rust code, `notes` the Xen
+//! ELF notes, `exceptions` the fault reporting, `boot_info` the translation
+//! of Xen's start-of-day structures; this file has the services the common
+//! runtime calls.
+
+mod boot_info;
+mod entry;
+mod exceptions;
+mod notes;
+
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use crate::arch::{HypercallMode, HypercallPage, Native, HYPERCALL_PAGE_STORAGE};
+use crate::backend::Backend;
+use crate::error::Result;
+use crate::rt::{BootInfo, GuestMode};
+
+/// How this boot entered: set once by the entry code.
+static MODE: AtomicU8 = AtomicU8::new(MODE_UNKNOWN);
+const MODE_UNKNOWN: u8 = 0;
+const MODE_PVH: u8 = 1;
+const MODE_PV: u8 = 2;
+
+fn is_pv() -> bool {
+    MODE.load(Ordering::Relaxed) == MODE_PV
+}
+
+/// The hypercall backend for this boot: the page Xen placed for PV; for
+/// PVH, the page installed through the MSR or the direct instruction,
+/// whichever `preference` says (`NoHypervisor` when Xen is absent).
+pub(crate) fn hypercall_backend(boot: &BootInfo, preference: HypercallMode) -> Result<Native> {
+    match boot.guest_mode {
+        // SAFETY: the page is the crate's own, in the image, mapped for the
+        // program's life; Xen filled it at domain build (the PV note).
+        GuestMode::Pv => {
+            unsafe { HypercallPage::from_filled(HYPERCALL_PAGE_STORAGE.as_ptr()) }.map(Native::Page)
+        }
+        _ => Native::detect(preference),
+    }
+}
+
+/// COM1 (16550 at 0x3f8): the console before a hypercall backend exists,
+/// and without Xen. PV guests cannot do port I/O this early (it faults
+/// without the I/O privilege), so they print nothing here.
+pub(crate) fn early_write(bytes: &[u8]) {
+    if is_pv() {
+        return;
+    }
+    use x86_64::instructions::port::Port;
+    let mut data = Port::<u8>::new(0x3f8);
+    let mut status = Port::<u8>::new(0x3fd);
+    for &b in bytes {
+        // Bounded wait for the transmitter: a port Xen denies reads as
+        // 0xff (ready), a missing UART must not hang the guest.
+        for _ in 0..100_000 {
+            // SAFETY: reading the 16550 line-status register has no side
+            // effects.
+            if unsafe { status.read() } & 0x20 != 0 {
+                break;
+            }
+        }
+        // SAFETY: writing the 16550 data register sends one byte.
+        unsafe { data.write(b) };
+    }
+}
+
+/// `physdev_op(PHYSDEVOP_set_iopl, {iopl})`: PV guests need I/O privilege
+/// for `out`, which Xen then emulates.
+fn pv_set_iopl(iopl: u32) {
+    const PHYSDEVOP_SET_IOPL: u64 = 6;
+    // SAFETY: the crate's page, filled by Xen for PV guests.
+    let Ok(page) = (unsafe { HypercallPage::from_filled(HYPERCALL_PAGE_STORAGE.as_ptr()) }) else {
+        return;
+    };
+    let arg = iopl;
+    // SAFETY: PHYSDEVOP_set_iopl reads one u32 at the address.
+    unsafe {
+        page.call2(
+            crate::abi::HypercallOp::PHYSDEV_OP.0.into(),
+            PHYSDEVOP_SET_IOPL,
+            &arg as *const u32 as u64,
+        )
+    };
+}
+
+/// End QEMU with status `(code << 1) | 1` through `isa-debug-exit` at port
+/// 0xf4 (`-device isa-debug-exit,iobase=0xf4,iosize=0x04`).
+pub(crate) fn qemu_exit(code: u8) -> ! {
+    if is_pv() {
+        pv_set_iopl(1);
+    }
+    // SAFETY: the debug-exit device ends the machine; on a machine without
+    // it the write goes nowhere and we halt below.
+    unsafe { x86_64::instructions::port::Port::<u8>::new(0xf4).write(code) };
+    halt()
+}
+
+/// Stop this vCPU for good.
+pub(crate) fn halt() -> ! {
+    loop {
+        if is_pv() {
+            // `hlt` is privileged for a PV kernel: give the CPU back.
+            // SAFETY: SCHEDOP_yield (0) takes no buffer.
+            if let Ok(page) = unsafe { HypercallPage::from_filled(HYPERCALL_PAGE_STORAGE.as_ptr()) }
+            {
+                // SAFETY: as above.
+                unsafe { page.call2(crate::abi::HypercallOp::SCHED_OP.0.into(), 0, 0) };
+            }
+        } else {
+            x86_64::instructions::interrupts::disable();
+            x86_64::instructions::hlt();
+        }
+    }
+}
+
+/// Rust entry from the PVH assembly: long mode, identity map, stack, zero
+/// `.bss` and SSE are set up.
+#[no_mangle]
+extern "C" fn xencall_pvh_main(start_info: u64) -> ! {
+    MODE.store(MODE_PVH, Ordering::Relaxed);
+    exceptions::load_idt();
+    // SAFETY: `ebx` at the PVH entry: the physical (= virtual, identity
+    // map) address of `hvm_start_info`, or 0 if the loader gave none.
+    let boot = unsafe { boot_info::from_pvh(start_info) };
+    crate::rt::start(boot)
+}
+
+/// Rust entry from the PV assembly: Xen's page tables, our stack, zero
+/// `.bss`.
+#[no_mangle]
+extern "C" fn xencall_pv_main(start_info: u64) -> ! {
+    MODE.store(MODE_PV, Ordering::Relaxed);
+    exceptions::register_pv_traps();
+    // SAFETY: `rsi` at the PV entry: the virtual address of `start_info`,
+    // mapped by Xen's initial page tables.
+    let boot = unsafe { boot_info::from_pv(start_info) };
+    crate::rt::start(boot)
+}
