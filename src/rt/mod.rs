@@ -27,6 +27,8 @@ pub mod testing;
 
 #[cfg(target_os = "none")]
 mod heap;
+#[cfg(target_os = "none")]
+mod memory_map;
 #[cfg(all(feature = "panic-handler", target_os = "none"))]
 mod panic;
 
@@ -80,6 +82,9 @@ pub fn start(mut boot: BootInfo) -> ! {
             crate::println!("xencall: not running on Xen, stopping");
             exit(ExitStatus::Failure);
         }
+    }
+    if boot.memory_map().is_empty() {
+        memory_map::from_xen(&mut boot);
     }
     // SAFETY: `xencall_main` is defined by `entry!` with this signature;
     // linking fails if the unikernel did not use `entry!`.
