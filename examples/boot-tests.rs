@@ -45,8 +45,8 @@ mod guest {
                     run: call3_console_write,
                 },
                 TestCase {
-                    name: "call5_hypfs_read",
-                    run: call5_hypfs_read,
+                    name: "call5_argument_positions",
+                    run: call5_argument_positions,
                 },
                 TestCase {
                     name: "typed_buffer_argument",
@@ -207,7 +207,7 @@ mod guest {
         Ok(())
     }
 
-    fn call5_hypfs_read(_: &BootInfo) -> TestResult {
+    fn call5_argument_positions(_: &BootInfo) -> TestResult {
         let xc = open()?;
         // XEN_HYPFS_OP_get_version (0) insists its four further arguments
         // are zero: a 1 in any one position, and only there, must reach
