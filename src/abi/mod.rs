@@ -6,6 +6,8 @@
 //! architectures, and `tests/abi_conformance.rs` compares every item against
 //! the installed Xen headers.
 
+#[doc(hidden)]
+pub mod conformance;
 pub mod errno;
 pub mod hypercall;
 pub mod xen_version;

@@ -1,0 +1,181 @@
+//! The crate's Xen ABI against the real Xen headers.
+//!
+//! Generates a C program that includes the installed public headers
+//! (Debian's `libxen-dev`, with `__XEN_TOOLS__` so sysctl/domctl are
+//! visible), prints every item of `xencall::abi::conformance`, compiles and
+//! runs it, and compares. Any difference fails. A second test checks that
+//! every public constant, type and code in `src/abi` is in the table.
+//!
+//! Without a C compiler or the headers the test fails and says what to
+//! install; `XENCALL_SKIP_ABI_CONFORMANCE=1` skips it, saying so.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use xencall::abi::conformance::{AbiItem, FAMILIES, LAYOUT};
+
+const HEADERS: &str = "/usr/include/xen";
+
+/// Every checked item: code families expanded, then the layout table.
+fn items() -> Vec<(String, String, u64)> {
+    let mut out = Vec::new();
+    for f in FAMILIES {
+        for &(name, value) in f.codes {
+            let c_name = if f.lowercase {
+                name.to_lowercase()
+            } else {
+                name.to_string()
+            };
+            // errno.h is read through its list macro (see the C program).
+            let c_name = format!("{}{c_name}", f.c_prefix).replacen("XEN_E", "XENCALL_ERRNO_E", 1);
+            out.push((format!("{}::{name}", f.rust_type), c_name, value));
+        }
+    }
+    for AbiItem { rust, c, value } in LAYOUT {
+        out.push((rust.to_string(), c.to_string(), *value));
+    }
+    out
+}
+
+fn skip_requested() -> bool {
+    if std::env::var_os("XENCALL_SKIP_ABI_CONFORMANCE").is_some_and(|v| v == "1") {
+        eprintln!("abi_conformance: skipped because XENCALL_SKIP_ABI_CONFORMANCE=1");
+        return true;
+    }
+    false
+}
+
+#[test]
+fn every_item_matches_the_installed_xen_headers() {
+    if skip_requested() {
+        return;
+    }
+    assert!(
+        Path::new(HEADERS).join("xen.h").exists(),
+        "the Xen public headers are missing ({HEADERS}/xen.h): apt-get install libxen-dev"
+    );
+    let items = items();
+    let mut c = String::from(
+        "#define __XEN_TOOLS__ 1\n#include <stdio.h>\n#include <stddef.h>\n#include <stdint.h>\n\
+         #include <xen/xen.h>\n#include <xen/version.h>\n\
+         /* Every number in errno.h, Xen-internal ones included. */\n\
+         #define __XEN__ 1\n\
+         #define XEN_ERRNO(name, value) static const long long XENCALL_ERRNO_##name = value;\n\
+         #include <xen/errno.h>\n#undef __XEN__\n\
+         int main(void) {\n",
+    );
+    for (_, expr, _) in &items {
+        c.push_str(&format!(
+            "    printf(\"%llu\\n\", (unsigned long long)({expr}));\n"
+        ));
+    }
+    c.push_str("    return 0;\n}\n");
+
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("abi_conformance");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("abi.c");
+    let exe = dir.join("abi");
+    std::fs::write(&src, &c).unwrap();
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+    let out = Command::new(&cc)
+        .arg("-o")
+        .arg(&exe)
+        .arg(&src)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run the C compiler `{cc}` ({e}): apt-get install gcc"));
+    assert!(
+        out.status.success(),
+        "compiling {} against the Xen headers failed:\n{}",
+        src.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = Command::new(&exe)
+        .output()
+        .expect("run the generated program");
+    assert!(run.status.success());
+    let text = String::from_utf8(run.stdout).unwrap();
+    let values: Vec<u64> = text.lines().map(|l| l.parse().unwrap()).collect();
+    assert_eq!(values.len(), items.len());
+
+    let mismatches: Vec<String> = items
+        .iter()
+        .zip(&values)
+        .filter(|((_, _, ours), theirs)| ours != *theirs)
+        .map(|((rust, expr, ours), theirs)| {
+            format!("{rust}: crate {ours:#x}, headers ({expr}) {theirs:#x}")
+        })
+        .collect();
+    assert!(
+        mismatches.is_empty(),
+        "ABI mismatches:\n  {}",
+        mismatches.join("\n  ")
+    );
+    eprintln!(
+        "abi_conformance: {} items match the headers in {HEADERS}",
+        items.len()
+    );
+}
+
+/// Items that exist only on the Rust side, with the reason.
+const RUST_ONLY: &[(&str, &str)] = &[
+    ("AbiItem", "the conformance table's own type"),
+    ("CodeFamily", "the conformance table's own type"),
+    ("FAMILIES", "the conformance table itself"),
+    ("LAYOUT", "the conformance table itself"),
+];
+
+#[test]
+fn every_abi_definition_is_in_the_conformance_table() {
+    let covered: BTreeSet<String> = items()
+        .into_iter()
+        .flat_map(|(rust, _, _)| {
+            let short = rust.rsplit("::").next().unwrap().to_string();
+            [rust, short]
+        })
+        .chain(FAMILIES.iter().map(|f| f.rust_type.to_string()))
+        .collect();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/abi");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Top-level `pub const|struct|type|enum NAME`.
+        for line in text.lines().filter(|l| l.starts_with("pub ")) {
+            let mut words = line.split_whitespace();
+            if words.next() != Some("pub") {
+                continue;
+            }
+            let kind = words.next().unwrap_or("");
+            if !["const", "struct", "type", "enum", "static"].contains(&kind) {
+                continue;
+            }
+            let mut name = words.next().unwrap_or("");
+            if name == "fn" {
+                continue;
+            }
+            let name: String = std::mem::take(&mut name)
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if name.is_empty()
+                || covered.contains(&name)
+                || RUST_ONLY.iter().any(|(n, _)| *n == name)
+            {
+                continue;
+            }
+            missing.push(format!(
+                "{}: {kind} {name}",
+                path.file_name().unwrap().to_string_lossy()
+            ));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "ABI definitions not checked against the headers (add them to abi::conformance):\n  {}",
+        missing.join("\n  ")
+    );
+}
