@@ -99,7 +99,7 @@ pub const MAX_MODULES: usize = 8;
 pub struct BootInfo {
     /// How the guest was started.
     pub guest_mode: GuestMode,
-    /// The hypercall mode in use (set by [`start`](crate::rt::start)).
+    /// The hypercall mode in use (set by `rt::start` at boot).
     pub hypercall_mode: Option<HypercallMode>,
     /// The guest's command line.
     pub cmdline: &'static str,

@@ -40,7 +40,7 @@ impl ExitStatus {
 static QEMU_EXIT: AtomicBool = AtomicBool::new(false);
 
 /// Use QEMU's debug-exit device from now on (set from the command line by
-/// [`start`](crate::rt::start)).
+/// `rt::start`, on bare metal).
 pub fn use_qemu_exit(on: bool) {
     QEMU_EXIT.store(on, Ordering::Relaxed);
 }

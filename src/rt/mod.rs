@@ -8,8 +8,8 @@
 //!   identity map. Link with `-Txencall-aarch64.ld`.
 //!
 //! The architecture-specific entry code (in `arch/*/rt`) fills a
-//! [`BootInfo`] and calls [`start`], which sets up the heap, the hypercall
-//! backend and the console, then runs the function named by [`entry!`].
+//! [`BootInfo`] and calls `start` (bare metal only), which sets up the heap, the hypercall
+//! backend and the console, then runs the function named by [`entry!`](crate::entry).
 //!
 //! Guest command-line options read by the runtime:
 //! * `xencall-exit=qemu`: exit through QEMU's debug-exit device (x86
