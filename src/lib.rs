@@ -40,7 +40,7 @@ pub mod mock;
 #[cfg(feature = "rt")]
 pub mod rt;
 
-#[cfg(all(feature = "rt", target_os = "none"))]
+#[cfg(feature = "rt")]
 extern crate alloc;
 
 pub use backend::Backend;

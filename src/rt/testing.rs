@@ -12,10 +12,6 @@
 //! xencall-test: done passed=1 failed=1 skipped=1
 //! ```
 
-// A failure carries its message inline (no allocator needed); results are
-// produced once per case, so their size does not matter.
-#![allow(clippy::result_large_err)]
-
 use core::fmt::{self, Write};
 
 use super::boot_info::BootInfo;
@@ -29,18 +25,20 @@ pub enum Failure {
     Skip(Message),
 }
 
-/// A short failure message, formatted without an allocator.
+/// A failure message: one line (newlines become spaces, so a message
+/// cannot forge result lines), at most [`Message::MAX`] bytes.
 pub struct Message {
-    bytes: [u8; 200],
-    len: usize,
+    text: alloc::string::String,
 }
 
 impl Message {
-    /// Format `args`, truncating past 200 bytes.
+    /// Longest message kept; the rest is cut.
+    pub const MAX: usize = 300;
+
+    /// Format `args` into a message.
     pub fn new(args: fmt::Arguments<'_>) -> Message {
         let mut m = Message {
-            bytes: [0; 200],
-            len: 0,
+            text: alloc::string::String::new(),
         };
         let _ = m.write_fmt(args);
         m
@@ -48,23 +46,17 @@ impl Message {
 
     /// The text.
     pub fn as_str(&self) -> &str {
-        match core::str::from_utf8(&self.bytes[..self.len]) {
-            Ok(s) => s,
-            // Truncation may split a character: keep the valid prefix.
-            Err(e) => core::str::from_utf8(&self.bytes[..e.valid_up_to()]).unwrap_or(""),
-        }
+        &self.text
     }
 }
 
 impl Write for Message {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        for &b in s.as_bytes() {
-            if self.len == self.bytes.len() {
+        for c in s.chars() {
+            if self.text.len() + c.len_utf8() > Self::MAX {
                 break;
             }
-            // One result per line: a newline in a message would forge lines.
-            self.bytes[self.len] = if b == b'\n' || b == b'\r' { b' ' } else { b };
-            self.len += 1;
+            self.text.push(if c == '\n' || c == '\r' { ' ' } else { c });
         }
         Ok(())
     }
@@ -281,6 +273,6 @@ mod tests {
         let m = Message::new(format_args!("a\nxencall-test: x ... ok"));
         assert!(!m.as_str().contains('\n'));
         let long = Message::new(format_args!("{}", "é".repeat(300)));
-        assert!(long.as_str().len() <= 200);
+        assert!(long.as_str().len() <= Message::MAX);
     }
 }

@@ -28,7 +28,7 @@ unsafe fn read<T: Copy>(addr: u64, offset: u64) -> T {
 /// unchanged for the program's life.
 pub(super) unsafe fn from_pvh(start_info: u64) -> BootInfo {
     let mut boot = BootInfo::new(GuestMode::Pvh, RawBootInfo::HvmStartInfo(start_info));
-    // SAFETY (all reads below): the caller guarantees the structure and
+    // SAFETY: (all reads below) the caller guarantees the structure and
     // what it points to are readable; fields are checked before use.
     unsafe {
         if start_info == 0 || read::<u32>(start_info, 0) != HVM_START_MAGIC {
@@ -72,8 +72,8 @@ pub(super) unsafe fn from_pvh(start_info: u64) -> BootInfo {
 /// `start_info` must be the mapped address of Xen's `start_info`.
 pub(super) unsafe fn from_pv(start_info: u64) -> BootInfo {
     let mut boot = BootInfo::new(GuestMode::Pv, RawBootInfo::StartInfo(start_info));
-    // SAFETY (all reads below): Xen maps `start_info` (1168 bytes) and the
-    // module it names for the guest.
+    // SAFETY: (all reads below) Xen maps `start_info` (1168 bytes) and
+    // the module it names for the guest.
     unsafe {
         // `cmd_line` is a 1024-byte array at offset 128.
         boot.cmdline = from_c_string(start_info + 128, 1024);

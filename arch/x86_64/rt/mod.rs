@@ -35,10 +35,11 @@ fn is_pv() -> bool {
 /// whichever `preference` says (`NoHypervisor` when Xen is absent).
 pub(crate) fn hypercall_backend(boot: &BootInfo, preference: HypercallMode) -> Result<Native> {
     match boot.guest_mode {
-        // SAFETY: the page is the crate's own, in the image, mapped for the
-        // program's life; Xen filled it at domain build (the PV note).
         GuestMode::Pv => {
-            unsafe { HypercallPage::from_filled(HYPERCALL_PAGE_STORAGE.as_ptr()) }.map(Native::Page)
+            // SAFETY: the page is the crate's own, in the image, mapped for
+            // the program's life; Xen filled it at domain build (PV note).
+            let page = unsafe { HypercallPage::from_filled(HYPERCALL_PAGE_STORAGE.as_ptr()) };
+            page.map(Native::Page)
         }
         _ => Native::detect(preference),
     }
