@@ -4,6 +4,9 @@
 
 mod hvc;
 mod native;
+/// The boot runtime's aarch64 entry code (feature `rt`, bare metal only).
+#[cfg(all(feature = "rt", target_os = "none"))]
+pub(crate) mod rt;
 
 pub use hvc::Hvc;
 pub use native::Native;

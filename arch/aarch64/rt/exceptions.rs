@@ -1,0 +1,100 @@
+//! Exception vectors: every one saves the registers, reports, and exits
+//! with failure instead of hanging.
+
+core::arch::global_asm!(
+    r#"
+    .macro xencall_vector kind
+    .balign 0x80
+    sub     sp, sp, #(32 * 8)
+    stp     x0, x1, [sp, #0]
+    stp     x2, x3, [sp, #16]
+    stp     x4, x5, [sp, #32]
+    stp     x6, x7, [sp, #48]
+    stp     x8, x9, [sp, #64]
+    stp     x10, x11, [sp, #80]
+    stp     x12, x13, [sp, #96]
+    stp     x14, x15, [sp, #112]
+    stp     x16, x17, [sp, #128]
+    stp     x18, x19, [sp, #144]
+    stp     x20, x21, [sp, #160]
+    stp     x22, x23, [sp, #176]
+    stp     x24, x25, [sp, #192]
+    stp     x26, x27, [sp, #208]
+    stp     x28, x29, [sp, #224]
+    str     x30, [sp, #240]
+    mov     x0, #\kind
+    b       xencall_arm_exception_common
+    .endm
+
+    .pushsection .text.xencall_vectors, "ax"
+    .balign 2048
+    .globl xencall_vectors
+xencall_vectors:
+    .irp kind, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+    xencall_vector \kind
+    .endr
+
+xencall_arm_exception_common:
+    mov     x1, sp
+    mrs     x2, esr_el1
+    mrs     x3, far_el1
+    mrs     x4, elr_el1
+    mrs     x5, spsr_el1
+    bl      xencall_arm_exception
+1:  wfi
+    b       1b
+    .popsection
+    "#
+);
+
+/// Vector names, in VBAR order.
+const KINDS: [&str; 16] = [
+    "synchronous, current EL with SP0",
+    "IRQ, current EL with SP0",
+    "FIQ, current EL with SP0",
+    "SError, current EL with SP0",
+    "synchronous, current EL",
+    "IRQ, current EL",
+    "FIQ, current EL",
+    "SError, current EL",
+    "synchronous, lower EL (AArch64)",
+    "IRQ, lower EL (AArch64)",
+    "FIQ, lower EL (AArch64)",
+    "SError, lower EL (AArch64)",
+    "synchronous, lower EL (AArch32)",
+    "IRQ, lower EL (AArch32)",
+    "FIQ, lower EL (AArch32)",
+    "SError, lower EL (AArch32)",
+];
+
+/// Called by every vector with the saved `x0`..`x30`.
+#[no_mangle]
+extern "C" fn xencall_arm_exception(
+    kind: u64,
+    regs: &[u64; 31],
+    esr: u64,
+    far: u64,
+    elr: u64,
+    spsr: u64,
+) -> ! {
+    let name = KINDS.get(kind as usize).copied().unwrap_or("?");
+    crate::println!(
+        "xencall: exception: {name}, ESR_EL1 {esr:#x} (class {:#x}), FAR_EL1 {far:#x}, ELR_EL1 {elr:#x}, SPSR_EL1 {spsr:#x}",
+        esr >> 26
+    );
+    for row in 0..8 {
+        let mut line = [0u64; 4];
+        let n = (31 - row * 4).min(4);
+        line[..n].copy_from_slice(&regs[row * 4..row * 4 + n]);
+        crate::println!(
+            "xencall:  x{:<2} {:#018x} {:#018x} {:#018x} {:#018x}",
+            row * 4,
+            line[0],
+            line[1],
+            line[2],
+            line[3]
+        );
+    }
+    crate::rt::testing::report_crash(format_args!("exception: {name}, ESR {esr:#x} at {elr:#x}"));
+    crate::rt::exit(crate::rt::ExitStatus::Failure)
+}

@@ -1,0 +1,157 @@
+//! A small, bounds-checked flattened-device-tree reader: just what the boot
+//! runtime needs (Xen's node, `/chosen/bootargs`, `/memory` ranges).
+//! Malformed input ends the walk; it never reads outside the blob.
+
+/// `FDT_MAGIC`, big-endian at offset 0.
+const MAGIC: u32 = 0xd00d_feed;
+const BEGIN_NODE: u32 = 1;
+const END_NODE: u32 = 2;
+const PROP: u32 = 3;
+const NOP: u32 = 4;
+const END: u32 = 9;
+
+/// A device tree blob in memory.
+pub(super) struct Fdt {
+    blob: &'static [u8],
+    structs: core::ops::Range<usize>,
+    strings: core::ops::Range<usize>,
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(
+        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
+}
+
+impl Fdt {
+    /// # Safety
+    /// `addr` must point to a device tree that stays mapped and unchanged.
+    pub(super) unsafe fn from_addr(addr: u64) -> Option<Fdt> {
+        if addr == 0 {
+            return None;
+        }
+        // SAFETY: the header is 40 bytes at a valid tree, by the contract.
+        let header = unsafe { core::slice::from_raw_parts(addr as *const u8, 40) };
+        if be32(header, 0)? != MAGIC {
+            return None;
+        }
+        let total = be32(header, 4)? as usize;
+        // SAFETY: `totalsize` bytes form the tree, by the contract.
+        let blob = unsafe { core::slice::from_raw_parts(addr as *const u8, total) };
+        let off_struct = be32(blob, 8)? as usize;
+        let off_strings = be32(blob, 12)? as usize;
+        let size_strings = be32(blob, 32)? as usize;
+        let size_struct = be32(blob, 36)? as usize;
+        let structs = off_struct..off_struct.checked_add(size_struct)?.min(total);
+        let strings = off_strings..off_strings.checked_add(size_strings)?.min(total);
+        Some(Fdt {
+            blob,
+            structs,
+            strings,
+        })
+    }
+
+    fn string(&self, offset: usize) -> &'static str {
+        let start = self.strings.start.saturating_add(offset);
+        let bytes = self.blob.get(start..self.strings.end).unwrap_or(&[]);
+        let len = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+        core::str::from_utf8(&bytes[..len]).unwrap_or("")
+    }
+
+    /// Call `f(depth, node name, property name, value)` for every property.
+    pub(super) fn for_each_property(&self, mut f: impl FnMut(usize, &str, &str, &'static [u8])) {
+        let b = self.blob;
+        let mut at = self.structs.start;
+        let mut depth = 0usize;
+        let mut names: [&str; 16] = [""; 16];
+        while at + 4 <= self.structs.end {
+            let Some(token) = be32(b, at) else { return };
+            at += 4;
+            match token {
+                BEGIN_NODE => {
+                    let rest = b.get(at..self.structs.end).unwrap_or(&[]);
+                    let len = rest.iter().position(|&c| c == 0).unwrap_or(rest.len());
+                    let name = core::str::from_utf8(&rest[..len]).unwrap_or("");
+                    if depth < names.len() {
+                        names[depth] = name;
+                    }
+                    depth += 1;
+                    at += (len + 1).next_multiple_of(4);
+                }
+                END_NODE => depth = depth.saturating_sub(1),
+                PROP => {
+                    let (Some(len), Some(nameoff)) = (be32(b, at), be32(b, at + 4)) else {
+                        return;
+                    };
+                    at += 8;
+                    let Some(value) = b.get(at..at + len as usize) else {
+                        return;
+                    };
+                    let node = names.get(depth.wrapping_sub(1)).copied().unwrap_or("");
+                    f(depth, node, self.string(nameoff as usize), value);
+                    at += (len as usize).next_multiple_of(4);
+                }
+                NOP => {}
+                END => return,
+                _ => return,
+            }
+        }
+    }
+
+    /// `true` if a node is compatible with `"xen,xen"`.
+    pub(super) fn has_xen(&self) -> bool {
+        let mut found = false;
+        self.for_each_property(|_, _, prop, value| {
+            if prop == "compatible" && value.split(|&c| c == 0).any(|s| s == b"xen,xen") {
+                found = true;
+            }
+        });
+        found
+    }
+
+    /// `/chosen/bootargs`.
+    pub(super) fn bootargs(&self) -> &'static str {
+        let mut args = "";
+        self.for_each_property(|depth, node, prop, value| {
+            if depth == 2 && node == "chosen" && prop == "bootargs" {
+                let len = value.iter().position(|&c| c == 0).unwrap_or(value.len());
+                args = core::str::from_utf8(&value[..len]).unwrap_or("");
+            }
+        });
+        args
+    }
+
+    /// `(start, size)` of every `/memory*` `reg` entry, with the root's
+    /// `#address-cells`/`#size-cells` (2 and 1 by default).
+    pub(super) fn memory(&self, mut f: impl FnMut(u64, u64)) {
+        let (mut acells, mut scells) = (2usize, 1usize);
+        self.for_each_property(|depth, _, prop, value| {
+            if depth == 1 && prop == "#address-cells" {
+                acells = be32(value, 0).unwrap_or(2) as usize;
+            }
+            if depth == 1 && prop == "#size-cells" {
+                scells = be32(value, 0).unwrap_or(1) as usize;
+            }
+        });
+        let cells = |v: &[u8], n: usize| -> Option<u64> {
+            (0..n).try_fold(0u64, |acc, i| {
+                Some((acc << 32) | u64::from(be32(v, i * 4)?))
+            })
+        };
+        self.for_each_property(|depth, node, prop, value| {
+            if depth == 2 && (node == "memory" || node.starts_with("memory@")) && prop == "reg" {
+                let entry = (acells + scells) * 4;
+                if entry == 0 {
+                    return;
+                }
+                for chunk in value.chunks_exact(entry) {
+                    if let (Some(start), Some(size)) =
+                        (cells(chunk, acells), cells(&chunk[acells * 4..], scells))
+                    {
+                        f(start, size);
+                    }
+                }
+            }
+        });
+    }
+}
