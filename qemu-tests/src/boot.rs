@@ -33,6 +33,13 @@ pub struct Spec {
     pub timeout: Duration,
     /// Copy the console to stdout as it arrives.
     pub stream: bool,
+    /// Put `xencall-exit=qemu` on the guest command line (the guest then
+    /// ends QEMU with its status); without it the guest shuts down through
+    /// Xen (`SCHEDOP_shutdown`).
+    pub qemu_exit: bool,
+    /// End the boot (as [`Ending::Stopped`]) once the console shows this:
+    /// after a dom0 poweroff, x86 Xen halts and QEMU never exits by itself.
+    pub stop_on: Option<&'static str>,
 }
 
 /// How a boot went.
@@ -62,7 +69,9 @@ pub fn guest_cmdline(spec: &Spec) -> String {
     if spec.arch == Arch::Aarch64 && !spec.no_xen {
         words.push("console=hvc0".to_string());
     }
-    words.push(EXIT_OPTION.to_string());
+    if spec.qemu_exit {
+        words.push(EXIT_OPTION.to_string());
+    }
     words.extend(spec.cmdline.iter().cloned());
     words.join(" ")
 }
@@ -219,6 +228,14 @@ pub fn boot(spec: &Spec, qemu: &Path, xen: Option<&Path>) -> Result<Outcome, Str
             Ok(None) => {}
             Err(e) => return Err(format!("waiting for QEMU: {e}")),
         }
+        if let Some(marker) = spec.stop_on {
+            if log.lock().unwrap().contains(marker) {
+                // SAFETY: kill(2) on QEMU's own process group.
+                unsafe { kill(-pid, SIGKILL) };
+                let _ = child.wait();
+                break Ending::Stopped;
+            }
+        }
         if start.elapsed() >= spec.timeout {
             // SAFETY: kill(2) on QEMU's own process group.
             unsafe { kill(-pid, SIGKILL) };
@@ -326,6 +343,8 @@ mod tests {
             no_xen,
             timeout: Duration::from_secs(1),
             stream: false,
+            qemu_exit: true,
+            stop_on: None,
         }
     }
 

@@ -330,6 +330,8 @@ fn cmd_run(mut args: Args) -> i32 {
         no_xen,
         timeout: boot::default_timeout(),
         stream: true,
+        qemu_exit: true,
+        stop_on: None,
     })
 }
 
@@ -366,6 +368,8 @@ fn cmd_boot(mut args: Args) -> i32 {
         no_xen,
         timeout: boot::default_timeout(),
         stream: true,
+        qemu_exit: true,
+        stop_on: None,
     })
 }
 

@@ -114,6 +114,8 @@ pub enum Ending {
     Signalled,
     /// Killed by the runner after the boot timeout.
     TimedOut,
+    /// Killed by the runner once the awaited console line appeared.
+    Stopped,
 }
 
 impl std::fmt::Display for Ending {
@@ -128,6 +130,7 @@ impl std::fmt::Display for Ending {
             Ending::Exited(n) => write!(f, "QEMU exited {n} (QEMU error?)"),
             Ending::Signalled => write!(f, "QEMU was killed by a signal"),
             Ending::TimedOut => write!(f, "timed out: QEMU killed"),
+            Ending::Stopped => write!(f, "stopped by the runner after the awaited line"),
         }
     }
 }

@@ -191,7 +191,14 @@ enum Expect {
     NoXen,
     /// The harness must catch this deliberate failure of harness-selftest.
     SelfTest(&'static str),
+    /// `hello` without the QEMU exit: it must finish and shut the domain
+    /// down through `SCHEDOP_shutdown`, which Xen reports for dom0.
+    Shutdown,
 }
+
+/// What Xen prints when dom0 powers off (x86 then halts; Arm powers the
+/// machine off through PSCI and QEMU exits 0).
+const DOM0_HALTED: &str = "Hardware Dom0 halted";
 
 #[derive(Clone, Debug)]
 struct Step {
@@ -281,6 +288,38 @@ fn steps() -> Vec<Step> {
         },
         selftest("fail"),
         selftest("fault"),
+        // A fault must be reported in every mode, not only PVH.
+        Step {
+            name: "selftest::fault-pv".to_string(),
+            mode: Mode::Pv,
+            ..selftest("fault")
+        },
+        Step {
+            name: "selftest::fault-aarch64".to_string(),
+            arch: Arch::Aarch64,
+            ..selftest("fault")
+        },
+        step(
+            "x86_64-pvh::shutdown",
+            Arch::X86_64,
+            Mode::Pvh,
+            "hello",
+            Expect::Shutdown,
+        ),
+        step(
+            "x86_64-pv::shutdown",
+            Arch::X86_64,
+            Mode::Pv,
+            "hello",
+            Expect::Shutdown,
+        ),
+        step(
+            "aarch64::shutdown",
+            Arch::Aarch64,
+            Mode::Pvh,
+            "hello",
+            Expect::Shutdown,
+        ),
     ]
 }
 
@@ -343,6 +382,8 @@ fn run_step(step: &Step, guest: &Path, qemu: &Path, xen: Option<&Path>) -> (Stri
         no_xen: step.no_xen,
         timeout: step.timeout,
         stream: false,
+        qemu_exit: step.expect != Expect::Shutdown,
+        stop_on: (step.expect == Expect::Shutdown).then_some(DOM0_HALTED),
     };
     let outcome = match boot::boot(&spec, qemu, xen) {
         Ok(o) => o,
@@ -357,6 +398,35 @@ fn run_step(step: &Step, guest: &Path, qemu: &Path, xen: Option<&Path>) -> (Stri
         Expect::Pass => {
             let verdict = protocol::judge(&protocol::parse(&outcome.log), outcome.ending);
             render(&step.name, &verdict, &outcome)
+        }
+        Expect::Shutdown => {
+            let finished = outcome.log.contains("hello: goodbye");
+            let halted = outcome.log.contains(DOM0_HALTED);
+            let ended = matches!(outcome.ending, Ending::Stopped | Ending::Exited(0));
+            let ok = finished && halted && ended;
+            let mut t = Tally::default();
+            t.one(ok);
+            let mut text = String::new();
+            if ok {
+                let _ = writeln!(
+                    text,
+                    "test {} ... ok ({secs:.1} s: SCHEDOP_shutdown(poweroff), Xen: \"{DOM0_HALTED}\")",
+                    step.name
+                );
+            } else {
+                let _ = writeln!(text, "test {} ... FAILED ({secs:.1} s)", step.name);
+                if !finished {
+                    let _ = writeln!(text, "    - hello never printed \"hello: goodbye\"");
+                }
+                if !halted {
+                    let _ = writeln!(text, "    - Xen never printed \"{DOM0_HALTED}\"");
+                }
+                if !ended {
+                    let _ = writeln!(text, "    - {}", outcome.ending);
+                }
+                text.push_str(&log_tail(&outcome));
+            }
+            (text, t)
         }
         Expect::NoXen => {
             let said = outcome.log.contains("not running on Xen");
