@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use xencall::abi::conformance::{AbiItem, FAMILIES, LAYOUT};
+use xencall::abi::conformance::{AbiItem, FAMILIES, LAYOUT, STRUCTS};
 
 const HEADERS: &str = "/usr/include/xen";
 
@@ -28,11 +28,15 @@ fn items() -> Vec<(String, String, u64)> {
                 name.to_string()
             };
             // errno.h is read through its list macro (see the C program).
-            let c_name = format!("{}{c_name}", f.c_prefix).replacen("XEN_E", "XENCALL_ERRNO_E", 1);
+            let c_name = if f.rust_type == "XenErrno" {
+                format!("XENCALL_ERRNO_{c_name}")
+            } else {
+                format!("{}{c_name}", f.c_prefix)
+            };
             out.push((format!("{}::{name}", f.rust_type), c_name, value));
         }
     }
-    for AbiItem { rust, c, value } in LAYOUT {
+    for AbiItem { rust, c, value } in LAYOUT.iter().chain(STRUCTS.iter().copied().flatten()) {
         out.push((rust.to_string(), c.to_string(), *value));
     }
     out
@@ -58,7 +62,9 @@ fn every_item_matches_the_installed_xen_headers() {
     let items = items();
     let mut c = String::from(
         "#define __XEN_TOOLS__ 1\n#include <stdio.h>\n#include <stddef.h>\n#include <stdint.h>\n\
-         #include <xen/xen.h>\n#include <xen/version.h>\n\
+         #include <xen/xen.h>\n#include <xen/version.h>\n#include <xen/sched.h>\n\
+         #include <xen/physdev.h>\n#include <xen/memory.h>\n#include <xen/elfnote.h>\n\
+         #include <xen/features.h>\n#include <xen/arch-x86/hvm/start_info.h>\n\
          /* Every number in errno.h, Xen-internal ones included. */\n\
          #define __XEN__ 1\n\
          #define XEN_ERRNO(name, value) static const long long XENCALL_ERRNO_##name = value;\n\
@@ -123,6 +129,11 @@ const RUST_ONLY: &[(&str, &str)] = &[
     ("CodeFamily", "the conformance table's own type"),
     ("FAMILIES", "the conformance table itself"),
     ("LAYOUT", "the conformance table itself"),
+    ("STRUCTS", "the conformance table itself"),
+    (
+        "E820Entry",
+        "the PC BIOS layout; Xen's public headers do not define it",
+    ),
 ];
 
 #[test]

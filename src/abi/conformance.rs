@@ -6,7 +6,18 @@
 //! their `ALL` tables, so a new code cannot be forgotten here; sizes and
 //! plain constants are listed in [`LAYOUT`].
 
+use core::mem::{align_of, offset_of, size_of};
+
+use super::console_io::ConsoleIoCmd;
+use super::elfnote::{ElfNote, XENFEAT_DOM0};
 use super::hypercall::{HypercallOp, HYPERCALL_PAGE_STUBS, HYPERCALL_STUB_SIZE};
+use super::memory::{MemoryOpCmd, XenMemoryMap};
+use super::physdev::{PhysdevOpCmd, PhysdevSetIopl};
+use super::sched::{SchedOpCmd, SchedShutdown, ShutdownReason};
+use super::start_info::{
+    HvmMemmapTableEntry, HvmModlistEntry, HvmStartInfo, StartInfo, TrapInfo, FLAT_KERNEL_CS64,
+    XEN_HVM_START_MAGIC_VALUE,
+};
 use super::xen_version::{XenExtraversion, XenVersionCmd};
 use super::XenErrno;
 
@@ -59,10 +70,78 @@ pub const FAMILIES: &[CodeFamily] = &[
     family!(XenErrno, "XEN_", false),
     family!(HypercallOp, "__HYPERVISOR_", true),
     family!(XenVersionCmd, "XENVER_", true),
+    family!(SchedOpCmd, "SCHEDOP_", true),
+    family!(ShutdownReason, "SHUTDOWN_", true),
+    family!(ConsoleIoCmd, "CONSOLEIO_", true),
+    family!(PhysdevOpCmd, "PHYSDEVOP_", true),
+    family!(MemoryOpCmd, "XENMEM_", true),
+    family!(ElfNote, "XEN_ELFNOTE_", false),
 ];
 
-/// Sizes, offsets and plain constants.
+/// Size, alignment and every field offset of a `repr(C)` structure.
+macro_rules! layout {
+    ($ty:ident, $c:literal { $($field:ident),* $(,)? }) => {
+        &[
+            AbiItem {
+                rust: stringify!($ty),
+                c: concat!("sizeof(", $c, ")"),
+                value: size_of::<$ty>() as u64,
+            },
+            AbiItem {
+                rust: stringify!($ty),
+                c: concat!("_Alignof(", $c, ")"),
+                value: align_of::<$ty>() as u64,
+            },
+            $(AbiItem {
+                rust: concat!(stringify!($ty), ".", stringify!($field)),
+                c: concat!("offsetof(", $c, ", ", stringify!($field), ")"),
+                value: offset_of!($ty, $field) as u64,
+            },)*
+        ]
+    };
+}
+
+/// The structures.
+pub const STRUCTS: &[&[AbiItem]] = &[
+    layout!(SchedShutdown, "struct sched_shutdown" { reason }),
+    layout!(PhysdevSetIopl, "struct physdev_set_iopl" { iopl }),
+    layout!(XenMemoryMap, "struct xen_memory_map" { nr_entries, buffer }),
+    layout!(HvmStartInfo, "struct hvm_start_info" {
+        magic, version, flags, nr_modules, modlist_paddr, cmdline_paddr,
+        rsdp_paddr, memmap_paddr, memmap_entries, reserved,
+    }),
+    layout!(HvmModlistEntry, "struct hvm_modlist_entry" { paddr, size, cmdline_paddr, reserved }),
+    layout!(HvmMemmapTableEntry, "struct hvm_memmap_table_entry" { addr, size, reserved }),
+    layout!(StartInfo, "struct start_info" {
+        magic, nr_pages, shared_info, flags, store_mfn, store_evtchn, console,
+        pt_base, nr_pt_frames, mfn_list, mod_start, mod_len, cmd_line,
+        first_p2m_pfn, nr_p2m_frames,
+    }),
+    layout!(TrapInfo, "struct trap_info" { vector, flags, cs, address }),
+];
+
+/// Plain constants and type sizes.
 pub const LAYOUT: &[AbiItem] = &[
+    AbiItem {
+        rust: "XEN_HVM_START_MAGIC_VALUE",
+        c: "XEN_HVM_START_MAGIC_VALUE",
+        value: XEN_HVM_START_MAGIC_VALUE as u64,
+    },
+    AbiItem {
+        rust: "FLAT_KERNEL_CS64",
+        c: "FLAT_KERNEL_CS64",
+        value: FLAT_KERNEL_CS64 as u64,
+    },
+    AbiItem {
+        rust: "XENFEAT_DOM0",
+        c: "XENFEAT_dom0",
+        value: XENFEAT_DOM0 as u64,
+    },
+    AbiItem {
+        rust: "HvmMemmapTableEntry.type",
+        c: "offsetof(struct hvm_memmap_table_entry, type)",
+        value: offset_of!(HvmMemmapTableEntry, r#type) as u64,
+    },
     AbiItem {
         rust: "XenExtraversion",
         c: "sizeof(xen_extraversion_t)",

@@ -8,8 +8,14 @@
 
 #[doc(hidden)]
 pub mod conformance;
+pub mod console_io;
+pub mod elfnote;
 pub mod errno;
 pub mod hypercall;
+pub mod memory;
+pub mod physdev;
+pub mod sched;
+pub mod start_info;
 pub mod xen_version;
 
 pub use errno::XenErrno;

@@ -8,7 +8,7 @@ use core::fmt::{self, Write};
 use crate::abi::HypercallOp;
 
 /// `CONSOLEIO_write`.
-const CONSOLEIO_WRITE: u64 = 0;
+const CONSOLEIO_WRITE: u64 = crate::abi::console_io::ConsoleIoCmd::WRITE.0 as u64;
 
 /// Serialises whole `print!` calls across vCPUs.
 static LOCK: spin::Mutex<()> = spin::Mutex::new(());

@@ -3,6 +3,8 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use crate::abi::sched::ShutdownReason;
+
 /// How the guest ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitStatus {
@@ -29,10 +31,10 @@ impl ExitStatus {
     }
 
     /// `SHUTDOWN_poweroff` or `SHUTDOWN_crash`.
-    pub const fn shutdown_reason(self) -> u32 {
+    pub const fn shutdown_reason(self) -> ShutdownReason {
         match self {
-            ExitStatus::Success => 0,
-            ExitStatus::Failure => 3,
+            ExitStatus::Success => ShutdownReason::POWEROFF,
+            ExitStatus::Failure => ShutdownReason::CRASH,
         }
     }
 }
@@ -45,10 +47,6 @@ pub fn use_qemu_exit(on: bool) {
     QEMU_EXIT.store(on, Ordering::Relaxed);
 }
 
-/// `SCHEDOP_shutdown`.
-#[cfg(target_os = "none")]
-const SCHEDOP_SHUTDOWN: u64 = 2;
-
 /// End the guest with `status`.
 #[cfg(target_os = "none")]
 pub fn exit(status: ExitStatus) -> ! {
@@ -58,16 +56,18 @@ pub fn exit(status: ExitStatus) -> ! {
         crate::arch::rt::qemu_exit(status.qemu_code());
     }
     if let Some(native) = crate::arch::registered_native() {
-        // `struct sched_shutdown`; Xen copies it in from guest memory, and
-        // a stack slot is mapped guest memory in every mode.
-        let reason: u32 = status.shutdown_reason();
-        // SAFETY: SCHEDOP_shutdown reads one u32 at the given address; the
+        // Xen copies the argument in from guest memory, and a stack slot
+        // is mapped guest memory in every mode.
+        let arg = crate::abi::sched::SchedShutdown {
+            reason: status.shutdown_reason().0,
+        };
+        // SAFETY: SCHEDOP_shutdown reads the structure at the address; the
         // domain stops, so nothing runs after it.
         unsafe {
             native.call2(
                 crate::abi::HypercallOp::SCHED_OP.0.into(),
-                SCHEDOP_SHUTDOWN,
-                &reason as *const u32 as u64,
+                crate::abi::sched::SchedOpCmd::SHUTDOWN.0.into(),
+                &arg as *const crate::abi::sched::SchedShutdown as u64,
             );
         }
     }
@@ -82,6 +82,6 @@ mod tests {
     fn qemu_statuses_are_distinct_from_a_plain_power_off() {
         assert_eq!(ExitStatus::Success.qemu_status(), 33);
         assert_eq!(ExitStatus::Failure.qemu_status(), 35);
-        assert_eq!(ExitStatus::Failure.shutdown_reason(), 3);
+        assert_eq!(ExitStatus::Failure.shutdown_reason(), ShutdownReason::CRASH);
     }
 }

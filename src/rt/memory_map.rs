@@ -1,29 +1,10 @@
 //! The memory map from `XENMEM_memory_map`, for boots whose start-of-day
 //! structure carries none (a PVH dom0's `hvm_start_info` has no map).
 
+use crate::abi::memory::{E820Entry, MemoryOpCmd, XenMemoryMap};
 use crate::abi::HypercallOp;
 use crate::rt::{BootInfo, MemoryKind, MemoryRegion};
 use crate::{OpenFlags, Xencall};
-
-/// `XENMEM_memory_map`.
-const XENMEM_MEMORY_MAP: u64 = 9;
-
-/// One E820 entry as Xen writes it: packed, 20 bytes.
-#[derive(Clone, Copy)]
-#[repr(C, packed)]
-struct E820Entry {
-    addr: u64,
-    size: u64,
-    kind: u32,
-}
-
-/// `struct xen_memory_map`: entry count in, entries written out.
-#[derive(Clone, Copy)]
-#[repr(C)]
-struct XenMemoryMap {
-    nr_entries: u32,
-    buffer: u64,
-}
 
 /// Ask Xen for this domain's memory map and add it to `boot`. Failures
 /// (Arm has no such call) leave the map empty.
@@ -50,7 +31,15 @@ pub(super) fn from_xen(boot: &mut BootInfo) {
     };
     // SAFETY: Xen reads the count and writes at most that many entries
     // into `entries`, then the count back into `map`.
-    if unsafe { xc.call2(HypercallOp::MEMORY_OP, XENMEM_MEMORY_MAP, map.addr()) }.is_err() {
+    if unsafe {
+        xc.call2(
+            HypercallOp::MEMORY_OP,
+            MemoryOpCmd::MEMORY_MAP.0.into(),
+            map.addr(),
+        )
+    }
+    .is_err()
+    {
         return;
     }
     let n = (map.read().nr_entries as usize).min(MAX);

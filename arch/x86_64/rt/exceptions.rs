@@ -9,6 +9,7 @@
 use core::sync::atomic::Ordering;
 
 use super::{MODE, MODE_PV};
+use crate::abi::start_info::{TrapInfo, FLAT_KERNEL_CS64};
 use crate::arch::{HypercallPage, HYPERCALL_PAGE_STORAGE};
 use crate::backend::Backend;
 
@@ -245,19 +246,7 @@ pub(super) fn load_idt() {
     }
 }
 
-/// `struct trap_info` for `HYPERVISOR_set_trap_table`.
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct TrapInfo {
-    vector: u8,
-    flags: u8,
-    cs: u16,
-    address: u64,
-}
-
-/// `FLAT_KERNEL_CS64`: the code selector Xen gives 64-bit PV kernels.
-const FLAT_KERNEL_CS64: u16 = 0xe033;
-
+/// The trap table: one entry per vector, then the zero entry that ends it.
 static mut TRAPS: [TrapInfo; 33] = [TrapInfo {
     vector: 0,
     flags: 0,

@@ -15,6 +15,9 @@ mod notes;
 
 use core::sync::atomic::{AtomicU8, Ordering};
 
+use crate::abi::physdev::{PhysdevOpCmd, PhysdevSetIopl};
+use crate::abi::sched::SchedOpCmd;
+use crate::abi::HypercallOp;
 use crate::arch::{HypercallMode, HypercallPage, Native, HYPERCALL_PAGE_STORAGE};
 use crate::backend::Backend;
 use crate::error::Result;
@@ -73,18 +76,17 @@ pub(crate) fn early_write(bytes: &[u8]) {
 /// `physdev_op(PHYSDEVOP_set_iopl, {iopl})`: PV guests need I/O privilege
 /// for `out`, which Xen then emulates.
 fn pv_set_iopl(iopl: u32) {
-    const PHYSDEVOP_SET_IOPL: u64 = 6;
     // SAFETY: the crate's page, filled by Xen for PV guests.
     let Ok(page) = (unsafe { HypercallPage::from_filled(HYPERCALL_PAGE_STORAGE.as_ptr()) }) else {
         return;
     };
-    let arg = iopl;
-    // SAFETY: PHYSDEVOP_set_iopl reads one u32 at the address.
+    let arg = PhysdevSetIopl { iopl };
+    // SAFETY: PHYSDEVOP_set_iopl reads the structure at the address.
     unsafe {
         page.call2(
-            crate::abi::HypercallOp::PHYSDEV_OP.0.into(),
-            PHYSDEVOP_SET_IOPL,
-            &arg as *const u32 as u64,
+            HypercallOp::PHYSDEV_OP.0.into(),
+            PhysdevOpCmd::SET_IOPL.0.into(),
+            &arg as *const PhysdevSetIopl as u64,
         )
     };
 }
@@ -110,7 +112,13 @@ pub(crate) fn halt() -> ! {
             if let Ok(page) = unsafe { HypercallPage::from_filled(HYPERCALL_PAGE_STORAGE.as_ptr()) }
             {
                 // SAFETY: as above.
-                unsafe { page.call2(crate::abi::HypercallOp::SCHED_OP.0.into(), 0, 0) };
+                unsafe {
+                    page.call2(
+                        HypercallOp::SCHED_OP.0.into(),
+                        SchedOpCmd::YIELD.0.into(),
+                        0,
+                    )
+                };
             }
         } else {
             x86_64::instructions::interrupts::disable();

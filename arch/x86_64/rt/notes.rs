@@ -2,6 +2,8 @@
 //! both a PVH and a 64-bit PV guest, and as dom0. They sit in `.note.xen`,
 //! which the linker script places in a PT_NOTE program header.
 
+use crate::abi::elfnote::{ElfNote, XENFEAT_DOM0};
+
 core::arch::global_asm!(
     r#"
     .pushsection .note.xen, "a", @note
@@ -18,18 +20,30 @@ core::arch::global_asm!(
 2:
     .endm
 
-    xencall_note 6,  .asciz "xencall"                /* GUEST_OS */
-    xencall_note 5,  .asciz "xen-3.0"                /* XEN_VERSION */
-    xencall_note 8,  .asciz "generic"                /* LOADER */
-    xencall_note 3,  .quad 0                         /* VIRT_BASE: virtual = physical */
-    xencall_note 4,  .quad 0                         /* PADDR_OFFSET */
-    xencall_note 1,  .quad xencall_pv_start          /* ENTRY (PV) */
-    xencall_note 2,  .quad xencall_hypercall_page    /* HYPERCALL_PAGE (PV) */
-    xencall_note 18, .long xencall_pvh_start         /* PHYS32_ENTRY (PVH) */
-    xencall_note 17, .long (1 << 11)                 /* SUPPORTED_FEATURES: XENFEAT_dom0 */
+    xencall_note {guest_os},       .asciz "xencall"
+    xencall_note {xen_version},    .asciz "xen-3.0"
+    xencall_note {loader},         .asciz "generic"
+    /* Virtual = physical: the image runs where it is loaded. */
+    xencall_note {virt_base},      .quad 0
+    xencall_note {paddr_offset},   .quad 0
+    xencall_note {entry},          .quad xencall_pv_start
+    xencall_note {hypercall_page}, .quad xencall_hypercall_page
+    xencall_note {phys32_entry},   .long xencall_pvh_start
+    /* Xen refuses a dom0 kernel whose note lacks XENFEAT_dom0. */
+    xencall_note {features},       .long (1 << {dom0})
 
     .balign 4
     .popsection
     "#,
+    guest_os = const ElfNote::GUEST_OS.0,
+    xen_version = const ElfNote::XEN_VERSION.0,
+    loader = const ElfNote::LOADER.0,
+    virt_base = const ElfNote::VIRT_BASE.0,
+    paddr_offset = const ElfNote::PADDR_OFFSET.0,
+    entry = const ElfNote::ENTRY.0,
+    hypercall_page = const ElfNote::HYPERCALL_PAGE.0,
+    phys32_entry = const ElfNote::PHYS32_ENTRY.0,
+    features = const ElfNote::SUPPORTED_FEATURES.0,
+    dom0 = const XENFEAT_DOM0,
     options(att_syntax)
 );

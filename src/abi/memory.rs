@@ -1,0 +1,46 @@
+//! `__HYPERVISOR_memory_op` (`public/memory.h`): the commands and
+//! structures the crate uses.
+
+use core::mem::{offset_of, size_of};
+
+xen_code! {
+    /// A `memory_op` command.
+    pub struct MemoryOpCmd(u32);
+    INCREASE_RESERVATION = 0;
+    DECREASE_RESERVATION = 1;
+    MAXIMUM_RAM_PAGE = 2;
+    CURRENT_RESERVATION = 3;
+    MAXIMUM_RESERVATION = 4;
+    ADD_TO_PHYSMAP = 7;
+    MEMORY_MAP = 9;
+    MACHINE_MEMORY_MAP = 10;
+}
+
+/// `struct xen_memory_map`: `XENMEM_memory_map`'s argument. Xen reads the
+/// room for entries and writes back how many it stored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct XenMemoryMap {
+    /// In: room in `buffer`, in entries. Out: entries written.
+    pub nr_entries: u32,
+    /// Guest handle of an array of [`E820Entry`].
+    pub buffer: u64,
+}
+
+const _: () = assert!(size_of::<XenMemoryMap>() == 16);
+const _: () = assert!(offset_of!(XenMemoryMap, buffer) == 8);
+
+/// One entry of the memory map `XENMEM_memory_map` returns: the PC BIOS's
+/// E820 layout (packed, 20 bytes), which Xen's headers do not define.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C, packed)]
+pub struct E820Entry {
+    /// Start address.
+    pub addr: u64,
+    /// Length in bytes.
+    pub size: u64,
+    /// E820 type: 1 RAM, 2 reserved, 3 ACPI, 4 NVS, 5 unusable.
+    pub kind: u32,
+}
+
+const _: () = assert!(size_of::<E820Entry>() == 20);
