@@ -361,6 +361,16 @@ impl Toolchain {
     /// environment and flags, run from the workspace root.
     pub fn cargo(&self, subcommand: &str, triple: &str) -> Command {
         let mut cmd = clean_command(&self.cargo);
+        // Cargo finds its subcommands (`cargo-clippy`) on PATH: make it
+        // find the ones beside this cargo, not another toolchain's.
+        if let Some(dir) = self.cargo.parent().filter(|d| d.is_absolute()) {
+            let path = env::var_os("PATH").unwrap_or_default();
+            let mut dirs = vec![dir.to_path_buf()];
+            dirs.extend(env::split_paths(&path));
+            if let Ok(joined) = env::join_paths(dirs) {
+                cmd.env("PATH", joined);
+            }
+        }
         cmd.current_dir(workspace_root()).arg(subcommand);
         if self.build_std {
             cmd.args(BUILD_STD);

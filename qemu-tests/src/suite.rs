@@ -171,6 +171,17 @@ fn host_checks(options: &Options) -> Tally {
                         cmd.args(["--features", "c-api"]);
                     }
                     tally.add(host_check(&name, &mut cmd, false));
+                    if rt {
+                        // The boot code and the guests only compile for
+                        // bare metal: lint them there too.
+                        let name = format!("host::clippy::{triple}");
+                        let mut cmd = tc.cargo("clippy", triple);
+                        cmd.args(["--lib", "--examples", "-p", "xencall"])
+                            .args(["--features", "rt,panic-handler,c-api", "--target-dir"])
+                            .arg(setup::target_dir().join("clippy-none"))
+                            .args(["--", "-D", "warnings"]);
+                        tally.add(host_check(&name, &mut cmd, false));
+                    }
                 }
                 Err(e) => {
                     print_block(&format!("test {name} ... FAILED\n{}", indent(&e)));
