@@ -319,7 +319,11 @@ fn cmd_run(mut args: Args) -> i32 {
     let name = if no_xen {
         format!("run-{example}-no-xen")
     } else {
-        format!("run-{example}-{}-{}", arch.name(), mode.name())
+        match arch {
+            // Arm has one mode; `--mode` only applies to x86_64.
+            Arch::Aarch64 => format!("run-{example}-{}", arch.name()),
+            Arch::X86_64 => format!("run-{example}-{}-{}", arch.name(), mode.name()),
+        }
     };
     boot_streamed(boot::Spec {
         name,

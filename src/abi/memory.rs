@@ -44,3 +44,8 @@ pub struct E820Entry {
 }
 
 const _: () = assert!(size_of::<E820Entry>() == 20);
+
+// Alignment, identical on x86_64 and aarch64 (both LP64 with 8-byte
+// aligned u64); sizes and offsets are asserted beside each structure.
+static_assertions::const_assert_eq!(core::mem::align_of::<XenMemoryMap>(), 8);
+static_assertions::const_assert_eq!(core::mem::align_of::<E820Entry>(), 1);

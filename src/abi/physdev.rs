@@ -16,3 +16,7 @@ pub struct PhysdevSetIopl {
 }
 
 const _: () = assert!(core::mem::size_of::<PhysdevSetIopl>() == 4);
+
+// Alignment, identical on x86_64 and aarch64 (both LP64 with 8-byte
+// aligned u64); sizes and offsets are asserted beside each structure.
+static_assertions::const_assert_eq!(core::mem::align_of::<PhysdevSetIopl>(), 4);

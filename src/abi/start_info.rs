@@ -130,3 +130,11 @@ const _: () = assert!(offset_of!(TrapInfo, address) == 8);
 
 /// `FLAT_KERNEL_CS64`: the code selector of a 64-bit PV kernel.
 pub const FLAT_KERNEL_CS64: u16 = 0xe033;
+
+// Alignment, identical on x86_64 and aarch64 (both LP64 with 8-byte
+// aligned u64); sizes and offsets are asserted beside each structure.
+static_assertions::const_assert_eq!(core::mem::align_of::<HvmStartInfo>(), 8);
+static_assertions::const_assert_eq!(core::mem::align_of::<HvmModlistEntry>(), 8);
+static_assertions::const_assert_eq!(core::mem::align_of::<HvmMemmapTableEntry>(), 8);
+static_assertions::const_assert_eq!(core::mem::align_of::<StartInfo>(), 8);
+static_assertions::const_assert_eq!(core::mem::align_of::<TrapInfo>(), 8);
