@@ -80,6 +80,10 @@ mod guest {
                     name: "boot_info",
                     run: boot_info,
                 },
+                TestCase {
+                    name: "family_xen_version",
+                    run: family_xen_version,
+                },
             ],
         )
     }
@@ -369,6 +373,48 @@ mod guest {
         }
         ensure_eq!(xc.alloc_buffer(0), Err(Error::InvalidSize));
         ensure_eq!(xc.alloc_buffer_pages(usize::MAX), Err(Error::InvalidSize));
+        Ok(())
+    }
+
+    fn family_xen_version(boot: &BootInfo) -> TestResult {
+        use xencall::hypercalls::XenFeatures;
+        let xc = open()?;
+        let v = xc.xen_version()?;
+        ensure!(v.major == 4 && v.minor >= 17, "version {v}");
+        let extra = xc.xen_extraversion()?;
+        ensure!(extra.as_str().starts_with('.'), "extraversion {extra:?}");
+        let info = xc.xen_compile_info()?;
+        ensure!(
+            !info.compiler.as_str().is_empty(),
+            "no compiler in {info:?}"
+        );
+        // Debian builds from a tarball: the changeset may be empty.
+        xc.xen_changeset()?;
+        let caps = xc.xen_capabilities()?;
+        let arch = if cfg!(target_arch = "aarch64") {
+            "aarch64"
+        } else {
+            "x86_64"
+        };
+        ensure!(caps.as_str().contains(arch), "capabilities {caps:?}");
+        ensure_eq!(xc.xen_pagesize()?, 4096);
+        let features = xc.xen_features()?;
+        ensure!(
+            features.contains(XenFeatures::DOM0),
+            "dom0 without XENFEAT_dom0: {features:?}"
+        );
+        let translated = features.contains(XenFeatures::AUTO_TRANSLATED_PHYSMAP);
+        ensure_eq!(translated, boot.guest_mode != GuestMode::Pv);
+        let params = xc.xen_platform_parameters()?;
+        if boot.guest_mode == GuestMode::Pv {
+            // Xen keeps its own range in every 64-bit PV address space.
+            ensure!(
+                params.virt_start >= 0xffff_8000_0000_0000,
+                "virt_start {:#x}",
+                params.virt_start
+            );
+        }
+        xc.xen_guest_handle()?;
         Ok(())
     }
 

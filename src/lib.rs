@@ -35,6 +35,7 @@ mod error;
 pub mod ffi;
 mod flags;
 mod handle;
+pub mod hypercalls;
 pub mod mock;
 
 #[cfg(feature = "rt")]

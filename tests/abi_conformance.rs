@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use xencall::abi::conformance::{AbiItem, FAMILIES, LAYOUT, STRUCTS};
+use xencall::abi::conformance::{AbiItem, C_NAME_EXCEPTIONS, FAMILIES, LAYOUT, STRUCTS};
 
 const HEADERS: &str = "/usr/include/xen";
 
@@ -33,7 +33,12 @@ fn items() -> Vec<(String, String, u64)> {
             } else {
                 format!("{}{c_name}", f.c_prefix)
             };
-            out.push((format!("{}::{name}", f.rust_type), c_name, value));
+            let rust = format!("{}::{name}", f.rust_type);
+            let c_name = C_NAME_EXCEPTIONS
+                .iter()
+                .find(|(r, _)| *r == rust)
+                .map_or(c_name, |(_, c)| c.to_string());
+            out.push((rust, c_name, value));
         }
     }
     for AbiItem { rust, c, value } in LAYOUT.iter().chain(STRUCTS.iter().copied().flatten()) {
@@ -130,6 +135,7 @@ const RUST_ONLY: &[(&str, &str)] = &[
     ("FAMILIES", "the conformance table itself"),
     ("LAYOUT", "the conformance table itself"),
     ("STRUCTS", "the conformance table itself"),
+    ("C_NAME_EXCEPTIONS", "the conformance table itself"),
     (
         "E820Entry",
         "the PC BIOS layout; Xen's public headers do not define it",

@@ -18,7 +18,10 @@ use super::start_info::{
     HvmMemmapTableEntry, HvmModlistEntry, HvmStartInfo, StartInfo, TrapInfo, FLAT_KERNEL_CS64,
     XEN_HVM_START_MAGIC_VALUE,
 };
-use super::xen_version::{XenExtraversion, XenVersionCmd};
+use super::xen_version::{
+    XenCapabilitiesInfo, XenChangesetInfo, XenCompileInfo, XenDomainHandle, XenExtraversion,
+    XenFeatureBit, XenFeatureInfo, XenPlatformParameters, XenVersionCmd,
+};
 use super::XenErrno;
 
 /// One checked item: a C expression and the value the crate uses for it.
@@ -76,7 +79,15 @@ pub const FAMILIES: &[CodeFamily] = &[
     family!(PhysdevOpCmd, "PHYSDEVOP_", true),
     family!(MemoryOpCmd, "XENMEM_", true),
     family!(ElfNote, "XEN_ELFNOTE_", false),
+    family!(XenFeatureBit, "XENFEAT_", true),
 ];
+
+/// Codes whose C name is not the family prefix plus the lower-cased Rust
+/// name: `(Rust path, C name)`.
+pub const C_NAME_EXCEPTIONS: &[(&str, &str)] = &[(
+    "XenFeatureBit::ARM_SMCCC_SUPPORTED",
+    "XENFEAT_ARM_SMCCC_supported",
+)];
 
 /// Size, alignment and every field offset of a `repr(C)` structure.
 macro_rules! layout {
@@ -118,10 +129,30 @@ pub const STRUCTS: &[&[AbiItem]] = &[
         first_p2m_pfn, nr_p2m_frames,
     }),
     layout!(TrapInfo, "struct trap_info" { vector, flags, cs, address }),
+    layout!(XenCompileInfo, "struct xen_compile_info" {
+        compiler, compile_by, compile_domain, compile_date,
+    }),
+    layout!(XenPlatformParameters, "struct xen_platform_parameters" { virt_start }),
+    layout!(XenFeatureInfo, "struct xen_feature_info" { submap_idx, submap }),
 ];
 
 /// Plain constants and type sizes.
 pub const LAYOUT: &[AbiItem] = &[
+    AbiItem {
+        rust: "XenCapabilitiesInfo",
+        c: "sizeof(xen_capabilities_info_t)",
+        value: size_of::<XenCapabilitiesInfo>() as u64,
+    },
+    AbiItem {
+        rust: "XenChangesetInfo",
+        c: "sizeof(xen_changeset_info_t)",
+        value: size_of::<XenChangesetInfo>() as u64,
+    },
+    AbiItem {
+        rust: "XenDomainHandle",
+        c: "sizeof(xen_domain_handle_t)",
+        value: size_of::<XenDomainHandle>() as u64,
+    },
     AbiItem {
         rust: "XEN_HVM_START_MAGIC_VALUE",
         c: "XEN_HVM_START_MAGIC_VALUE",

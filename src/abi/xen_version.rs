@@ -18,3 +18,86 @@ xen_code! {
 
 /// `xen_extraversion_t`: NUL-padded extra version string, e.g. `.7`.
 pub type XenExtraversion = [u8; 16];
+
+/// `xen_capabilities_info_t`: space-separated guest ABIs, NUL-padded.
+pub type XenCapabilitiesInfo = [u8; 1024];
+
+/// `xen_changeset_info_t`: the source changeset, NUL-padded.
+pub type XenChangesetInfo = [u8; 64];
+
+/// `xen_domain_handle_t`: the domain's UUID (`XENVER_guest_handle`).
+pub type XenDomainHandle = [u8; 16];
+
+/// `struct xen_compile_info`: NUL-padded strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct XenCompileInfo {
+    /// The compiler and its version.
+    pub compiler: [u8; 64],
+    /// Who built Xen.
+    pub compile_by: [u8; 16],
+    /// Their domain.
+    pub compile_domain: [u8; 32],
+    /// When.
+    pub compile_date: [u8; 32],
+}
+
+impl Default for XenCompileInfo {
+    fn default() -> Self {
+        XenCompileInfo {
+            compiler: [0; 64],
+            compile_by: [0; 16],
+            compile_domain: [0; 32],
+            compile_date: [0; 32],
+        }
+    }
+}
+
+const _: () = assert!(core::mem::size_of::<XenCompileInfo>() == 144);
+
+/// `struct xen_platform_parameters`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct XenPlatformParameters {
+    /// Lowest virtual address Xen reserves in a PV guest's address space.
+    pub virt_start: u64,
+}
+
+/// `struct xen_feature_info`: one 32-bit submap of feature flags.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct XenFeatureInfo {
+    /// In: which submap (0 is the only one Xen defines).
+    pub submap_idx: u32,
+    /// Out: its flags (`XENFEAT_*` bit numbers).
+    pub submap: u32,
+}
+
+const _: () = assert!(core::mem::size_of::<XenFeatureInfo>() == 8);
+
+xen_code! {
+    /// A feature bit number in `XENVER_get_features` submap 0 (`XENFEAT_*`).
+    pub struct XenFeatureBit(u32);
+    WRITABLE_PAGE_TABLES = 0;
+    WRITABLE_DESCRIPTOR_TABLES = 1;
+    AUTO_TRANSLATED_PHYSMAP = 2;
+    SUPERVISOR_MODE_KERNEL = 3;
+    PAE_PGDIR_ABOVE_4GB = 4;
+    MMU_PT_UPDATE_PRESERVE_AD = 5;
+    HIGHMEM_ASSIST = 6;
+    GNTTAB_MAP_AVAIL_BITS = 7;
+    HVM_CALLBACK_VECTOR = 8;
+    HVM_SAFE_PVCLOCK = 9;
+    HVM_PIRQS = 10;
+    DOM0 = 11;
+    // 12 (grant_map_identity) is withdrawn: the header comments it out.
+    MEMORY_OP_VNODE_SUPPORTED = 13;
+    ARM_SMCCC_SUPPORTED = 14;
+    LINUX_RSDP_UNRESTRICTED = 15;
+    NOT_DIRECT_MAPPED = 16;
+    DIRECT_MAPPED = 17;
+}
+
+static_assertions::const_assert_eq!(core::mem::align_of::<XenCompileInfo>(), 1);
+static_assertions::const_assert_eq!(core::mem::align_of::<XenPlatformParameters>(), 8);
+static_assertions::const_assert_eq!(core::mem::align_of::<XenFeatureInfo>(), 4);

@@ -1,0 +1,10 @@
+//! Typed, safe hypercall families over [`Xencall`](crate::Xencall): each
+//! marshals its arguments through hypercall buffers, decodes the result
+//! and reports failures as [`Error`](crate::Error). The structures come
+//! from [`abi`](crate::abi) and are checked against Xen's headers.
+
+mod c_string;
+mod version;
+
+pub use c_string::CString;
+pub use version::{CompileInfo, XenFeatures, XenVersion};
