@@ -13,7 +13,7 @@ use super::elfnote::{ElfNote, XENFEAT_DOM0};
 use super::hypercall::{HypercallOp, HYPERCALL_PAGE_STUBS, HYPERCALL_STUB_SIZE};
 use super::memory::{MemoryOpCmd, XenMemoryMap};
 use super::physdev::{PhysdevOpCmd, PhysdevSetIopl};
-use super::sched::{SchedOpCmd, SchedShutdown, ShutdownReason};
+use super::sched::{SchedOpCmd, SchedPoll, SchedRemoteShutdown, SchedShutdown, ShutdownReason};
 use super::start_info::{
     HvmMemmapTableEntry, HvmModlistEntry, HvmStartInfo, StartInfo, TrapInfo, FLAT_KERNEL_CS64,
     XEN_HVM_START_MAGIC_VALUE,
@@ -115,6 +115,8 @@ macro_rules! layout {
 /// The structures.
 pub const STRUCTS: &[&[AbiItem]] = &[
     layout!(SchedShutdown, "struct sched_shutdown" { reason }),
+    layout!(SchedPoll, "struct sched_poll" { ports, nr_ports, timeout }),
+    layout!(SchedRemoteShutdown, "struct sched_remote_shutdown" { domain_id, reason }),
     layout!(PhysdevSetIopl, "struct physdev_set_iopl" { iopl }),
     layout!(XenMemoryMap, "struct xen_memory_map" { nr_entries, buffer }),
     layout!(HvmStartInfo, "struct hvm_start_info" {

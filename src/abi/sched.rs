@@ -34,6 +34,36 @@ pub struct SchedShutdown {
 
 const _: () = assert!(core::mem::size_of::<SchedShutdown>() == 4);
 
+/// `struct sched_poll`: block until one of the ports is pending or the
+/// timeout (absolute Xen system time in ns; 0 for none) passes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct SchedPoll {
+    /// Guest handle of an array of `evtchn_port_t` (u32).
+    pub ports: u64,
+    /// Ports in the array (at most 128).
+    pub nr_ports: u32,
+    /// Absolute timeout in ns, or 0.
+    pub timeout: u64,
+}
+
+const _: () = assert!(core::mem::size_of::<SchedPoll>() == 24);
+const _: () = assert!(core::mem::offset_of!(SchedPoll, timeout) == 16);
+
+/// `struct sched_remote_shutdown`: shut another domain down (privileged).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct SchedRemoteShutdown {
+    /// `domid_t` of the domain.
+    pub domain_id: u16,
+    /// A [`ShutdownReason`] value.
+    pub reason: u32,
+}
+
+const _: () = assert!(core::mem::size_of::<SchedRemoteShutdown>() == 8);
+
 // Alignment, identical on x86_64 and aarch64 (both LP64 with 8-byte
 // aligned u64); sizes and offsets are asserted beside each structure.
 static_assertions::const_assert_eq!(core::mem::align_of::<SchedShutdown>(), 4);
+static_assertions::const_assert_eq!(core::mem::align_of::<SchedPoll>(), 8);
+static_assertions::const_assert_eq!(core::mem::align_of::<SchedRemoteShutdown>(), 4);

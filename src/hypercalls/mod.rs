@@ -4,7 +4,10 @@
 //! from [`abi`](crate::abi) and are checked against Xen's headers.
 
 mod c_string;
+mod console;
+mod sched;
 mod version;
 
 pub use c_string::CString;
+pub use sched::MAX_POLL_PORTS;
 pub use version::{CompileInfo, XenFeatures, XenVersion};

@@ -1,0 +1,119 @@
+//! `sched_op`: giving up the CPU, waiting for events, shutting down.
+
+use crate::abi::sched::{SchedOpCmd, SchedPoll, SchedShutdown, ShutdownReason};
+use crate::abi::{HypercallOp, XenErrno};
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::handle::Xencall;
+
+/// Most ports one `SCHEDOP_poll` may wait on.
+pub const MAX_POLL_PORTS: usize = 128;
+
+impl<B: Backend> Xencall<B> {
+    /// `SCHEDOP_yield`: let another vCPU run.
+    pub fn sched_yield(&self) -> Result<()> {
+        // SAFETY: SCHEDOP_yield takes no argument.
+        unsafe { self.call2(HypercallOp::SCHED_OP, SchedOpCmd::YIELD.0.into(), 0)? };
+        Ok(())
+    }
+
+    /// `SCHEDOP_block`: sleep until an event is pending for this vCPU (on
+    /// PV this also unmasks event delivery). With no event source bound
+    /// it never returns.
+    pub fn sched_block(&self) -> Result<()> {
+        // SAFETY: SCHEDOP_block takes no argument.
+        unsafe { self.call2(HypercallOp::SCHED_OP, SchedOpCmd::BLOCK.0.into(), 0)? };
+        Ok(())
+    }
+
+    /// `SCHEDOP_poll`: sleep until one of `ports` is pending or the
+    /// absolute Xen system time `timeout_ns` passes (`None`: no timeout).
+    /// More than [`MAX_POLL_PORTS`] ports is refused here with `EINVAL`,
+    /// as Xen would.
+    pub fn sched_poll(&self, ports: &[u32], timeout_ns: Option<u64>) -> Result<()> {
+        if ports.len() > MAX_POLL_PORTS {
+            return Err(Error::Xen(XenErrno::EINVAL));
+        }
+        // An empty slice still needs a valid handle: one spare port.
+        let list = self.buffer_from_slice(if ports.is_empty() { &[0] } else { ports })?;
+        let arg = self.buffer(SchedPoll {
+            ports: list.addr(),
+            nr_ports: ports.len() as u32,
+            timeout: timeout_ns.unwrap_or(0),
+        })?;
+        // SAFETY: Xen reads the structure and the port list, both buffers
+        // alive until after the call.
+        unsafe { self.call2(HypercallOp::SCHED_OP, SchedOpCmd::POLL.0.into(), arg.addr())? };
+        Ok(())
+    }
+
+    /// `SCHEDOP_shutdown`: stop this domain for `reason`. Returns only if
+    /// Xen refuses (or, for `SUSPEND`, when the domain is resumed).
+    pub fn sched_shutdown(&self, reason: ShutdownReason) -> Result<()> {
+        self.shutdown_op(SchedOpCmd::SHUTDOWN, reason)
+    }
+
+    /// `SCHEDOP_shutdown_code`: record the reason a later shutdown (or
+    /// crash) reports, without shutting down now.
+    pub fn sched_shutdown_code(&self, reason: ShutdownReason) -> Result<()> {
+        self.shutdown_op(SchedOpCmd::SHUTDOWN_CODE, reason)
+    }
+
+    fn shutdown_op(&self, cmd: SchedOpCmd, reason: ShutdownReason) -> Result<()> {
+        let arg = self.buffer(SchedShutdown { reason: reason.0 })?;
+        // SAFETY: Xen reads the structure in the buffer.
+        unsafe { self.call2(HypercallOp::SCHED_OP, cmd.0.into(), arg.addr())? };
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::buffers::{test_arena, Pool};
+    use crate::mock::MockBackend;
+    use crate::OpenFlags;
+
+    fn handle() -> Xencall<MockBackend> {
+        let pool = Box::leak(Box::new(Pool::new()));
+        pool.add_arena(test_arena(4)).unwrap();
+        Xencall::with_backend_and_pool(MockBackend::new(), pool, None, OpenFlags::empty())
+    }
+
+    #[test]
+    fn arguments_reach_xen_as_the_abi_says() {
+        let xc = handle();
+        xc.backend().respond(|op, a| {
+            assert_eq!(op, 29);
+            match a[0] {
+                0 | 1 => assert_eq!(a[1], 0),
+                2 | 5 => {
+                    // SAFETY: a sched_shutdown buffer.
+                    let s = unsafe { *(a[1] as *const SchedShutdown) };
+                    assert_eq!(s.reason, 3);
+                }
+                3 => {
+                    // SAFETY: a sched_poll buffer and its port list.
+                    let p = unsafe { *(a[1] as *const SchedPoll) };
+                    assert_eq!((p.nr_ports, p.timeout), (2, 99));
+                    // SAFETY: as above.
+                    let ports = unsafe { std::slice::from_raw_parts(p.ports as *const u32, 2) };
+                    assert_eq!(ports, [5, 7]);
+                }
+                _ => unreachable!(),
+            }
+            0
+        });
+        xc.sched_yield().unwrap();
+        xc.sched_block().unwrap();
+        xc.sched_poll(&[5, 7], Some(99)).unwrap();
+        xc.sched_shutdown_code(ShutdownReason::CRASH).unwrap();
+        xc.sched_shutdown(ShutdownReason::CRASH).unwrap();
+        assert_eq!(
+            xc.sched_poll(&[0; 129], None),
+            Err(Error::Xen(XenErrno::EINVAL))
+        );
+        assert_eq!(xc.backend().calls(), 5);
+        assert_eq!(xc.pool().free_page_count(), 4);
+    }
+}
