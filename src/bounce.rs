@@ -79,15 +79,11 @@ impl<B: Backend> Xencall<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::buffers::{test_arena, Pool};
     use crate::error::Error;
     use crate::mock::MockBackend;
-    use crate::OpenFlags;
 
     fn handle(pages: usize) -> Xencall<MockBackend> {
-        let pool = Box::leak(Box::new(Pool::new()));
-        pool.add_arena(test_arena(pages)).unwrap();
-        Xencall::with_backend_and_pool(MockBackend::new(), pool, None, OpenFlags::empty())
+        crate::mock::mock_handle(pages)
     }
 
     /// A fake hypercall that adds 1 to each byte at `addr` and reports the

@@ -91,3 +91,12 @@ impl Backend for MockBackend {
         self.record(op, 5, [a1, a2, a3, a4, a5])
     }
 }
+
+/// A handle over a fresh mock and a private pool of `pages` pages, for the
+/// crate's own unit tests.
+#[cfg(test)]
+pub(crate) fn mock_handle(pages: usize) -> crate::Xencall<MockBackend> {
+    let pool: &'static crate::buffers::Pool = Box::leak(Box::new(crate::buffers::Pool::new()));
+    pool.add_arena(crate::buffers::test_arena(pages)).unwrap();
+    crate::Xencall::with_backend_and_pool(MockBackend::new(), pool, None, crate::OpenFlags::empty())
+}

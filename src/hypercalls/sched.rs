@@ -70,14 +70,10 @@ impl<B: Backend> Xencall<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::buffers::{test_arena, Pool};
     use crate::mock::MockBackend;
-    use crate::OpenFlags;
 
     fn handle() -> Xencall<MockBackend> {
-        let pool = Box::leak(Box::new(Pool::new()));
-        pool.add_arena(test_arena(4)).unwrap();
-        Xencall::with_backend_and_pool(MockBackend::new(), pool, None, OpenFlags::empty())
+        crate::mock::mock_handle(4)
     }
 
     #[test]

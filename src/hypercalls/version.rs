@@ -176,14 +176,11 @@ impl<B: Backend> Xencall<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::buffers::{test_arena, Pool};
     use crate::mock::MockBackend;
-    use crate::{Error, OpenFlags};
+    use crate::Error;
 
     fn handle() -> Xencall<MockBackend> {
-        let pool = Box::leak(Box::new(Pool::new()));
-        pool.add_arena(test_arena(2)).unwrap();
-        Xencall::with_backend_and_pool(MockBackend::new(), pool, None, OpenFlags::empty())
+        crate::mock::mock_handle(2)
     }
 
     /// A fake Xen answering `xen_version` as 4.17.7 would.
