@@ -11,7 +11,9 @@ use core::mem::{align_of, offset_of, size_of};
 use super::console_io::ConsoleIoCmd;
 use super::elfnote::{ElfNote, XENFEAT_DOM0};
 use super::hypercall::{HypercallOp, HYPERCALL_PAGE_STUBS, HYPERCALL_STUB_SIZE};
-use super::memory::{MemoryOpCmd, XenMemoryMap};
+use super::memory::{
+    MapSpace, MemoryOpCmd, XenAddToPhysmap, XenMemoryMap, XenMemoryReservation, DOMID_SELF,
+};
 use super::physdev::{PhysdevOpCmd, PhysdevSetIopl};
 use super::sched::{SchedOpCmd, SchedPoll, SchedRemoteShutdown, SchedShutdown, ShutdownReason};
 use super::start_info::{
@@ -80,6 +82,7 @@ pub const FAMILIES: &[CodeFamily] = &[
     family!(MemoryOpCmd, "XENMEM_", true),
     family!(ElfNote, "XEN_ELFNOTE_", false),
     family!(XenFeatureBit, "XENFEAT_", true),
+    family!(MapSpace, "XENMAPSPACE_", true),
 ];
 
 /// Codes whose C name is not the family prefix plus the lower-cased Rust
@@ -119,6 +122,10 @@ pub const STRUCTS: &[&[AbiItem]] = &[
     layout!(SchedRemoteShutdown, "struct sched_remote_shutdown" { domain_id, reason }),
     layout!(PhysdevSetIopl, "struct physdev_set_iopl" { iopl }),
     layout!(XenMemoryMap, "struct xen_memory_map" { nr_entries, buffer }),
+    layout!(XenMemoryReservation, "struct xen_memory_reservation" {
+        extent_start, nr_extents, extent_order, mem_flags, domid,
+    }),
+    layout!(XenAddToPhysmap, "struct xen_add_to_physmap" { domid, size, space, idx, gpfn }),
     layout!(HvmStartInfo, "struct hvm_start_info" {
         magic, version, flags, nr_modules, modlist_paddr, cmdline_paddr,
         rsdp_paddr, memmap_paddr, memmap_entries, reserved,
@@ -140,6 +147,11 @@ pub const STRUCTS: &[&[AbiItem]] = &[
 
 /// Plain constants and type sizes.
 pub const LAYOUT: &[AbiItem] = &[
+    AbiItem {
+        rust: "DOMID_SELF",
+        c: "DOMID_SELF",
+        value: DOMID_SELF as u64,
+    },
     AbiItem {
         rust: "XenCapabilitiesInfo",
         c: "sizeof(xen_capabilities_info_t)",

@@ -5,6 +5,7 @@
 
 mod c_string;
 mod console;
+mod memory;
 mod sched;
 mod version;
 
