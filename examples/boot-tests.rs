@@ -93,6 +93,10 @@ mod guest {
                     run: family_sched_op,
                 },
                 TestCase {
+                    name: "event_channel_round_trip",
+                    run: event_channel_round_trip,
+                },
+                TestCase {
                     name: "family_memory_op",
                     run: family_memory_op,
                 },
@@ -527,6 +531,41 @@ mod guest {
             ensure_eq!(page.as_ptr().read_volatile(), 0x5a);
             xc.free_buffer_pages(page.as_ptr(), 1)?;
         }
+        Ok(())
+    }
+
+    fn event_channel_round_trip(_: &BootInfo) -> TestResult {
+        use xencall::abi::event_channel::Virq;
+        use xencall::abi::memory::DOMID_SELF;
+        use xencall::hypercalls::ChannelState;
+        let xc = open()?;
+        // A channel to ourselves: an unbound port, then a second port
+        // bound to it.
+        let a = xc.evtchn_alloc_unbound(DOMID_SELF, DOMID_SELF)?;
+        let (state, _) = xc.evtchn_status(DOMID_SELF, a)?;
+        ensure!(matches!(state, ChannelState::Unbound { .. }), "{state:?}");
+        let b = xc.evtchn_bind_interdomain(DOMID_SELF, a)?;
+        let (state, vcpu) = xc.evtchn_status(DOMID_SELF, b)?;
+        ensure!(
+            matches!(state, ChannelState::Interdomain { remote_port, .. } if remote_port == a),
+            "{state:?}"
+        );
+        ensure_eq!(vcpu, 0);
+        // Send on one end; SCHEDOP_poll on the other returns only once it
+        // is pending (no timeout: were it never pending, this boot would
+        // hang and the runner's timeout would fail it).
+        xc.evtchn_send(b)?;
+        xc.sched_poll(&[a], None)?;
+        xc.evtchn_unmask(a)?;
+        let virq = xc.evtchn_bind_virq(Virq::DEBUG, 0)?;
+        let (state, _) = xc.evtchn_status(DOMID_SELF, virq)?;
+        ensure_eq!(state, ChannelState::Virq(Virq::DEBUG));
+        for port in [a, b, virq] {
+            xc.evtchn_close(port)?;
+        }
+        let (state, _) = xc.evtchn_status(DOMID_SELF, a)?;
+        ensure_eq!(state, ChannelState::Closed);
+        ensure_eq!(xc.evtchn_send(a), Err(Error::Xen(XenErrno::EINVAL)));
         Ok(())
     }
 

@@ -10,6 +10,10 @@ use core::mem::{align_of, offset_of, size_of};
 
 use super::console_io::ConsoleIoCmd;
 use super::elfnote::{ElfNote, XENFEAT_DOM0};
+use super::event_channel::{
+    EvtchnAllocUnbound, EvtchnBindInterdomain, EvtchnBindVirq, EvtchnOpCmd, EvtchnPort, EvtchnStat,
+    EvtchnStatus, Virq,
+};
 use super::hypercall::{HypercallOp, HYPERCALL_PAGE_STUBS, HYPERCALL_STUB_SIZE};
 use super::memory::{
     MapSpace, MemoryOpCmd, XenAddToPhysmap, XenMemoryMap, XenMemoryReservation, DOMID_SELF,
@@ -83,6 +87,9 @@ pub const FAMILIES: &[CodeFamily] = &[
     family!(ElfNote, "XEN_ELFNOTE_", false),
     family!(XenFeatureBit, "XENFEAT_", true),
     family!(MapSpace, "XENMAPSPACE_", true),
+    family!(EvtchnOpCmd, "EVTCHNOP_", true),
+    family!(EvtchnStat, "EVTCHNSTAT_", true),
+    family!(Virq, "VIRQ_", false),
 ];
 
 /// Codes whose C name is not the family prefix plus the lower-cased Rust
@@ -125,6 +132,15 @@ pub const STRUCTS: &[&[AbiItem]] = &[
     layout!(XenMemoryReservation, "struct xen_memory_reservation" {
         extent_start, nr_extents, extent_order, mem_flags, domid,
     }),
+    layout!(EvtchnAllocUnbound, "struct evtchn_alloc_unbound" { dom, remote_dom, port }),
+    layout!(EvtchnBindInterdomain, "struct evtchn_bind_interdomain" {
+        remote_dom, remote_port, local_port,
+    }),
+    layout!(EvtchnBindVirq, "struct evtchn_bind_virq" { virq, vcpu, port }),
+    layout!(EvtchnPort, "struct evtchn_send" { port }),
+    layout!(EvtchnPort, "struct evtchn_close" { port }),
+    layout!(EvtchnPort, "struct evtchn_unmask" { port }),
+    layout!(EvtchnStatus, "struct evtchn_status" { dom, port, status, vcpu, u }),
     layout!(XenAddToPhysmap, "struct xen_add_to_physmap" { domid, size, space, idx, gpfn }),
     layout!(HvmStartInfo, "struct hvm_start_info" {
         magic, version, flags, nr_modules, modlist_paddr, cmdline_paddr,

@@ -11,6 +11,7 @@ pub mod conformance;
 pub mod console_io;
 pub mod elfnote;
 pub mod errno;
+pub mod event_channel;
 pub mod hypercall;
 pub mod memory;
 pub mod physdev;

@@ -5,10 +5,12 @@
 
 mod c_string;
 mod console;
+mod event_channel;
 mod memory;
 mod sched;
 mod version;
 
 pub use c_string::CString;
+pub use event_channel::ChannelState;
 pub use sched::MAX_POLL_PORTS;
 pub use version::{CompileInfo, XenFeatures, XenVersion};

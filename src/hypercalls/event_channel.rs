@@ -1,0 +1,189 @@
+//! `event_channel_op`: Xen's interrupts — allocate, bind, send, inspect,
+//! unmask and close event channels.
+
+use crate::abi::event_channel::{
+    EvtchnAllocUnbound, EvtchnBindInterdomain, EvtchnBindVirq, EvtchnOpCmd, EvtchnPort, EvtchnStat,
+    EvtchnStatus, Virq,
+};
+use crate::abi::HypercallOp;
+use crate::backend::Backend;
+use crate::error::Result;
+use crate::handle::Xencall;
+
+/// What [`Xencall::evtchn_status`] reports about a port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelState {
+    /// Not in use.
+    Closed,
+    /// Waiting for `remote_dom` to bind.
+    Unbound {
+        /// The domain allowed to bind.
+        remote_dom: u16,
+    },
+    /// Connected to a port of another (or the same) domain.
+    Interdomain {
+        /// The remote domain.
+        remote_dom: u16,
+        /// Its port.
+        remote_port: u32,
+    },
+    /// Bound to a physical IRQ.
+    Pirq(u32),
+    /// Bound to a virtual IRQ.
+    Virq(Virq),
+    /// An inter-vCPU channel.
+    Ipi,
+    /// A state this crate does not know.
+    Other(EvtchnStat),
+}
+
+impl<B: Backend> Xencall<B> {
+    /// Run an `event_channel_op` whose argument is a `T`; the `T` as Xen
+    /// left it.
+    fn evtchn_op<T: Copy>(&self, cmd: EvtchnOpCmd, arg: T) -> Result<T> {
+        let buffer = self.buffer(arg)?;
+        // SAFETY: Xen reads and writes the structure in the buffer.
+        unsafe { self.call2(HypercallOp::EVENT_CHANNEL_OP, cmd.0.into(), buffer.addr())? };
+        Ok(buffer.read())
+    }
+
+    /// `EVTCHNOP_alloc_unbound`: a new port in `dom` (usually
+    /// `DOMID_SELF`) that `remote_dom` may bind to.
+    pub fn evtchn_alloc_unbound(&self, dom: u16, remote_dom: u16) -> Result<u32> {
+        let r = self.evtchn_op(
+            EvtchnOpCmd::ALLOC_UNBOUND,
+            EvtchnAllocUnbound {
+                dom,
+                remote_dom,
+                port: 0,
+            },
+        )?;
+        Ok(r.port)
+    }
+
+    /// `EVTCHNOP_bind_interdomain`: connect a new local port to
+    /// `remote_port` of `remote_dom`; returns the local port.
+    pub fn evtchn_bind_interdomain(&self, remote_dom: u16, remote_port: u32) -> Result<u32> {
+        let r = self.evtchn_op(
+            EvtchnOpCmd::BIND_INTERDOMAIN,
+            EvtchnBindInterdomain {
+                remote_dom,
+                remote_port,
+                local_port: 0,
+            },
+        )?;
+        Ok(r.local_port)
+    }
+
+    /// `EVTCHNOP_bind_virq`: a port for `virq` on `vcpu`.
+    pub fn evtchn_bind_virq(&self, virq: Virq, vcpu: u32) -> Result<u32> {
+        let r = self.evtchn_op(
+            EvtchnOpCmd::BIND_VIRQ,
+            EvtchnBindVirq {
+                virq: virq.0,
+                vcpu,
+                port: 0,
+            },
+        )?;
+        Ok(r.port)
+    }
+
+    /// `EVTCHNOP_send`: notify the other end of `port`.
+    pub fn evtchn_send(&self, port: u32) -> Result<()> {
+        self.evtchn_op(EvtchnOpCmd::SEND, EvtchnPort { port })
+            .map(drop)
+    }
+
+    /// `EVTCHNOP_unmask`: unmask `port` (delivering it if pending).
+    pub fn evtchn_unmask(&self, port: u32) -> Result<()> {
+        self.evtchn_op(EvtchnOpCmd::UNMASK, EvtchnPort { port })
+            .map(drop)
+    }
+
+    /// `EVTCHNOP_close`.
+    pub fn evtchn_close(&self, port: u32) -> Result<()> {
+        self.evtchn_op(EvtchnOpCmd::CLOSE, EvtchnPort { port })
+            .map(drop)
+    }
+
+    /// `EVTCHNOP_status` of `port` in `dom`; returns the state and the vCPU
+    /// it notifies.
+    pub fn evtchn_status(&self, dom: u16, port: u32) -> Result<(ChannelState, u32)> {
+        let s = self.evtchn_op(
+            EvtchnOpCmd::STATUS,
+            EvtchnStatus {
+                dom,
+                port,
+                ..EvtchnStatus::default()
+            },
+        )?;
+        let state = match EvtchnStat(s.status) {
+            EvtchnStat::CLOSED => ChannelState::Closed,
+            EvtchnStat::UNBOUND => ChannelState::Unbound {
+                remote_dom: s.u[0] as u16,
+            },
+            EvtchnStat::INTERDOMAIN => ChannelState::Interdomain {
+                remote_dom: s.u[0] as u16,
+                remote_port: s.u[1],
+            },
+            EvtchnStat::PIRQ => ChannelState::Pirq(s.u[0]),
+            EvtchnStat::VIRQ => ChannelState::Virq(Virq(s.u[0])),
+            EvtchnStat::IPI => ChannelState::Ipi,
+            other => ChannelState::Other(other),
+        };
+        Ok((state, s.vcpu))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_come_back_from_xen_and_status_is_decoded() {
+        let xc = crate::mock::mock_handle(2);
+        xc.backend().respond(|op, a| {
+            assert_eq!(op, 32);
+            let p = a[1];
+            // SAFETY: each command's structure, in a hypercall buffer.
+            unsafe {
+                match a[0] {
+                    6 => (*(p as *mut EvtchnAllocUnbound)).port = 5,
+                    0 => {
+                        let b = &mut *(p as *mut EvtchnBindInterdomain);
+                        assert_eq!((b.remote_dom, b.remote_port), (0x7ff0, 5));
+                        b.local_port = 6;
+                    }
+                    1 => (*(p as *mut EvtchnBindVirq)).port = 7,
+                    5 => {
+                        let s = &mut *(p as *mut EvtchnStatus);
+                        assert_eq!(s.port, 6);
+                        s.status = 2;
+                        s.u = [0, 5];
+                    }
+                    3 | 4 | 9 => assert_eq!((*(p as *const EvtchnPort)).port, 6),
+                    _ => unreachable!(),
+                }
+            }
+            0
+        });
+        let a = xc.evtchn_alloc_unbound(0x7ff0, 0x7ff0).unwrap();
+        let b = xc.evtchn_bind_interdomain(0x7ff0, a).unwrap();
+        assert_eq!((a, b), (5, 6));
+        assert_eq!(xc.evtchn_bind_virq(Virq::TIMER, 0), Ok(7));
+        assert_eq!(
+            xc.evtchn_status(0x7ff0, b),
+            Ok((
+                ChannelState::Interdomain {
+                    remote_dom: 0,
+                    remote_port: 5
+                },
+                0
+            ))
+        );
+        xc.evtchn_send(6).unwrap();
+        xc.evtchn_unmask(6).unwrap();
+        xc.evtchn_close(6).unwrap();
+        assert_eq!(xc.pool().free_page_count(), 2);
+    }
+}
