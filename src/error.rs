@@ -3,6 +3,7 @@
 
 use core::fmt;
 
+use crate::abi::grant_table::GrantStatus;
 use crate::abi::XenErrno;
 
 /// `Result` with the crate's [`Error`].
@@ -36,6 +37,9 @@ pub enum InvalidBuffer {
 pub enum Error {
     /// Xen ran the hypercall and returned `-errno`.
     Xen(XenErrno),
+    /// The grant-table hypercall ran but this operation's own status is an
+    /// error (`GNTST_*`).
+    Grant(GrantStatus),
     /// No Xen hypervisor was found (CPUID signature absent, or no hypercall
     /// mechanism available).
     NoHypervisor,
@@ -73,6 +77,17 @@ impl Error {
     pub const fn to_errno(self) -> i32 {
         match self {
             Error::Xen(code) => code.to_posix(),
+            // As Linux's grant-table driver maps them.
+            Error::Grant(status) => match status {
+                GrantStatus::BAD_DOMAIN => XenErrno::ESRCH.0,
+                GrantStatus::PERMISSION_DENIED => XenErrno::EPERM.0,
+                GrantStatus::NO_SPACE | GrantStatus::NO_DEVICE_SPACE => XenErrno::ENOSPC.0,
+                GrantStatus::EAGAIN => XenErrno::EAGAIN.0,
+                GrantStatus::BAD_COPY_ARG | GrantStatus::BAD_GNTREF | GrantStatus::BAD_HANDLE => {
+                    XenErrno::EINVAL.0
+                }
+                _ => XenErrno::EIO.0,
+            },
             Error::NoHypervisor => XenErrno::ENODEV.0,
             Error::InvalidSize => XenErrno::EINVAL.0,
             Error::OutOfBufferMemory => XenErrno::ENOMEM.0,
@@ -85,7 +100,7 @@ impl Error {
 
     /// `true` when Xen itself returned the error (the hypercall ran).
     pub const fn is_hypervisor_error(self) -> bool {
-        matches!(self, Error::Xen(_))
+        matches!(self, Error::Xen(_) | Error::Grant(_))
     }
 
     /// The Xen error number, when Xen returned one.
@@ -124,6 +139,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Xen(code) => write!(f, "hypervisor error: {code}"),
+            Error::Grant(status) => write!(f, "grant operation failed: {status:?}"),
             Error::NoHypervisor => f.write_str("not running on Xen: no hypervisor found"),
             Error::InvalidSize => f.write_str("invalid size: zero or overflowing"),
             Error::OutOfBufferMemory => f.write_str("out of hypercall-buffer memory"),

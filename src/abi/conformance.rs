@@ -14,6 +14,10 @@ use super::event_channel::{
     EvtchnAllocUnbound, EvtchnBindInterdomain, EvtchnBindVirq, EvtchnOpCmd, EvtchnPort, EvtchnStat,
     EvtchnStatus, Virq,
 };
+use super::grant_table::{
+    GnttabCopy, GnttabCopyPtr, GnttabGetVersion, GnttabOpCmd, GnttabQuerySize, GnttabSetVersion,
+    GnttabSetupTable, GrantStatus, GNTCOPY_DEST_GREF, GNTCOPY_SOURCE_GREF,
+};
 use super::hypercall::{HypercallOp, HYPERCALL_PAGE_STUBS, HYPERCALL_STUB_SIZE};
 use super::memory::{
     MapSpace, MemoryOpCmd, XenAddToPhysmap, XenMemoryMap, XenMemoryReservation, DOMID_SELF,
@@ -90,6 +94,8 @@ pub const FAMILIES: &[CodeFamily] = &[
     family!(EvtchnOpCmd, "EVTCHNOP_", true),
     family!(EvtchnStat, "EVTCHNSTAT_", true),
     family!(Virq, "VIRQ_", false),
+    family!(GnttabOpCmd, "GNTTABOP_", true),
+    family!(GrantStatus, "GNTST_", true),
 ];
 
 /// Codes whose C name is not the family prefix plus the lower-cased Rust
@@ -141,6 +147,12 @@ pub const STRUCTS: &[&[AbiItem]] = &[
     layout!(EvtchnPort, "struct evtchn_close" { port }),
     layout!(EvtchnPort, "struct evtchn_unmask" { port }),
     layout!(EvtchnStatus, "struct evtchn_status" { dom, port, status, vcpu, u }),
+    layout!(GnttabQuerySize, "struct gnttab_query_size" { dom, nr_frames, max_nr_frames, status }),
+    layout!(GnttabSetupTable, "struct gnttab_setup_table" { dom, nr_frames, status, frame_list }),
+    layout!(GnttabSetVersion, "struct gnttab_set_version" { version }),
+    layout!(GnttabGetVersion, "struct gnttab_get_version" { dom, pad, version }),
+    layout!(GnttabCopyPtr, "struct gnttab_copy_ptr" { u, domid, offset }),
+    layout!(GnttabCopy, "struct gnttab_copy" { source, dest, len, flags, status }),
     layout!(XenAddToPhysmap, "struct xen_add_to_physmap" { domid, size, space, idx, gpfn }),
     layout!(HvmStartInfo, "struct hvm_start_info" {
         magic, version, flags, nr_modules, modlist_paddr, cmdline_paddr,
@@ -163,6 +175,16 @@ pub const STRUCTS: &[&[AbiItem]] = &[
 
 /// Plain constants and type sizes.
 pub const LAYOUT: &[AbiItem] = &[
+    AbiItem {
+        rust: "GNTCOPY_SOURCE_GREF",
+        c: "GNTCOPY_source_gref",
+        value: GNTCOPY_SOURCE_GREF as u64,
+    },
+    AbiItem {
+        rust: "GNTCOPY_DEST_GREF",
+        c: "GNTCOPY_dest_gref",
+        value: GNTCOPY_DEST_GREF as u64,
+    },
     AbiItem {
         rust: "DOMID_SELF",
         c: "DOMID_SELF",

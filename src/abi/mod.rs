@@ -12,6 +12,7 @@ pub mod console_io;
 pub mod elfnote;
 pub mod errno;
 pub mod event_channel;
+pub mod grant_table;
 pub mod hypercall;
 pub mod memory;
 pub mod physdev;

@@ -6,6 +6,7 @@
 mod c_string;
 mod console;
 mod event_channel;
+mod grant_table;
 mod memory;
 mod sched;
 mod version;

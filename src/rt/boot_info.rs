@@ -176,6 +176,26 @@ impl BootInfo {
         crate::rt::cmdline::option(self.cmdline, key)
     }
 
+    /// The frame number Xen expects for the page at `addr`: the guest
+    /// frame where Xen translates (PVH, Arm: the runtime's identity map
+    /// makes it `addr >> 12`), the machine frame for PV, looked up in the
+    /// page-frame list Xen gave in `start_info`.
+    #[cfg(target_os = "none")]
+    pub fn frame_of(&self, addr: usize) -> u64 {
+        match self.raw {
+            RawBootInfo::StartInfo(start_info) => {
+                // SAFETY: Xen maps `start_info` and the `mfn_list` it names
+                // (one entry per page of the domain) for a PV guest; the
+                // image runs at virtual = pseudo-physical (VIRT_BASE 0).
+                unsafe {
+                    let info = &*(start_info as *const crate::abi::start_info::StartInfo);
+                    (info.mfn_list as *const u64).add(addr >> 12).read()
+                }
+            }
+            _ => addr as u64 >> 12,
+        }
+    }
+
     /// RAM in the memory map, in bytes.
     pub fn ram_bytes(&self) -> u64 {
         self.memory_map()
