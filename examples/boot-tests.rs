@@ -101,6 +101,22 @@ mod guest {
                     run: grant_table_copy_to_self,
                 },
                 TestCase {
+                    name: "multicall_per_entry_results",
+                    run: multicall_per_entry_results,
+                },
+                TestCase {
+                    name: "family_vcpu_op",
+                    run: family_vcpu_op,
+                },
+                TestCase {
+                    name: "family_hvm_op",
+                    run: family_hvm_op,
+                },
+                TestCase {
+                    name: "family_physdev_op",
+                    run: family_physdev_op,
+                },
+                TestCase {
                     name: "family_memory_op",
                     run: family_memory_op,
                 },
@@ -624,6 +640,89 @@ mod guest {
             xc.gnttab_copy(&mut ops),
             Err(Error::Grant(GrantStatus::BAD_COPY_ARG))
         );
+        Ok(())
+    }
+
+    fn multicall_per_entry_results(_: &BootInfo) -> TestResult {
+        use xencall::abi::multicall::MulticallEntry;
+        use xencall::hypercalls::entry_result;
+        let xc = open()?;
+        let call = |op: HypercallOp, args: [u64; 2]| MulticallEntry {
+            op: op.0.into(),
+            result: 0xdead,
+            args: [args[0], args[1], 0, 0, 0, 0],
+        };
+        let mut batch = [
+            call(
+                HypercallOp::XEN_VERSION,
+                [XenVersionCmd::VERSION.0.into(), 0],
+            ),
+            call(
+                HypercallOp::XEN_VERSION,
+                [XenVersionCmd::PAGESIZE.0.into(), 0],
+            ),
+            call(HypercallOp(63), [0, 0]),
+        ];
+        // SAFETY: two buffer-less xen_version queries and an unused op.
+        unsafe { xc.multicall(&mut batch)? };
+        ensure_eq!(entry_result(&batch[0]), Ok(version(&xc)?));
+        ensure_eq!(entry_result(&batch[1]), Ok(4096));
+        ensure_eq!(entry_result(&batch[2]), Err(Error::Xen(XenErrno::ENOSYS)));
+        Ok(())
+    }
+
+    fn family_vcpu_op(boot: &BootInfo) -> TestResult {
+        use xencall::abi::vcpu::Runstate;
+        let xc = open()?;
+        if boot.guest_mode == GuestMode::Arm {
+            // Xen on Arm offers only register_vcpu_info and
+            // register_runstate_memory_area through vcpu_op.
+            ensure_eq!(xc.vcpu_is_up(0), Err(Error::Xen(XenErrno::EINVAL)));
+            skip!("Arm's vcpu_op has only the registration commands (is_up: EINVAL)");
+        }
+        ensure!(xc.vcpu_is_up(0)?, "vCPU 0 is not up");
+        let info = xc.vcpu_runstate_info(0)?;
+        ensure_eq!(Runstate(info.state), Runstate::RUNNING);
+        ensure!(info.time[0] > 0, "no running time in {info:?}");
+        // Already in the past: fires at once; then stopped again.
+        xc.vcpu_set_singleshot_timer(0, 1, 0)?;
+        xc.vcpu_stop_singleshot_timer(0)?;
+        xc.vcpu_stop_periodic_timer(0)?;
+        Ok(())
+    }
+
+    fn family_hvm_op(boot: &BootInfo) -> TestResult {
+        use xencall::abi::hvm::HvmParam;
+        use xencall::abi::memory::DOMID_SELF;
+        let xc = open()?;
+        if boot.guest_mode == GuestMode::Pv {
+            // A PV guest has no HVM parameters: Xen refuses.
+            ensure!(xc
+                .hvm_get_param(DOMID_SELF, HvmParam::CALLBACK_IRQ)
+                .is_err());
+            skip!("HVM parameters exist for PVH and Arm guests, not PV");
+        }
+        // dom0 has no xenstore or console ring from a toolstack.
+        let store = xc.hvm_get_param(DOMID_SELF, HvmParam::STORE_EVTCHN);
+        let console = xc.hvm_get_param(DOMID_SELF, HvmParam::CONSOLE_EVTCHN);
+        ensure!(
+            store == Ok(0) && console == Ok(0),
+            "store {store:?}, console {console:?}"
+        );
+        if boot.guest_mode == GuestMode::Pvh {
+            // x86 only: Arm delivers events on a fixed interrupt.
+            xc.hvm_set_param(DOMID_SELF, HvmParam::CALLBACK_IRQ, 0)?;
+            ensure_eq!(xc.hvm_get_param(DOMID_SELF, HvmParam::CALLBACK_IRQ)?, 0);
+        }
+        Ok(())
+    }
+
+    fn family_physdev_op(boot: &BootInfo) -> TestResult {
+        let xc = open()?;
+        if boot.guest_mode != GuestMode::Pv {
+            skip!("PHYSDEVOP_set_iopl is for PV guests; PVH and Arm do port I/O natively or not at all");
+        }
+        xc.physdev_set_iopl(1)?;
         Ok(())
     }
 

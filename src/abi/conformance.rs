@@ -18,15 +18,20 @@ use super::grant_table::{
     GnttabCopy, GnttabCopyPtr, GnttabGetVersion, GnttabOpCmd, GnttabQuerySize, GnttabSetVersion,
     GnttabSetupTable, GrantStatus, GNTCOPY_DEST_GREF, GNTCOPY_SOURCE_GREF,
 };
+use super::hvm::{HvmOpCmd, HvmParam, XenHvmParam};
 use super::hypercall::{HypercallOp, HYPERCALL_PAGE_STUBS, HYPERCALL_STUB_SIZE};
 use super::memory::{
     MapSpace, MemoryOpCmd, XenAddToPhysmap, XenMemoryMap, XenMemoryReservation, DOMID_SELF,
 };
+use super::multicall::MulticallEntry;
 use super::physdev::{PhysdevOpCmd, PhysdevSetIopl};
 use super::sched::{SchedOpCmd, SchedPoll, SchedRemoteShutdown, SchedShutdown, ShutdownReason};
 use super::start_info::{
     HvmMemmapTableEntry, HvmModlistEntry, HvmStartInfo, StartInfo, TrapInfo, FLAT_KERNEL_CS64,
     XEN_HVM_START_MAGIC_VALUE,
+};
+use super::vcpu::{
+    Runstate, VcpuOpCmd, VcpuRunstateInfo, VcpuSetPeriodicTimer, VcpuSetSingleshotTimer,
 };
 use super::xen_version::{
     XenCapabilitiesInfo, XenChangesetInfo, XenCompileInfo, XenDomainHandle, XenExtraversion,
@@ -96,6 +101,10 @@ pub const FAMILIES: &[CodeFamily] = &[
     family!(Virq, "VIRQ_", false),
     family!(GnttabOpCmd, "GNTTABOP_", true),
     family!(GrantStatus, "GNTST_", true),
+    family!(VcpuOpCmd, "VCPUOP_", true),
+    family!(Runstate, "RUNSTATE_", true),
+    family!(HvmOpCmd, "HVMOP_", true),
+    family!(HvmParam, "HVM_PARAM_", false),
 ];
 
 /// Codes whose C name is not the family prefix plus the lower-cased Rust
@@ -153,6 +162,11 @@ pub const STRUCTS: &[&[AbiItem]] = &[
     layout!(GnttabGetVersion, "struct gnttab_get_version" { dom, pad, version }),
     layout!(GnttabCopyPtr, "struct gnttab_copy_ptr" { u, domid, offset }),
     layout!(GnttabCopy, "struct gnttab_copy" { source, dest, len, flags, status }),
+    layout!(VcpuRunstateInfo, "struct vcpu_runstate_info" { state, state_entry_time, time }),
+    layout!(VcpuSetSingleshotTimer, "struct vcpu_set_singleshot_timer" { timeout_abs_ns, flags }),
+    layout!(VcpuSetPeriodicTimer, "struct vcpu_set_periodic_timer" { period_ns }),
+    layout!(XenHvmParam, "struct xen_hvm_param" { domid, pad, index, value }),
+    layout!(MulticallEntry, "struct multicall_entry" { op, result, args }),
     layout!(XenAddToPhysmap, "struct xen_add_to_physmap" { domid, size, space, idx, gpfn }),
     layout!(HvmStartInfo, "struct hvm_start_info" {
         magic, version, flags, nr_modules, modlist_paddr, cmdline_paddr,

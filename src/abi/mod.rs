@@ -13,11 +13,14 @@ pub mod elfnote;
 pub mod errno;
 pub mod event_channel;
 pub mod grant_table;
+pub mod hvm;
 pub mod hypercall;
 pub mod memory;
+pub mod multicall;
 pub mod physdev;
 pub mod sched;
 pub mod start_info;
+pub mod vcpu;
 pub mod xen_version;
 
 pub use errno::XenErrno;

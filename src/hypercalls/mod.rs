@@ -7,11 +7,16 @@ mod c_string;
 mod console;
 mod event_channel;
 mod grant_table;
+mod hvm;
 mod memory;
+mod multicall;
+mod physdev;
 mod sched;
+mod vcpu;
 mod version;
 
 pub use c_string::CString;
 pub use event_channel::ChannelState;
+pub use multicall::entry_result;
 pub use sched::MAX_POLL_PORTS;
 pub use version::{CompileInfo, XenFeatures, XenVersion};

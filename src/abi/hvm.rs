@@ -1,0 +1,40 @@
+//! `__HYPERVISOR_hvm_op` (`public/hvm/hvm_op.h`, `public/hvm/params.h`):
+//! getting and setting HVM parameters (PVH and Arm guests).
+
+use core::mem::{offset_of, size_of};
+
+xen_code! {
+    /// An `hvm_op` command (the parameter ones).
+    pub struct HvmOpCmd(u32);
+    SET_PARAM = 0;
+    GET_PARAM = 1;
+}
+
+xen_code! {
+    /// An HVM parameter index (`HVM_PARAM_*`), the ones PV-style drivers use.
+    pub struct HvmParam(u32);
+    CALLBACK_IRQ = 0;
+    STORE_PFN = 1;
+    STORE_EVTCHN = 2;
+    CONSOLE_PFN = 17;
+    CONSOLE_EVTCHN = 18;
+}
+
+/// `struct xen_hvm_param`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct XenHvmParam {
+    /// Domain (`DOMID_SELF`).
+    pub domid: u16,
+    /// Must be zero.
+    pub pad: u16,
+    /// An [`HvmParam`] value.
+    pub index: u32,
+    /// In (set) or out (get).
+    pub value: u64,
+}
+
+const _: () = assert!(size_of::<XenHvmParam>() == 16);
+const _: () = assert!(offset_of!(XenHvmParam, value) == 8);
+
+static_assertions::const_assert_eq!(core::mem::align_of::<XenHvmParam>(), 8);
