@@ -117,6 +117,10 @@ mod guest {
                     run: family_physdev_op,
                 },
                 TestCase {
+                    name: "sysctl_physinfo_and_readconsole",
+                    run: sysctl_physinfo_and_readconsole,
+                },
+                TestCase {
                     name: "family_memory_op",
                     run: family_memory_op,
                 },
@@ -723,6 +727,27 @@ mod guest {
             skip!("PHYSDEVOP_set_iopl is for PV guests; PVH and Arm do port I/O natively or not at all");
         }
         xc.physdev_set_iopl(1)?;
+        Ok(())
+    }
+
+    fn sysctl_physinfo_and_readconsole(_: &BootInfo) -> TestResult {
+        let xc = open()?;
+        let p = xc.sysctl_physinfo()?;
+        ensure!(p.nr_cpus >= 1 && p.threads_per_core >= 1, "{p:?}");
+        ensure!(
+            p.total_pages >= p.free_pages && p.total_pages > 4096,
+            "{p:?}"
+        );
+        // Xen's console ring holds its own boot log: find the banner.
+        let mut ring = xc.buffer_array(64 * 1024, 0u8)?;
+        let (n, _) = xc.sysctl_readconsole(&mut ring, None, false)?;
+        ensure!(n > 0, "empty console ring");
+        let text = &ring[..n];
+        let banner = b"Xen version 4.";
+        ensure!(
+            text.windows(banner.len()).any(|w| w == banner),
+            "no banner in {n} bytes of Xen's console ring"
+        );
         Ok(())
     }
 

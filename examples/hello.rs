@@ -59,6 +59,15 @@ mod guest {
                     "direct"
                 })
         );
+        match xc.sysctl_physinfo() {
+            Ok(p) => println!(
+                "hello: host has {} CPU(s) and {} MiB of RAM ({} MiB free)",
+                p.nr_cpus,
+                p.total_pages >> 8,
+                p.free_pages >> 8
+            ),
+            Err(e) => println!("hello: sysctl physinfo: {e}"),
+        }
         println!("hello: command line {:?}", boot.cmdline);
         println!(
             "hello: {} MiB of RAM in the memory map",

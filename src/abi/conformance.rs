@@ -30,6 +30,9 @@ use super::start_info::{
     HvmMemmapTableEntry, HvmModlistEntry, HvmStartInfo, StartInfo, TrapInfo, FLAT_KERNEL_CS64,
     XEN_HVM_START_MAGIC_VALUE,
 };
+use super::sysctl::{
+    SysctlCmd, XenSysctl, XenSysctlPhysinfo, XenSysctlReadconsole, XEN_SYSCTL_INTERFACE_VERSION,
+};
 use super::vcpu::{
     Runstate, VcpuOpCmd, VcpuRunstateInfo, VcpuSetPeriodicTimer, VcpuSetSingleshotTimer,
 };
@@ -105,6 +108,7 @@ pub const FAMILIES: &[CodeFamily] = &[
     family!(Runstate, "RUNSTATE_", true),
     family!(HvmOpCmd, "HVMOP_", true),
     family!(HvmParam, "HVM_PARAM_", false),
+    family!(SysctlCmd, "XEN_SYSCTL_", true),
 ];
 
 /// Codes whose C name is not the family prefix plus the lower-cased Rust
@@ -167,6 +171,15 @@ pub const STRUCTS: &[&[AbiItem]] = &[
     layout!(VcpuSetPeriodicTimer, "struct vcpu_set_periodic_timer" { period_ns }),
     layout!(XenHvmParam, "struct xen_hvm_param" { domid, pad, index, value }),
     layout!(MulticallEntry, "struct multicall_entry" { op, result, args }),
+    layout!(XenSysctl, "struct xen_sysctl" { cmd, interface_version, u }),
+    layout!(XenSysctlPhysinfo, "struct xen_sysctl_physinfo" {
+        threads_per_core, cores_per_socket, nr_cpus, max_cpu_id, nr_nodes, max_node_id,
+        cpu_khz, capabilities, arch_capabilities, pad, total_pages, free_pages,
+        scrub_pages, outstanding_pages, max_mfn, hw_cap,
+    }),
+    layout!(XenSysctlReadconsole, "struct xen_sysctl_readconsole" {
+        clear, incremental, pad0, pad1, index, buffer, count,
+    }),
     layout!(XenAddToPhysmap, "struct xen_add_to_physmap" { domid, size, space, idx, gpfn }),
     layout!(HvmStartInfo, "struct hvm_start_info" {
         magic, version, flags, nr_modules, modlist_paddr, cmdline_paddr,
@@ -189,6 +202,11 @@ pub const STRUCTS: &[&[AbiItem]] = &[
 
 /// Plain constants and type sizes.
 pub const LAYOUT: &[AbiItem] = &[
+    AbiItem {
+        rust: "XEN_SYSCTL_INTERFACE_VERSION",
+        c: "XEN_SYSCTL_INTERFACE_VERSION",
+        value: XEN_SYSCTL_INTERFACE_VERSION as u64,
+    },
     AbiItem {
         rust: "GNTCOPY_SOURCE_GREF",
         c: "GNTCOPY_source_gref",

@@ -20,6 +20,7 @@ pub mod multicall;
 pub mod physdev;
 pub mod sched;
 pub mod start_info;
+pub mod sysctl;
 pub mod vcpu;
 pub mod xen_version;
 

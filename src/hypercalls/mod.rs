@@ -12,6 +12,7 @@ mod memory;
 mod multicall;
 mod physdev;
 mod sched;
+mod sysctl;
 mod vcpu;
 mod version;
 

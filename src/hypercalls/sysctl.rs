@@ -1,0 +1,110 @@
+//! `sysctl`: host-wide information and Xen's own console ring, for the
+//! control domain. The interface version is explicit: see
+//! [`abi::sysctl`](crate::abi::sysctl).
+
+use crate::abi::sysctl::{
+    SysctlCmd, XenSysctl, XenSysctlPhysinfo, XenSysctlReadconsole, XEN_SYSCTL_INTERFACE_VERSION,
+};
+use crate::abi::HypercallOp;
+use crate::backend::Backend;
+use crate::bounce::Direction;
+use crate::error::Result;
+use crate::handle::Xencall;
+
+impl<B: Backend> Xencall<B> {
+    /// Run sysctl `cmd` with `payload` at `interface_version` (Xen 4.17:
+    /// [`XEN_SYSCTL_INTERFACE_VERSION`]; a version Xen does not speak is
+    /// `EACCES`). Returns the payload as Xen left it.
+    pub fn sysctl<T: Copy>(&self, cmd: SysctlCmd, interface_version: u32, payload: T) -> Result<T> {
+        let op = self.buffer(XenSysctl::new(cmd, interface_version, payload))?;
+        // SAFETY: Xen reads and writes the structure in the buffer; any
+        // guest handles in the payload are the caller's buffers.
+        unsafe { self.call1(HypercallOp::SYSCTL, op.addr())? };
+        Ok(op.read().payload())
+    }
+
+    /// `XEN_SYSCTL_physinfo`: CPUs, memory and capabilities of the host.
+    pub fn sysctl_physinfo(&self) -> Result<XenSysctlPhysinfo> {
+        self.sysctl(
+            SysctlCmd::PHYSINFO,
+            XEN_SYSCTL_INTERFACE_VERSION,
+            XenSysctlPhysinfo::default(),
+        )
+    }
+
+    /// `XEN_SYSCTL_readconsole`: copy Xen's console ring into `buf`, from
+    /// the oldest byte kept or, with `from`, from that index; `clear`
+    /// empties the ring. Returns `(bytes read, index to continue from)`.
+    pub fn sysctl_readconsole(
+        &self,
+        buf: &mut [u8],
+        from: Option<u32>,
+        clear: bool,
+    ) -> Result<(usize, u32)> {
+        let room = buf.len().min(u32::MAX as usize);
+        let mut result = (0, 0);
+        self.bounce(&mut buf[..room], Direction::Out, |addr| {
+            let r = self.sysctl(
+                SysctlCmd::READCONSOLE,
+                XEN_SYSCTL_INTERFACE_VERSION,
+                XenSysctlReadconsole {
+                    clear: clear.into(),
+                    incremental: from.is_some().into(),
+                    index: from.unwrap_or(0),
+                    buffer: addr,
+                    count: room as u32,
+                    ..Default::default()
+                },
+            )?;
+            result = ((r.count as usize).min(room), r.index);
+            Ok(())
+        })?;
+        Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_cross_in_the_union_with_the_version() {
+        let xc = crate::mock::mock_handle(4);
+        xc.backend().respond(|op, a| {
+            assert_eq!(op, 35);
+            // SAFETY: a xen_sysctl in a hypercall buffer.
+            let s = unsafe { &mut *(a[0] as *mut XenSysctl) };
+            if s.interface_version != 0x15 {
+                return -13i64 as u64;
+            }
+            match s.cmd {
+                3 => {
+                    let mut p: XenSysctlPhysinfo = s.payload();
+                    (p.nr_cpus, p.total_pages) = (2, 131072);
+                    *s = XenSysctl::new(SysctlCmd::PHYSINFO, 0x15, p);
+                }
+                1 => {
+                    let mut r: XenSysctlReadconsole = s.payload();
+                    // SAFETY: the caller's bounce buffer of `count` bytes.
+                    unsafe {
+                        core::ptr::copy_nonoverlapping(b"(XEN) hi".as_ptr(), r.buffer as *mut u8, 8)
+                    };
+                    (r.count, r.index) = (8, 8);
+                    *s = XenSysctl::new(SysctlCmd::READCONSOLE, 0x15, r);
+                }
+                _ => unreachable!(),
+            }
+            0
+        });
+        let p = xc.sysctl_physinfo().unwrap();
+        assert_eq!((p.nr_cpus, p.total_pages), (2, 131072));
+        let mut buf = [0u8; 64];
+        assert_eq!(xc.sysctl_readconsole(&mut buf, None, false), Ok((8, 8)));
+        assert_eq!(&buf[..8], b"(XEN) hi");
+        assert_eq!(
+            xc.sysctl(SysctlCmd::PHYSINFO, 0x14, XenSysctlPhysinfo::default()),
+            Err(crate::Error::Xen(crate::abi::XenErrno::EACCES))
+        );
+        assert_eq!(xc.pool().free_page_count(), 4);
+    }
+}
