@@ -62,14 +62,15 @@ fn every_item_matches_the_installed_xen_headers() {
     }
     assert!(
         Path::new(HEADERS).join("xen.h").exists(),
-        "the Xen public headers are missing ({HEADERS}/xen.h): apt-get install libxen-dev"
+        "the Xen public headers are missing ({HEADERS}/xen.h): apt-get install libxen-dev gcc \
+         (or set XENCALL_SKIP_ABI_CONFORMANCE=1 to skip this test)"
     );
     let items = items();
     let mut c = String::from(
         "#define __XEN_TOOLS__ 1\n#include <stdio.h>\n#include <stddef.h>\n#include <stdint.h>\n\
          #include <xen/xen.h>\n#include <xen/version.h>\n#include <xen/sched.h>\n\
-         #include <xen/physdev.h>\n#include <xen/event_channel.h>\n#include <xen/grant_table.h>\n#include <xen/vcpu.h>\n#include <xen/hvm/hvm_op.h>\n#include <xen/hvm/params.h>\n#include <xen/sysctl.h>\n#include <xen/memory.h>\n#include <xen/elfnote.h>\n\
-         #include <xen/features.h>\n#include <xen/arch-x86/hvm/start_info.h>\n\
+         #include <xen/physdev.h>\n#include <xen/event_channel.h>\n#include <xen/grant_table.h>\n#include <xen/vcpu.h>\n#include <xen/hvm/hvm_op.h>\n#include <xen/hvm/params.h>\n#include <xen/sysctl.h>\n#include <xen/domctl.h>\n#include <xen/memory.h>\n#include <xen/elfnote.h>\n\
+         #include <xen/features.h>\n#include <xen/arch-x86/hvm/start_info.h>\n#include <xen/arch-x86/cpuid.h>\n\
          /* Every number in errno.h, Xen-internal ones included. */\n\
          #define __XEN__ 1\n\
          #define XEN_ERRNO(name, value) static const long long XENCALL_ERRNO_##name = value;\n\
@@ -77,6 +78,8 @@ fn every_item_matches_the_installed_xen_headers() {
          int main(void) {\n",
     );
     for (_, expr, _) in &items {
+        // Rust spells the field `type` as `r#type`.
+        let expr = expr.replace("r#", "");
         c.push_str(&format!(
             "    printf(\"%llu\\n\", (unsigned long long)({expr}));\n"
         ));
@@ -94,7 +97,12 @@ fn every_item_matches_the_installed_xen_headers() {
         .arg(&exe)
         .arg(&src)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run the C compiler `{cc}` ({e}): apt-get install gcc"));
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run the C compiler `{cc}` ({e}): apt-get install libxen-dev gcc \
+                 (or set XENCALL_SKIP_ABI_CONFORMANCE=1 to skip this test)"
+            )
+        });
     assert!(
         out.status.success(),
         "compiling {} against the Xen headers failed:\n{}",
@@ -140,6 +148,10 @@ const RUST_ONLY: &[(&str, &str)] = &[
         "E820Entry",
         "the PC BIOS layout; Xen's public headers do not define it",
     ),
+    (
+        "NULL",
+        "GuestHandle::NULL, a Rust constructor; the type itself is checked",
+    ),
 ];
 
 #[test]
@@ -148,7 +160,9 @@ fn every_abi_definition_is_in_the_conformance_table() {
         .into_iter()
         .flat_map(|(rust, _, _)| {
             let short = rust.rsplit("::").next().unwrap().to_string();
-            [rust, short]
+            // `GuestHandle<u8>` and `XenHvmParam.value` cover their type.
+            let base = short.split(['<', '.']).next().unwrap().to_string();
+            [rust, short, base]
         })
         .chain(FAMILIES.iter().map(|f| f.rust_type.to_string()))
         .collect();
@@ -160,8 +174,13 @@ fn every_abi_definition_is_in_the_conformance_table() {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();
-        // Top-level `pub const|struct|type|enum NAME`.
-        for line in text.lines().filter(|l| l.starts_with("pub ")) {
+        // `pub const|struct|type|enum NAME`, at any indentation: code types
+        // are declared inside `xen_code!`.
+        for line in text
+            .lines()
+            .map(str::trim_start)
+            .filter(|l| l.starts_with("pub "))
+        {
             let mut words = line.split_whitespace();
             if words.next() != Some("pub") {
                 continue;
@@ -194,5 +213,73 @@ fn every_abi_definition_is_in_the_conformance_table() {
         missing.is_empty(),
         "ABI definitions not checked against the headers (add them to abi::conformance):\n  {}",
         missing.join("\n  ")
+    );
+}
+
+/// The Arm-specific layouts, which the host's headers only describe under
+/// `__aarch64__`: the headers' Arm branch, compiled freestanding by the host
+/// compiler (both targets are LP64 with natural alignment, so the layouts
+/// agree), must give the numbers `src/abi/domctl.rs` asserts for aarch64.
+#[test]
+fn arm_layouts_match_the_headers_arm_branch() {
+    if skip_requested() {
+        return;
+    }
+    const ARM: &[(&str, u64)] = &[
+        ("sizeof(struct xen_arch_domainconfig)", 12),
+        ("offsetof(struct xen_arch_domainconfig, tee_type)", 2),
+        ("offsetof(struct xen_arch_domainconfig, nr_spis)", 4),
+        ("offsetof(struct xen_arch_domainconfig, clock_frequency)", 8),
+        ("sizeof(struct xen_domctl_getdomaininfo)", 120),
+        (
+            "offsetof(struct xen_domctl_getdomaininfo, arch_config)",
+            104,
+        ),
+        ("sizeof(struct multicall_entry)", 64),
+        ("sizeof(struct xen_domctl)", 144),
+    ];
+    let mut c = String::from(
+        "#define __XEN_TOOLS__ 1\n#include <stddef.h>\n#include <stdint.h>\n\
+         #include <xen/xen.h>\n#include <xen/domctl.h>\n",
+    );
+    for (i, (expr, value)) in ARM.iter().enumerate() {
+        c.push_str(&format!(
+            "_Static_assert(({expr}) == {value}, \"arm item {i}: {expr}\");\n"
+        ));
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("abi_conformance");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("arm.c");
+    std::fs::write(&src, c).unwrap();
+    // The compiler's own freestanding headers (stddef, stdint), not glibc's
+    // x86 ones, which refuse an Arm target.
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+    let out = Command::new(&cc)
+        .arg("-print-file-name=include")
+        .output()
+        .expect("run cc");
+    let builtin = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let out = Command::new(&cc)
+        .args([
+            "-ffreestanding",
+            "-nostdinc",
+            "-isystem",
+            &builtin,
+            "-isystem",
+            "/usr/include",
+        ])
+        .args([
+            "-U__x86_64__",
+            "-U__i386__",
+            "-D__aarch64__",
+            "-fsyntax-only",
+        ])
+        .arg(&src)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `{cc}` ({e}): apt-get install gcc"));
+    assert!(
+        out.status.success(),
+        "Arm layouts differ from the headers' Arm branch:\n{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

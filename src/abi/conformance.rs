@@ -3,42 +3,35 @@
 //! the installed Xen headers and compares each value.
 //!
 //! Code types made with `xen_code!` contribute all their constants through
-//! their `ALL` tables, so a new code cannot be forgotten here; sizes and
-//! plain constants are listed in [`LAYOUT`].
+//! their `ALL` tables ([`FAMILIES`]), so a new code cannot be forgotten
+//! here. Structure layouts come from the `abi_layout!` invocation beside
+//! each structure ([`STRUCTS`]); plain constants and typedef sizes are
+//! listed in [`LAYOUT`]. The test also checks that every public name in
+//! `src/abi` appears in one of these tables.
 
-use core::mem::{align_of, offset_of, size_of};
+use core::mem::{align_of, size_of};
 
 use super::console_io::ConsoleIoCmd;
+use super::cpuid::*;
+use super::domctl::{DomctlCmd, XEN_DOMCTL_INTERFACE_VERSION};
 use super::elfnote::{ElfNote, XENFEAT_DOM0};
-use super::event_channel::{
-    EvtchnAllocUnbound, EvtchnBindInterdomain, EvtchnBindVirq, EvtchnOpCmd, EvtchnPort, EvtchnStat,
-    EvtchnStatus, Virq,
-};
-use super::grant_table::{
-    GnttabCopy, GnttabCopyPtr, GnttabGetVersion, GnttabOpCmd, GnttabQuerySize, GnttabSetVersion,
-    GnttabSetupTable, GrantStatus, GNTCOPY_DEST_GREF, GNTCOPY_SOURCE_GREF,
-};
-use super::hvm::{HvmOpCmd, HvmParam, XenHvmParam};
+use super::event_channel::{EvtchnOpCmd, EvtchnStat, Virq};
+use super::grant_table::*;
+use super::hvm::{HvmOpCmd, HvmParam};
 use super::hypercall::{HypercallOp, HYPERCALL_PAGE_STUBS, HYPERCALL_STUB_SIZE};
-use super::memory::{
-    MapSpace, MemoryOpCmd, XenAddToPhysmap, XenMemoryMap, XenMemoryReservation, DOMID_SELF,
+use super::memory::{MapSpace, MemoryOpCmd};
+use super::physdev::PhysdevOpCmd;
+use super::sched::{SchedOpCmd, ShutdownReason};
+use super::shared_info::{
+    XEN_LEGACY_MAX_VCPUS, XEN_PVCLOCK_GUEST_STOPPED, XEN_PVCLOCK_TSC_STABLE_BIT,
 };
-use super::multicall::MulticallEntry;
-use super::physdev::{PhysdevOpCmd, PhysdevSetIopl};
-use super::sched::{SchedOpCmd, SchedPoll, SchedRemoteShutdown, SchedShutdown, ShutdownReason};
-use super::start_info::{
-    HvmMemmapTableEntry, HvmModlistEntry, HvmStartInfo, StartInfo, TrapInfo, FLAT_KERNEL_CS64,
-    XEN_HVM_START_MAGIC_VALUE,
-};
-use super::sysctl::{
-    SysctlCmd, XenSysctl, XenSysctlPhysinfo, XenSysctlReadconsole, XEN_SYSCTL_INTERFACE_VERSION,
-};
-use super::vcpu::{
-    Runstate, VcpuOpCmd, VcpuRunstateInfo, VcpuSetPeriodicTimer, VcpuSetSingleshotTimer,
-};
+use super::start_info::*;
+use super::sysctl::{SysctlCmd, XEN_SYSCTL_INTERFACE_VERSION};
+use super::vcpu::{Runstate, VcpuOpCmd, VCPU_SSHOTTMR_FUTURE};
+use super::xen::*;
 use super::xen_version::{
-    XenCapabilitiesInfo, XenChangesetInfo, XenCompileInfo, XenDomainHandle, XenExtraversion,
-    XenFeatureBit, XenFeatureInfo, XenPlatformParameters, XenVersionCmd,
+    XenCapabilitiesInfo, XenChangesetInfo, XenDomainHandle, XenExtraversion, XenFeatureBit,
+    XenVersionCmd,
 };
 use super::XenErrno;
 
@@ -109,6 +102,7 @@ pub const FAMILIES: &[CodeFamily] = &[
     family!(HvmOpCmd, "HVMOP_", true),
     family!(HvmParam, "HVM_PARAM_", false),
     family!(SysctlCmd, "XEN_SYSCTL_", true),
+    family!(DomctlCmd, "XEN_DOMCTL_", true),
 ];
 
 /// Codes whose C name is not the family prefix plus the lower-cased Rust
@@ -118,10 +112,25 @@ pub const C_NAME_EXCEPTIONS: &[(&str, &str)] = &[(
     "XENFEAT_ARM_SMCCC_supported",
 )];
 
-/// Size, alignment and every field offset of a `repr(C)` structure.
-macro_rules! layout {
-    ($ty:ident, $c:literal { $($field:ident),* $(,)? }) => {
-        &[
+/// A plain constant: its Rust name, its C expression (the same name unless
+/// given) and its value.
+macro_rules! c {
+    ($name:ident) => {
+        c!($name => stringify!($name))
+    };
+    ($name:ident => $c:expr) => {
+        AbiItem {
+            rust: stringify!($name),
+            c: $c,
+            value: $name as u64,
+        }
+    };
+}
+
+/// The size and alignment of a typedef'd C type.
+macro_rules! typedef {
+    ($ty:ty => $c:literal) => {
+        [
             AbiItem {
                 rust: stringify!($ty),
                 c: concat!("sizeof(", $c, ")"),
@@ -132,146 +141,138 @@ macro_rules! layout {
                 c: concat!("_Alignof(", $c, ")"),
                 value: align_of::<$ty>() as u64,
             },
-            $(AbiItem {
-                rust: concat!(stringify!($ty), ".", stringify!($field)),
-                c: concat!("offsetof(", $c, ", ", stringify!($field), ")"),
-                value: offset_of!($ty, $field) as u64,
-            },)*
         ]
     };
 }
 
-/// The structures.
+/// The structures, from the `abi_layout!` beside each one (the
+/// architecture-specific ones in their build's layout).
 pub const STRUCTS: &[&[AbiItem]] = &[
-    layout!(SchedShutdown, "struct sched_shutdown" { reason }),
-    layout!(SchedPoll, "struct sched_poll" { ports, nr_ports, timeout }),
-    layout!(SchedRemoteShutdown, "struct sched_remote_shutdown" { domain_id, reason }),
-    layout!(PhysdevSetIopl, "struct physdev_set_iopl" { iopl }),
-    layout!(XenMemoryMap, "struct xen_memory_map" { nr_entries, buffer }),
-    layout!(XenMemoryReservation, "struct xen_memory_reservation" {
-        extent_start, nr_extents, extent_order, mem_flags, domid,
-    }),
-    layout!(EvtchnAllocUnbound, "struct evtchn_alloc_unbound" { dom, remote_dom, port }),
-    layout!(EvtchnBindInterdomain, "struct evtchn_bind_interdomain" {
-        remote_dom, remote_port, local_port,
-    }),
-    layout!(EvtchnBindVirq, "struct evtchn_bind_virq" { virq, vcpu, port }),
-    layout!(EvtchnPort, "struct evtchn_send" { port }),
-    layout!(EvtchnPort, "struct evtchn_close" { port }),
-    layout!(EvtchnPort, "struct evtchn_unmask" { port }),
-    layout!(EvtchnStatus, "struct evtchn_status" { dom, port, status, vcpu, u }),
-    layout!(GnttabQuerySize, "struct gnttab_query_size" { dom, nr_frames, max_nr_frames, status }),
-    layout!(GnttabSetupTable, "struct gnttab_setup_table" { dom, nr_frames, status, frame_list }),
-    layout!(GnttabSetVersion, "struct gnttab_set_version" { version }),
-    layout!(GnttabGetVersion, "struct gnttab_get_version" { dom, pad, version }),
-    layout!(GnttabCopyPtr, "struct gnttab_copy_ptr" { u, domid, offset }),
-    layout!(GnttabCopy, "struct gnttab_copy" { source, dest, len, flags, status }),
-    layout!(VcpuRunstateInfo, "struct vcpu_runstate_info" { state, state_entry_time, time }),
-    layout!(VcpuSetSingleshotTimer, "struct vcpu_set_singleshot_timer" { timeout_abs_ns, flags }),
-    layout!(VcpuSetPeriodicTimer, "struct vcpu_set_periodic_timer" { period_ns }),
-    layout!(XenHvmParam, "struct xen_hvm_param" { domid, pad, index, value }),
-    layout!(MulticallEntry, "struct multicall_entry" { op, result, args }),
-    layout!(XenSysctl, "struct xen_sysctl" { cmd, interface_version, u }),
-    layout!(XenSysctlPhysinfo, "struct xen_sysctl_physinfo" {
-        threads_per_core, cores_per_socket, nr_cpus, max_cpu_id, nr_nodes, max_node_id,
-        cpu_khz, capabilities, arch_capabilities, pad, total_pages, free_pages,
-        scrub_pages, outstanding_pages, max_mfn, hw_cap,
-    }),
-    layout!(XenSysctlReadconsole, "struct xen_sysctl_readconsole" {
-        clear, incremental, pad0, pad1, index, buffer, count,
-    }),
-    layout!(XenAddToPhysmap, "struct xen_add_to_physmap" { domid, size, space, idx, gpfn }),
-    layout!(HvmStartInfo, "struct hvm_start_info" {
-        magic, version, flags, nr_modules, modlist_paddr, cmdline_paddr,
-        rsdp_paddr, memmap_paddr, memmap_entries, reserved,
-    }),
-    layout!(HvmModlistEntry, "struct hvm_modlist_entry" { paddr, size, cmdline_paddr, reserved }),
-    layout!(HvmMemmapTableEntry, "struct hvm_memmap_table_entry" { addr, size, reserved }),
-    layout!(StartInfo, "struct start_info" {
-        magic, nr_pages, shared_info, flags, store_mfn, store_evtchn, console,
-        pt_base, nr_pt_frames, mfn_list, mod_start, mod_len, cmd_line,
-        first_p2m_pfn, nr_p2m_frames,
-    }),
-    layout!(TrapInfo, "struct trap_info" { vector, flags, cs, address }),
-    layout!(XenCompileInfo, "struct xen_compile_info" {
-        compiler, compile_by, compile_domain, compile_date,
-    }),
-    layout!(XenPlatformParameters, "struct xen_platform_parameters" { virt_start }),
-    layout!(XenFeatureInfo, "struct xen_feature_info" { submap_idx, submap }),
+    super::domctl::XEN_ARCH_DOMAINCONFIG,
+    super::domctl::XEN_DOMCTL,
+    super::domctl::XEN_DOMCTL_GETDOMAININFO,
+    super::event_channel::EVTCHN_ALLOC_UNBOUND,
+    super::event_channel::EVTCHN_BIND_INTERDOMAIN,
+    super::event_channel::EVTCHN_BIND_VIRQ,
+    super::event_channel::EVTCHN_CLOSE,
+    super::event_channel::EVTCHN_SEND,
+    super::event_channel::EVTCHN_STATUS,
+    super::event_channel::EVTCHN_UNMASK,
+    super::grant_table::GNTTAB_COPY,
+    super::grant_table::GNTTAB_COPY_PTR,
+    super::grant_table::GNTTAB_GET_VERSION,
+    super::grant_table::GNTTAB_QUERY_SIZE,
+    super::grant_table::GNTTAB_SETUP_TABLE,
+    super::grant_table::GNTTAB_SET_VERSION,
+    super::grant_table::GRANT_ENTRY_V1,
+    super::hvm::XEN_HVM_PARAM,
+    super::memory::XEN_ADD_TO_PHYSMAP,
+    super::memory::XEN_MEMORY_MAP,
+    super::memory::XEN_MEMORY_RESERVATION,
+    super::multicall::MULTICALL_ENTRY,
+    super::physdev::PHYSDEV_SET_IOPL,
+    super::sched::SCHED_POLL,
+    super::sched::SCHED_REMOTE_SHUTDOWN,
+    super::sched::SCHED_SHUTDOWN,
+    super::shared_info::ARCH_SHARED_INFO,
+    super::shared_info::ARCH_VCPU_INFO,
+    super::shared_info::SHARED_INFO,
+    super::shared_info::VCPU_INFO,
+    super::shared_info::VCPU_TIME_INFO,
+    super::start_info::HVM_MEMMAP_TABLE_ENTRY,
+    super::start_info::HVM_MODLIST_ENTRY,
+    super::start_info::HVM_START_INFO,
+    super::start_info::START_INFO,
+    super::start_info::TRAP_INFO,
+    super::sysctl::XEN_SYSCTL,
+    super::sysctl::XEN_SYSCTL_GETDOMAININFOLIST,
+    super::sysctl::XEN_SYSCTL_PHYSINFO,
+    super::sysctl::XEN_SYSCTL_READCONSOLE,
+    super::vcpu::VCPU_RUNSTATE_INFO,
+    super::vcpu::VCPU_SET_PERIODIC_TIMER,
+    super::vcpu::VCPU_SET_SINGLESHOT_TIMER,
+    super::xen_version::XEN_COMPILE_INFO,
+    super::xen_version::XEN_FEATURE_INFO,
+    super::xen_version::XEN_PLATFORM_PARAMETERS,
+    &typedef!(DomId => "domid_t"),
+    &typedef!(XenUlong => "xen_ulong_t"),
+    &typedef!(XenPfn => "xen_pfn_t"),
+    &typedef!(EvtchnPortT => "evtchn_port_t"),
+    &typedef!(GrantRef => "grant_ref_t"),
+    &typedef!(XenExtraversion => "xen_extraversion_t"),
+    &typedef!(XenCapabilitiesInfo => "xen_capabilities_info_t"),
+    &typedef!(XenChangesetInfo => "xen_changeset_info_t"),
+    &typedef!(XenDomainHandle => "xen_domain_handle_t"),
+    // The Rust-only generic wrapper against C's handle for one type.
+    &typedef!(GuestHandle<u8> => "XEN_GUEST_HANDLE(char)"),
 ];
 
-/// Plain constants and type sizes.
+/// Plain constants.
 pub const LAYOUT: &[AbiItem] = &[
-    AbiItem {
-        rust: "XEN_SYSCTL_INTERFACE_VERSION",
-        c: "XEN_SYSCTL_INTERFACE_VERSION",
-        value: XEN_SYSCTL_INTERFACE_VERSION as u64,
-    },
-    AbiItem {
-        rust: "GNTCOPY_SOURCE_GREF",
-        c: "GNTCOPY_source_gref",
-        value: GNTCOPY_SOURCE_GREF as u64,
-    },
-    AbiItem {
-        rust: "GNTCOPY_DEST_GREF",
-        c: "GNTCOPY_dest_gref",
-        value: GNTCOPY_DEST_GREF as u64,
-    },
-    AbiItem {
-        rust: "DOMID_SELF",
-        c: "DOMID_SELF",
-        value: DOMID_SELF as u64,
-    },
-    AbiItem {
-        rust: "XenCapabilitiesInfo",
-        c: "sizeof(xen_capabilities_info_t)",
-        value: size_of::<XenCapabilitiesInfo>() as u64,
-    },
-    AbiItem {
-        rust: "XenChangesetInfo",
-        c: "sizeof(xen_changeset_info_t)",
-        value: size_of::<XenChangesetInfo>() as u64,
-    },
-    AbiItem {
-        rust: "XenDomainHandle",
-        c: "sizeof(xen_domain_handle_t)",
-        value: size_of::<XenDomainHandle>() as u64,
-    },
-    AbiItem {
-        rust: "XEN_HVM_START_MAGIC_VALUE",
-        c: "XEN_HVM_START_MAGIC_VALUE",
-        value: XEN_HVM_START_MAGIC_VALUE as u64,
-    },
-    AbiItem {
-        rust: "FLAT_KERNEL_CS64",
-        c: "FLAT_KERNEL_CS64",
-        value: FLAT_KERNEL_CS64 as u64,
-    },
-    AbiItem {
-        rust: "XENFEAT_DOM0",
-        c: "XENFEAT_dom0",
-        value: XENFEAT_DOM0 as u64,
-    },
-    AbiItem {
-        rust: "HvmMemmapTableEntry.type",
-        c: "offsetof(struct hvm_memmap_table_entry, type)",
-        value: offset_of!(HvmMemmapTableEntry, r#type) as u64,
-    },
-    AbiItem {
-        rust: "XenExtraversion",
-        c: "sizeof(xen_extraversion_t)",
-        value: core::mem::size_of::<XenExtraversion>() as u64,
-    },
-    AbiItem {
-        rust: "HYPERCALL_STUB_SIZE",
-        // Xen's hypercall-page stubs are 32 bytes apart: 128 of them fill
-        // a page, which is how every OS indexes the page.
-        c: "4096 / 128",
-        value: HYPERCALL_STUB_SIZE as u64,
-    },
-    AbiItem {
-        rust: "HYPERCALL_PAGE_STUBS",
-        c: "4096 / 32",
-        value: HYPERCALL_PAGE_STUBS as u64,
-    },
+    c!(DOMID_FIRST_RESERVED),
+    c!(DOMID_SELF),
+    c!(DOMID_IO),
+    c!(DOMID_XEN),
+    c!(DOMID_COW),
+    c!(DOMID_INVALID),
+    c!(DOMID_IDLE),
+    c!(DOMID_MASK),
+    c!(XEN_SYSCTL_INTERFACE_VERSION),
+    c!(XEN_DOMCTL_INTERFACE_VERSION),
+    c!(XEN_CPUID_FIRST_LEAF),
+    c!(XEN_CPUID_SIGNATURE_EBX),
+    c!(XEN_CPUID_SIGNATURE_ECX),
+    c!(XEN_CPUID_SIGNATURE_EDX),
+    c!(XEN_CPUID_MAX_NUM_LEAVES),
+    c!(XEN_CPUID_FEAT1_MMU_PT_UPDATE_PRESERVE_AD),
+    c!(XEN_HVM_CPUID_APIC_ACCESS_VIRT),
+    c!(XEN_HVM_CPUID_X2APIC_VIRT),
+    c!(XEN_HVM_CPUID_IOMMU_MAPPINGS),
+    c!(XEN_HVM_CPUID_VCPU_ID_PRESENT),
+    c!(XEN_HVM_CPUID_DOMID_PRESENT),
+    c!(XEN_HVM_CPUID_EXT_DEST_ID),
+    c!(XEN_HVM_CPUID_UPCALL_VECTOR),
+    c!(XEN_LEGACY_MAX_VCPUS),
+    c!(XEN_PVCLOCK_TSC_STABLE_BIT),
+    c!(XEN_PVCLOCK_GUEST_STOPPED),
+    c!(GNTCOPY_SOURCE_GREF => "GNTCOPY_source_gref"),
+    c!(GNTCOPY_DEST_GREF => "GNTCOPY_dest_gref"),
+    c!(GTF_INVALID => "GTF_invalid"),
+    c!(GTF_PERMIT_ACCESS => "GTF_permit_access"),
+    c!(GTF_ACCEPT_TRANSFER => "GTF_accept_transfer"),
+    c!(GTF_TRANSITIVE => "GTF_transitive"),
+    c!(GTF_TYPE_MASK => "GTF_type_mask"),
+    c!(GTF_READONLY => "GTF_readonly"),
+    c!(GTF_READING => "GTF_reading"),
+    c!(GTF_WRITING => "GTF_writing"),
+    c!(GTF_SUB_PAGE => "GTF_sub_page"),
+    c!(GTF_TRANSFER_COMMITTED => "GTF_transfer_committed"),
+    c!(GTF_TRANSFER_COMPLETED => "GTF_transfer_completed"),
+    c!(VCPU_SSHOTTMR_FUTURE => "VCPU_SSHOTTMR_future"),
+    c!(XEN_HVM_START_MAGIC_VALUE),
+    c!(XEN_HVM_MEMMAP_TYPE_RAM),
+    c!(XEN_HVM_MEMMAP_TYPE_RESERVED),
+    c!(XEN_HVM_MEMMAP_TYPE_ACPI),
+    c!(XEN_HVM_MEMMAP_TYPE_NVS),
+    c!(XEN_HVM_MEMMAP_TYPE_UNUSABLE),
+    c!(XEN_HVM_MEMMAP_TYPE_DISABLED),
+    c!(XEN_HVM_MEMMAP_TYPE_PMEM),
+    c!(SIF_PRIVILEGED),
+    c!(SIF_INITDOMAIN),
+    c!(SIF_MULTIBOOT_MOD),
+    c!(SIF_MOD_START_PFN),
+    c!(SIF_VIRT_P2M_4TOOLS),
+    c!(SIF_PM_MASK),
+    c!(FLAT_KERNEL_CS64),
+    c!(XENFEAT_DOM0 => "XENFEAT_dom0"),
+    // Xen's hypercall-page stubs are 32 bytes apart: 128 of them fill a
+    // page, which is how every OS indexes the page.
+    c!(HYPERCALL_STUB_SIZE => "4096 / 128"),
+    c!(HYPERCALL_PAGE_STUBS => "4096 / 32"),
 ];
+
+/// The size of a field's type, for `abi_layout!`: the accessor closure
+/// names the field, its return type gives the size.
+pub const fn field_size<T, F>(_field: fn(T) -> F) -> usize {
+    size_of::<F>()
+}

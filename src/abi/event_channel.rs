@@ -1,8 +1,6 @@
 //! `__HYPERVISOR_event_channel_op` (`public/event_channel.h`) and the
 //! virtual IRQ numbers (`public/xen.h`).
 
-use core::mem::{offset_of, size_of};
-
 xen_code! {
     /// An `event_channel_op` command.
     pub struct EvtchnOpCmd(u32);
@@ -64,6 +62,14 @@ pub struct EvtchnAllocUnbound {
     pub port: u32,
 }
 
+abi_layout! {
+    EVTCHN_ALLOC_UNBOUND = struct EvtchnAllocUnbound as "struct evtchn_alloc_unbound", size 8, align 4 {
+        dom @ 0,
+        remote_dom @ 2,
+        port @ 4,
+    }
+}
+
 /// `struct evtchn_bind_interdomain`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
@@ -74,6 +80,14 @@ pub struct EvtchnBindInterdomain {
     pub remote_port: u32,
     /// Out: the local port.
     pub local_port: u32,
+}
+
+abi_layout! {
+    EVTCHN_BIND_INTERDOMAIN = struct EvtchnBindInterdomain as "struct evtchn_bind_interdomain", size 12, align 4 {
+        remote_dom @ 0,
+        remote_port @ 4,
+        local_port @ 8,
+    }
 }
 
 /// `struct evtchn_bind_virq`.
@@ -88,6 +102,14 @@ pub struct EvtchnBindVirq {
     pub port: u32,
 }
 
+abi_layout! {
+    EVTCHN_BIND_VIRQ = struct EvtchnBindVirq as "struct evtchn_bind_virq", size 12, align 4 {
+        virq @ 0,
+        vcpu @ 4,
+        port @ 8,
+    }
+}
+
 /// `struct evtchn_send`, `struct evtchn_close` and `struct evtchn_unmask`:
 /// one port.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -95,6 +117,24 @@ pub struct EvtchnBindVirq {
 pub struct EvtchnPort {
     /// The port.
     pub port: u32,
+}
+
+abi_layout! {
+    EVTCHN_SEND = struct EvtchnPort as "struct evtchn_send", size 4, align 4 {
+        port @ 0,
+    }
+}
+
+abi_layout! {
+    EVTCHN_CLOSE = struct EvtchnPort as "struct evtchn_close", size 4, align 4 {
+        port @ 0,
+    }
+}
+
+abi_layout! {
+    EVTCHN_UNMASK = struct EvtchnPort as "struct evtchn_unmask", size 4, align 4 {
+        port @ 0,
+    }
 }
 
 /// `struct evtchn_status`.
@@ -115,13 +155,12 @@ pub struct EvtchnStatus {
     pub u: [u32; 2],
 }
 
-const _: () = assert!(size_of::<EvtchnAllocUnbound>() == 8);
-const _: () = assert!(size_of::<EvtchnBindInterdomain>() == 12);
-const _: () = assert!(offset_of!(EvtchnBindInterdomain, remote_port) == 4);
-const _: () = assert!(size_of::<EvtchnBindVirq>() == 12);
-const _: () = assert!(size_of::<EvtchnPort>() == 4);
-const _: () = assert!(size_of::<EvtchnStatus>() == 24);
-const _: () = assert!(offset_of!(EvtchnStatus, u) == 16);
-
-static_assertions::const_assert_eq!(core::mem::align_of::<EvtchnStatus>(), 4);
-static_assertions::const_assert_eq!(core::mem::align_of::<EvtchnBindInterdomain>(), 4);
+abi_layout! {
+    EVTCHN_STATUS = struct EvtchnStatus as "struct evtchn_status", size 24, align 4 {
+        dom @ 0,
+        port @ 4,
+        status @ 8,
+        vcpu @ 12,
+        u @ 16,
+    }
+}

@@ -2,8 +2,6 @@
 //! and structures for querying and setting up the grant table and for
 //! grant copies.
 
-use core::mem::{offset_of, size_of};
-
 xen_code! {
     /// A `grant_table_op` command.
     pub struct GnttabOpCmd(u32);
@@ -46,6 +44,51 @@ pub const GNTCOPY_SOURCE_GREF: u16 = 1 << 0;
 /// `GNTCOPY_dest_gref`: the destination is a grant reference.
 pub const GNTCOPY_DEST_GREF: u16 = 1 << 1;
 
+/// `GTF_invalid`: the entry grants nothing.
+pub const GTF_INVALID: u16 = 0;
+/// `GTF_permit_access`: `domid` may map or copy the frame.
+pub const GTF_PERMIT_ACCESS: u16 = 1;
+/// `GTF_accept_transfer`: `domid` may transfer a page into the frame.
+pub const GTF_ACCEPT_TRANSFER: u16 = 2;
+/// `GTF_transitive` (v2 only).
+pub const GTF_TRANSITIVE: u16 = 3;
+/// `GTF_type_mask`: the bits holding one of the types above.
+pub const GTF_TYPE_MASK: u16 = 3;
+/// `GTF_readonly`: the grantee may only read.
+pub const GTF_READONLY: u16 = 1 << 2;
+/// `GTF_reading`: set by Xen while the grantee has it mapped or copies.
+pub const GTF_READING: u16 = 1 << 3;
+/// `GTF_writing`: set by Xen while the grantee may write it.
+pub const GTF_WRITING: u16 = 1 << 4;
+/// `GTF_sub_page` (v2 only).
+pub const GTF_SUB_PAGE: u16 = 1 << 8;
+/// `GTF_transfer_committed`.
+pub const GTF_TRANSFER_COMMITTED: u16 = 1 << 2;
+/// `GTF_transfer_completed`.
+pub const GTF_TRANSFER_COMPLETED: u16 = 1 << 3;
+
+/// `struct grant_entry_v1`: one entry of a version-1 grant table, written
+/// by the granting guest. To grant, fill `domid` and `frame` first, then
+/// publish `flags` after a write barrier: Xen may read the entry at once.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct GrantEntryV1 {
+    /// `GTF_*` type and flags.
+    pub flags: u16,
+    /// The domain being granted access.
+    pub domid: u16,
+    /// The frame (guest frame number) granted.
+    pub frame: u32,
+}
+
+abi_layout! {
+    GRANT_ENTRY_V1 = struct GrantEntryV1 as "struct grant_entry_v1", size 8, align 4 {
+        flags @ 0,
+        domid @ 2,
+        frame @ 4,
+    }
+}
+
 /// `struct gnttab_query_size`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
@@ -58,6 +101,15 @@ pub struct GnttabQuerySize {
     pub max_nr_frames: u32,
     /// Out: a [`GrantStatus`].
     pub status: i16,
+}
+
+abi_layout! {
+    GNTTAB_QUERY_SIZE = struct GnttabQuerySize as "struct gnttab_query_size", size 16, align 4 {
+        dom @ 0,
+        nr_frames @ 4,
+        max_nr_frames @ 8,
+        status @ 12,
+    }
 }
 
 /// `struct gnttab_setup_table`.
@@ -74,12 +126,27 @@ pub struct GnttabSetupTable {
     pub frame_list: u64,
 }
 
+abi_layout! {
+    GNTTAB_SETUP_TABLE = struct GnttabSetupTable as "struct gnttab_setup_table", size 24, align 8 {
+        dom @ 0,
+        nr_frames @ 4,
+        status @ 8,
+        frame_list @ 16,
+    }
+}
+
 /// `struct gnttab_set_version`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct GnttabSetVersion {
     /// In: 1 or 2; out: the version in force.
     pub version: u32,
+}
+
+abi_layout! {
+    GNTTAB_SET_VERSION = struct GnttabSetVersion as "struct gnttab_set_version", size 4, align 4 {
+        version @ 0,
+    }
 }
 
 /// `struct gnttab_get_version`.
@@ -94,6 +161,14 @@ pub struct GnttabGetVersion {
     pub version: u32,
 }
 
+abi_layout! {
+    GNTTAB_GET_VERSION = struct GnttabGetVersion as "struct gnttab_get_version", size 8, align 4 {
+        dom @ 0,
+        pad @ 2,
+        version @ 4,
+    }
+}
+
 /// `struct gnttab_copy_ptr`: one end of a grant copy.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
@@ -105,6 +180,14 @@ pub struct GnttabCopyPtr {
     pub domid: u16,
     /// Byte offset in the page.
     pub offset: u16,
+}
+
+abi_layout! {
+    GNTTAB_COPY_PTR = struct GnttabCopyPtr as "struct gnttab_copy_ptr", size 16, align 8 {
+        u @ 0,
+        domid @ 8,
+        offset @ 10,
+    }
 }
 
 /// `struct gnttab_copy`.
@@ -123,13 +206,12 @@ pub struct GnttabCopy {
     pub status: i16,
 }
 
-const _: () = assert!(size_of::<GnttabQuerySize>() == 16);
-const _: () = assert!(size_of::<GnttabSetupTable>() == 24);
-const _: () = assert!(offset_of!(GnttabSetupTable, frame_list) == 16);
-const _: () = assert!(size_of::<GnttabGetVersion>() == 8);
-const _: () = assert!(size_of::<GnttabCopyPtr>() == 16);
-const _: () = assert!(size_of::<GnttabCopy>() == 40);
-const _: () = assert!(offset_of!(GnttabCopy, status) == 36);
-
-static_assertions::const_assert_eq!(core::mem::align_of::<GnttabCopy>(), 8);
-static_assertions::const_assert_eq!(core::mem::align_of::<GnttabQuerySize>(), 4);
+abi_layout! {
+    GNTTAB_COPY = struct GnttabCopy as "struct gnttab_copy", size 40, align 8 {
+        source @ 0,
+        dest @ 16,
+        len @ 32,
+        flags @ 34,
+        status @ 36,
+    }
+}

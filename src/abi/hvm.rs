@@ -1,8 +1,6 @@
 //! `__HYPERVISOR_hvm_op` (`public/hvm/hvm_op.h`, `public/hvm/params.h`):
 //! getting and setting HVM parameters (PVH and Arm guests).
 
-use core::mem::{offset_of, size_of};
-
 xen_code! {
     /// An `hvm_op` command (the parameter ones).
     pub struct HvmOpCmd(u32);
@@ -34,7 +32,11 @@ pub struct XenHvmParam {
     pub value: u64,
 }
 
-const _: () = assert!(size_of::<XenHvmParam>() == 16);
-const _: () = assert!(offset_of!(XenHvmParam, value) == 8);
-
-static_assertions::const_assert_eq!(core::mem::align_of::<XenHvmParam>(), 8);
+abi_layout! {
+    XEN_HVM_PARAM = struct XenHvmParam as "struct xen_hvm_param", size 16, align 8 {
+        domid @ 0,
+        pad @ 2,
+        index @ 4,
+        value @ 8,
+    }
+}

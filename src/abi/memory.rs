@@ -1,8 +1,6 @@
 //! `__HYPERVISOR_memory_op` (`public/memory.h`): the commands and
 //! structures the crate uses.
 
-use core::mem::{offset_of, size_of};
-
 xen_code! {
     /// A `memory_op` command.
     pub struct MemoryOpCmd(u32);
@@ -13,9 +11,27 @@ xen_code! {
     MAXIMUM_RESERVATION = 4;
     POPULATE_PHYSMAP = 6;
     ADD_TO_PHYSMAP = 7;
+    MACHPHYS_MFN_LIST = 5;
     MEMORY_MAP = 9;
     MACHINE_MEMORY_MAP = 10;
+    EXCHANGE = 11;
+    MACHPHYS_MAPPING = 12;
+    SET_MEMORY_MAP = 13;
     MAXIMUM_GPFN = 14;
+    REMOVE_FROM_PHYSMAP = 15;
+    SET_POD_TARGET = 16;
+    GET_POD_TARGET = 17;
+    GET_SHARING_FREED_PAGES = 18;
+    GET_SHARING_SHARED_PAGES = 19;
+    PAGING_OP = 20;
+    ACCESS_OP = 21;
+    SHARING_OP = 22;
+    ADD_TO_PHYSMAP_BATCH = 23;
+    CLAIM_PAGES = 24;
+    MACHPHYS_COMPAT_MFN_LIST = 25;
+    GET_VNUMAINFO = 26;
+    RESERVED_DEVICE_MEMORY_MAP = 27;
+    ACQUIRE_RESOURCE = 28;
 }
 
 xen_code! {
@@ -29,8 +45,8 @@ xen_code! {
     DEV_MMIO = 5;
 }
 
-/// `DOMID_SELF`: "the calling domain" wherever a domain ID is taken.
-pub const DOMID_SELF: u16 = 0x7ff0;
+// Kept here too: memory_op was its first user in this crate.
+pub use super::xen::DOMID_SELF;
 
 /// `struct xen_memory_reservation`: the argument of
 /// `XENMEM_{increase,decrease}_reservation` and `XENMEM_populate_physmap`.
@@ -49,8 +65,15 @@ pub struct XenMemoryReservation {
     pub domid: u16,
 }
 
-const _: () = assert!(size_of::<XenMemoryReservation>() == 32);
-const _: () = assert!(offset_of!(XenMemoryReservation, domid) == 24);
+abi_layout! {
+    XEN_MEMORY_RESERVATION = struct XenMemoryReservation as "struct xen_memory_reservation", size 32, align 8 {
+        extent_start @ 0,
+        nr_extents @ 8,
+        extent_order @ 16,
+        mem_flags @ 20,
+        domid @ 24,
+    }
+}
 
 /// `struct xen_add_to_physmap`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -68,8 +91,15 @@ pub struct XenAddToPhysmap {
     pub gpfn: u64,
 }
 
-const _: () = assert!(size_of::<XenAddToPhysmap>() == 24);
-const _: () = assert!(offset_of!(XenAddToPhysmap, idx) == 8);
+abi_layout! {
+    XEN_ADD_TO_PHYSMAP = struct XenAddToPhysmap as "struct xen_add_to_physmap", size 24, align 8 {
+        domid @ 0,
+        size @ 2,
+        space @ 4,
+        idx @ 8,
+        gpfn @ 16,
+    }
+}
 
 /// `struct xen_memory_map`: `XENMEM_memory_map`'s argument. Xen reads the
 /// room for entries and writes back how many it stored.
@@ -82,8 +112,12 @@ pub struct XenMemoryMap {
     pub buffer: u64,
 }
 
-const _: () = assert!(size_of::<XenMemoryMap>() == 16);
-const _: () = assert!(offset_of!(XenMemoryMap, buffer) == 8);
+abi_layout! {
+    XEN_MEMORY_MAP = struct XenMemoryMap as "struct xen_memory_map", size 16, align 8 {
+        nr_entries @ 0,
+        buffer @ 8,
+    }
+}
 
 /// One entry of the memory map `XENMEM_memory_map` returns: the PC BIOS's
 /// E820 layout (packed, 20 bytes), which Xen's headers do not define.
@@ -97,12 +131,3 @@ pub struct E820Entry {
     /// E820 type: 1 RAM, 2 reserved, 3 ACPI, 4 NVS, 5 unusable.
     pub kind: u32,
 }
-
-const _: () = assert!(size_of::<E820Entry>() == 20);
-
-// Alignment, identical on x86_64 and aarch64 (both LP64 with 8-byte
-// aligned u64); sizes and offsets are asserted beside each structure.
-static_assertions::const_assert_eq!(core::mem::align_of::<XenMemoryMap>(), 8);
-static_assertions::const_assert_eq!(core::mem::align_of::<E820Entry>(), 1);
-static_assertions::const_assert_eq!(core::mem::align_of::<XenMemoryReservation>(), 8);
-static_assertions::const_assert_eq!(core::mem::align_of::<XenAddToPhysmap>(), 8);

@@ -6,9 +6,101 @@
 //! architectures, and `tests/abi_conformance.rs` compares every item against
 //! the installed Xen headers.
 
+/// Compile-time layout checks for one `repr(C)` type, and the same facts as
+/// conformance-table entries (`conformance::AbiItem`) compared against the C
+/// headers by `tests/abi_conformance.rs`. Writing both from one invocation
+/// keeps the checked numbers and the checked field list in one place.
+///
+/// `$table` names the generated table (listed in `conformance::STRUCTS`).
+/// A `struct` must list every field (an exhaustive pattern stops the build
+/// otherwise); field sizes are compared too. A `union` lists the members
+/// the crate models; only offsets are compared for those.
+/// Attributes (`#[cfg(target_arch = ...)]`) apply to everything generated,
+/// so a layout that differs per architecture gets one invocation per arch.
+macro_rules! abi_layout {
+    (
+        $(#[$attr:meta])*
+        $table:ident = struct $ty:ident as $c:literal, size $size:literal, align $align:literal {
+            $($field:ident @ $off:literal),* $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        const _: () = {
+            assert!(::core::mem::size_of::<$ty>() == $size);
+            assert!(::core::mem::align_of::<$ty>() == $align);
+            $(assert!(::core::mem::offset_of!($ty, $field) == $off);)*
+        };
+        // Fails to compile when a field is added to the type but not here.
+        $(#[$attr])*
+        const _: fn($ty) = |v: $ty| {
+            let $ty { $($field: _),* } = v;
+        };
+        $(#[$attr])*
+        pub(crate) const $table: &[$crate::abi::conformance::AbiItem] = &[
+            $crate::abi::conformance::AbiItem {
+                rust: stringify!($ty),
+                c: concat!("sizeof(", $c, ")"),
+                value: ::core::mem::size_of::<$ty>() as u64,
+            },
+            $crate::abi::conformance::AbiItem {
+                rust: stringify!($ty),
+                c: concat!("_Alignof(", $c, ")"),
+                value: ::core::mem::align_of::<$ty>() as u64,
+            },
+            $(
+                $crate::abi::conformance::AbiItem {
+                    rust: concat!(stringify!($ty), ".", stringify!($field)),
+                    c: concat!("offsetof(", $c, ", ", stringify!($field), ")"),
+                    value: ::core::mem::offset_of!($ty, $field) as u64,
+                },
+                $crate::abi::conformance::AbiItem {
+                    rust: concat!(stringify!($ty), ".", stringify!($field)),
+                    c: concat!("sizeof(((", $c, " *)0)->", stringify!($field), ")"),
+                    value: $crate::abi::conformance::field_size(|v: $ty| v.$field) as u64,
+                },
+            )*
+        ];
+    };
+    (
+        $(#[$attr:meta])*
+        $table:ident = union $ty:ident as $c:literal, size $size:literal, align $align:literal {
+            $($field:ident @ $off:literal),* $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        const _: () = {
+            assert!(::core::mem::size_of::<$ty>() == $size);
+            assert!(::core::mem::align_of::<$ty>() == $align);
+            $(assert!(::core::mem::offset_of!($ty, $field) == $off);)*
+        };
+        $(#[$attr])*
+        pub(crate) const $table: &[$crate::abi::conformance::AbiItem] = &[
+            $crate::abi::conformance::AbiItem {
+                rust: stringify!($ty),
+                c: concat!("sizeof(", $c, ")"),
+                value: ::core::mem::size_of::<$ty>() as u64,
+            },
+            $crate::abi::conformance::AbiItem {
+                rust: stringify!($ty),
+                c: concat!("_Alignof(", $c, ")"),
+                value: ::core::mem::align_of::<$ty>() as u64,
+            },
+            $(
+                $crate::abi::conformance::AbiItem {
+                    rust: concat!(stringify!($ty), ".", stringify!($field)),
+                    c: concat!("offsetof(", $c, ", ", stringify!($field), ")"),
+                    value: ::core::mem::offset_of!($ty, $field) as u64,
+                },
+            )*
+        ];
+    };
+}
+
 #[doc(hidden)]
 pub mod conformance;
 pub mod console_io;
+pub mod cpuid;
+pub mod domctl;
 pub mod elfnote;
 pub mod errno;
 pub mod event_channel;
@@ -19,9 +111,11 @@ pub mod memory;
 pub mod multicall;
 pub mod physdev;
 pub mod sched;
+pub mod shared_info;
 pub mod start_info;
 pub mod sysctl;
 pub mod vcpu;
+pub mod xen;
 pub mod xen_version;
 
 pub use errno::XenErrno;

@@ -1,7 +1,5 @@
 //! `__HYPERVISOR_multicall` (`public/xen.h`): several hypercalls in one.
 
-use core::mem::{offset_of, size_of};
-
 /// `struct multicall_entry`: one hypercall of a batch; Xen writes its
 /// result back.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -15,7 +13,10 @@ pub struct MulticallEntry {
     pub args: [u64; 6],
 }
 
-const _: () = assert!(size_of::<MulticallEntry>() == 64);
-const _: () = assert!(offset_of!(MulticallEntry, args) == 16);
-
-static_assertions::const_assert_eq!(core::mem::align_of::<MulticallEntry>(), 8);
+abi_layout! {
+    MULTICALL_ENTRY = struct MulticallEntry as "struct multicall_entry", size 64, align 8 {
+        op @ 0,
+        result @ 8,
+        args @ 16,
+    }
+}

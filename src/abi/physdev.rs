@@ -15,8 +15,8 @@ pub struct PhysdevSetIopl {
     pub iopl: u32,
 }
 
-const _: () = assert!(core::mem::size_of::<PhysdevSetIopl>() == 4);
-
-// Alignment, identical on x86_64 and aarch64 (both LP64 with 8-byte
-// aligned u64); sizes and offsets are asserted beside each structure.
-static_assertions::const_assert_eq!(core::mem::align_of::<PhysdevSetIopl>(), 4);
+abi_layout! {
+    PHYSDEV_SET_IOPL = struct PhysdevSetIopl as "struct physdev_set_iopl", size 4, align 4 {
+        iopl @ 0,
+    }
+}

@@ -32,7 +32,11 @@ pub struct SchedShutdown {
     pub reason: u32,
 }
 
-const _: () = assert!(core::mem::size_of::<SchedShutdown>() == 4);
+abi_layout! {
+    SCHED_SHUTDOWN = struct SchedShutdown as "struct sched_shutdown", size 4, align 4 {
+        reason @ 0,
+    }
+}
 
 /// `struct sched_poll`: block until one of the ports is pending or the
 /// timeout (absolute Xen system time in ns; 0 for none) passes.
@@ -47,8 +51,13 @@ pub struct SchedPoll {
     pub timeout: u64,
 }
 
-const _: () = assert!(core::mem::size_of::<SchedPoll>() == 24);
-const _: () = assert!(core::mem::offset_of!(SchedPoll, timeout) == 16);
+abi_layout! {
+    SCHED_POLL = struct SchedPoll as "struct sched_poll", size 24, align 8 {
+        ports @ 0,
+        nr_ports @ 8,
+        timeout @ 16,
+    }
+}
 
 /// `struct sched_remote_shutdown`: shut another domain down (privileged).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -60,10 +69,9 @@ pub struct SchedRemoteShutdown {
     pub reason: u32,
 }
 
-const _: () = assert!(core::mem::size_of::<SchedRemoteShutdown>() == 8);
-
-// Alignment, identical on x86_64 and aarch64 (both LP64 with 8-byte
-// aligned u64); sizes and offsets are asserted beside each structure.
-static_assertions::const_assert_eq!(core::mem::align_of::<SchedShutdown>(), 4);
-static_assertions::const_assert_eq!(core::mem::align_of::<SchedPoll>(), 8);
-static_assertions::const_assert_eq!(core::mem::align_of::<SchedRemoteShutdown>(), 4);
+abi_layout! {
+    SCHED_REMOTE_SHUTDOWN = struct SchedRemoteShutdown as "struct sched_remote_shutdown", size 8, align 4 {
+        domain_id @ 0,
+        reason @ 4,
+    }
+}

@@ -2,10 +2,25 @@
 //! (`arch-x86/hvm/start_info.h`, PVH, in `ebx`) and `struct start_info`
 //! (`xen.h`, 64-bit PV, in `rsi`).
 
-use core::mem::{offset_of, size_of};
-
 /// `XEN_HVM_START_MAGIC_VALUE`: the first word of `hvm_start_info`.
 pub const XEN_HVM_START_MAGIC_VALUE: u32 = 0x336e_c578;
+
+// `XEN_HVM_MEMMAP_TYPE_*`: the `type` of an `HvmMemmapTableEntry`, in
+// the E820 numbering.
+/// `XEN_HVM_MEMMAP_TYPE_RAM`.
+pub const XEN_HVM_MEMMAP_TYPE_RAM: u32 = 1;
+/// `XEN_HVM_MEMMAP_TYPE_RESERVED`.
+pub const XEN_HVM_MEMMAP_TYPE_RESERVED: u32 = 2;
+/// `XEN_HVM_MEMMAP_TYPE_ACPI`: ACPI tables, reclaimable once read.
+pub const XEN_HVM_MEMMAP_TYPE_ACPI: u32 = 3;
+/// `XEN_HVM_MEMMAP_TYPE_NVS`: ACPI non-volatile storage.
+pub const XEN_HVM_MEMMAP_TYPE_NVS: u32 = 4;
+/// `XEN_HVM_MEMMAP_TYPE_UNUSABLE`.
+pub const XEN_HVM_MEMMAP_TYPE_UNUSABLE: u32 = 5;
+/// `XEN_HVM_MEMMAP_TYPE_DISABLED`.
+pub const XEN_HVM_MEMMAP_TYPE_DISABLED: u32 = 6;
+/// `XEN_HVM_MEMMAP_TYPE_PMEM`: persistent memory.
+pub const XEN_HVM_MEMMAP_TYPE_PMEM: u32 = 7;
 
 /// `struct hvm_start_info`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -33,9 +48,20 @@ pub struct HvmStartInfo {
     pub reserved: u32,
 }
 
-const _: () = assert!(size_of::<HvmStartInfo>() == 56);
-const _: () = assert!(offset_of!(HvmStartInfo, modlist_paddr) == 16);
-const _: () = assert!(offset_of!(HvmStartInfo, memmap_entries) == 48);
+abi_layout! {
+    HVM_START_INFO = struct HvmStartInfo as "struct hvm_start_info", size 56, align 8 {
+        magic @ 0,
+        version @ 4,
+        flags @ 8,
+        nr_modules @ 12,
+        modlist_paddr @ 16,
+        cmdline_paddr @ 24,
+        rsdp_paddr @ 32,
+        memmap_paddr @ 40,
+        memmap_entries @ 48,
+        reserved @ 52,
+    }
+}
 
 /// `struct hvm_modlist_entry`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -51,7 +77,14 @@ pub struct HvmModlistEntry {
     pub reserved: u64,
 }
 
-const _: () = assert!(size_of::<HvmModlistEntry>() == 32);
+abi_layout! {
+    HVM_MODLIST_ENTRY = struct HvmModlistEntry as "struct hvm_modlist_entry", size 32, align 8 {
+        paddr @ 0,
+        size @ 8,
+        cmdline_paddr @ 16,
+        reserved @ 24,
+    }
+}
 
 /// `struct hvm_memmap_table_entry`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -67,9 +100,30 @@ pub struct HvmMemmapTableEntry {
     pub reserved: u32,
 }
 
-const _: () = assert!(size_of::<HvmMemmapTableEntry>() == 24);
+abi_layout! {
+    HVM_MEMMAP_TABLE_ENTRY = struct HvmMemmapTableEntry as "struct hvm_memmap_table_entry", size 24, align 8 {
+        addr @ 0,
+        size @ 8,
+        r#type @ 16,
+        reserved @ 20,
+    }
+}
 
-/// `struct start_info`, 64-bit layout.
+/// `SIF_PRIVILEGED`: the domain may access hardware.
+pub const SIF_PRIVILEGED: u32 = 1 << 0;
+/// `SIF_INITDOMAIN`: the domain is dom0.
+pub const SIF_INITDOMAIN: u32 = 1 << 1;
+/// `SIF_MULTIBOOT_MOD`: `mod_start` points at multiboot module records.
+pub const SIF_MULTIBOOT_MOD: u32 = 1 << 2;
+/// `SIF_MOD_START_PFN`: `mod_start` is a frame number, not an address.
+pub const SIF_MOD_START_PFN: u32 = 1 << 3;
+/// `SIF_VIRT_P2M_4TOOLS`: tools find the p2m via `arch_shared_info`.
+pub const SIF_VIRT_P2M_4TOOLS: u32 = 1 << 4;
+/// `SIF_PM_MASK`: the domain's power-management bits.
+pub const SIF_PM_MASK: u32 = 0xff << 8;
+
+/// `struct start_info`, 64-bit layout (x86 PV only; Arm and PVH guests get
+/// a device tree or [`HvmStartInfo`] instead).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub struct StartInfo {
@@ -105,10 +159,25 @@ pub struct StartInfo {
     pub nr_p2m_frames: u64,
 }
 
-const _: () = assert!(size_of::<StartInfo>() == 1168);
-const _: () = assert!(offset_of!(StartInfo, nr_pages) == 32);
-const _: () = assert!(offset_of!(StartInfo, store_mfn) == 56);
-const _: () = assert!(offset_of!(StartInfo, cmd_line) == 128);
+abi_layout! {
+    START_INFO = struct StartInfo as "struct start_info", size 1168, align 8 {
+        magic @ 0,
+        nr_pages @ 32,
+        shared_info @ 40,
+        flags @ 48,
+        store_mfn @ 56,
+        store_evtchn @ 64,
+        console @ 72,
+        pt_base @ 88,
+        nr_pt_frames @ 96,
+        mfn_list @ 104,
+        mod_start @ 112,
+        mod_len @ 120,
+        cmd_line @ 128,
+        first_p2m_pfn @ 1152,
+        nr_p2m_frames @ 1160,
+    }
+}
 
 /// `struct trap_info`: one entry of `HYPERVISOR_set_trap_table` (x86 PV).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -125,16 +194,14 @@ pub struct TrapInfo {
     pub address: u64,
 }
 
-const _: () = assert!(size_of::<TrapInfo>() == 16);
-const _: () = assert!(offset_of!(TrapInfo, address) == 8);
+abi_layout! {
+    TRAP_INFO = struct TrapInfo as "struct trap_info", size 16, align 8 {
+        vector @ 0,
+        flags @ 1,
+        cs @ 2,
+        address @ 8,
+    }
+}
 
 /// `FLAT_KERNEL_CS64`: the code selector of a 64-bit PV kernel.
 pub const FLAT_KERNEL_CS64: u16 = 0xe033;
-
-// Alignment, identical on x86_64 and aarch64 (both LP64 with 8-byte
-// aligned u64); sizes and offsets are asserted beside each structure.
-static_assertions::const_assert_eq!(core::mem::align_of::<HvmStartInfo>(), 8);
-static_assertions::const_assert_eq!(core::mem::align_of::<HvmModlistEntry>(), 8);
-static_assertions::const_assert_eq!(core::mem::align_of::<HvmMemmapTableEntry>(), 8);
-static_assertions::const_assert_eq!(core::mem::align_of::<StartInfo>(), 8);
-static_assertions::const_assert_eq!(core::mem::align_of::<TrapInfo>(), 8);

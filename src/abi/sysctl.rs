@@ -7,7 +7,7 @@
 //! headers' `XEN_SYSCTL_INTERFACE_VERSION` (or pass the version explicitly
 //! to [`Xencall::sysctl`](crate::Xencall::sysctl)).
 
-use core::mem::{offset_of, size_of};
+use core::mem::size_of;
 
 /// `XEN_SYSCTL_INTERFACE_VERSION` of Xen 4.17.
 pub const XEN_SYSCTL_INTERFACE_VERSION: u32 = 0x15;
@@ -38,6 +38,14 @@ pub struct XenSysctl {
     /// The payload (`u` in C), as raw words: copy a payload structure in
     /// and out with [`XenSysctl::new`] and [`XenSysctl::payload`].
     pub u: [u64; 16],
+}
+
+abi_layout! {
+    XEN_SYSCTL = struct XenSysctl as "struct xen_sysctl", size 136, align 8 {
+        cmd @ 0,
+        interface_version @ 4,
+        u @ 8,
+    }
 }
 
 impl XenSysctl {
@@ -101,6 +109,50 @@ pub struct XenSysctlPhysinfo {
     pub hw_cap: [u32; 8],
 }
 
+abi_layout! {
+    XEN_SYSCTL_PHYSINFO = struct XenSysctlPhysinfo as "struct xen_sysctl_physinfo", size 112, align 8 {
+        threads_per_core @ 0,
+        cores_per_socket @ 4,
+        nr_cpus @ 8,
+        max_cpu_id @ 12,
+        nr_nodes @ 16,
+        max_node_id @ 20,
+        cpu_khz @ 24,
+        capabilities @ 28,
+        arch_capabilities @ 32,
+        pad @ 36,
+        total_pages @ 40,
+        free_pages @ 48,
+        scrub_pages @ 56,
+        outstanding_pages @ 64,
+        max_mfn @ 72,
+        hw_cap @ 80,
+    }
+}
+
+/// `struct xen_sysctl_getdomaininfolist`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct XenSysctlGetdomaininfolist {
+    /// The first domain ID to report.
+    pub first_domain: u16,
+    /// Room in `buffer`, in entries.
+    pub max_domains: u32,
+    /// Guest handle of an array of `xen_domctl_getdomaininfo`.
+    pub buffer: u64,
+    /// Out: entries written.
+    pub num_domains: u32,
+}
+
+abi_layout! {
+    XEN_SYSCTL_GETDOMAININFOLIST = struct XenSysctlGetdomaininfolist as "struct xen_sysctl_getdomaininfolist", size 24, align 8 {
+        first_domain @ 0,
+        max_domains @ 4,
+        buffer @ 8,
+        num_domains @ 16,
+    }
+}
+
 /// `struct xen_sysctl_readconsole`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
@@ -121,13 +173,14 @@ pub struct XenSysctlReadconsole {
     pub count: u32,
 }
 
-const _: () = assert!(size_of::<XenSysctl>() == 136);
-const _: () = assert!(offset_of!(XenSysctl, u) == 8);
-const _: () = assert!(size_of::<XenSysctlPhysinfo>() == 112);
-const _: () = assert!(offset_of!(XenSysctlPhysinfo, total_pages) == 40);
-const _: () = assert!(size_of::<XenSysctlReadconsole>() == 24);
-const _: () = assert!(offset_of!(XenSysctlReadconsole, count) == 16);
-
-static_assertions::const_assert_eq!(core::mem::align_of::<XenSysctl>(), 8);
-static_assertions::const_assert_eq!(core::mem::align_of::<XenSysctlPhysinfo>(), 8);
-static_assertions::const_assert_eq!(core::mem::align_of::<XenSysctlReadconsole>(), 8);
+abi_layout! {
+    XEN_SYSCTL_READCONSOLE = struct XenSysctlReadconsole as "struct xen_sysctl_readconsole", size 24, align 8 {
+        clear @ 0,
+        incremental @ 1,
+        pad0 @ 2,
+        pad1 @ 3,
+        index @ 4,
+        buffer @ 8,
+        count @ 16,
+    }
+}

@@ -1,8 +1,6 @@
 //! `__HYPERVISOR_vcpu_op` (`public/vcpu.h`): the commands and structures
 //! the crate uses.
 
-use core::mem::{offset_of, size_of};
-
 xen_code! {
     /// A `vcpu_op` command.
     pub struct VcpuOpCmd(u32);
@@ -43,6 +41,18 @@ pub struct VcpuRunstateInfo {
     pub time: [u64; 4],
 }
 
+abi_layout! {
+    VCPU_RUNSTATE_INFO = struct VcpuRunstateInfo as "struct vcpu_runstate_info", size 48, align 8 {
+        state @ 0,
+        state_entry_time @ 8,
+        time @ 16,
+    }
+}
+
+/// `VCPU_SSHOTTMR_future`: fail with `ETIME` instead of firing at once
+/// when the timeout is already in the past.
+pub const VCPU_SSHOTTMR_FUTURE: u32 = 1 << 0;
+
 /// `struct vcpu_set_singleshot_timer`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
@@ -53,6 +63,13 @@ pub struct VcpuSetSingleshotTimer {
     pub flags: u32,
 }
 
+abi_layout! {
+    VCPU_SET_SINGLESHOT_TIMER = struct VcpuSetSingleshotTimer as "struct vcpu_set_singleshot_timer", size 16, align 8 {
+        timeout_abs_ns @ 0,
+        flags @ 8,
+    }
+}
+
 /// `struct vcpu_set_periodic_timer`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
@@ -61,8 +78,8 @@ pub struct VcpuSetPeriodicTimer {
     pub period_ns: u64,
 }
 
-const _: () = assert!(size_of::<VcpuRunstateInfo>() == 48);
-const _: () = assert!(offset_of!(VcpuRunstateInfo, time) == 16);
-const _: () = assert!(size_of::<VcpuSetSingleshotTimer>() == 16);
-
-static_assertions::const_assert_eq!(core::mem::align_of::<VcpuRunstateInfo>(), 8);
+abi_layout! {
+    VCPU_SET_PERIODIC_TIMER = struct VcpuSetPeriodicTimer as "struct vcpu_set_periodic_timer", size 8, align 8 {
+        period_ns @ 0,
+    }
+}

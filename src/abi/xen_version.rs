@@ -42,6 +42,15 @@ pub struct XenCompileInfo {
     pub compile_date: [u8; 32],
 }
 
+abi_layout! {
+    XEN_COMPILE_INFO = struct XenCompileInfo as "struct xen_compile_info", size 144, align 1 {
+        compiler @ 0,
+        compile_by @ 64,
+        compile_domain @ 80,
+        compile_date @ 112,
+    }
+}
+
 impl Default for XenCompileInfo {
     fn default() -> Self {
         XenCompileInfo {
@@ -53,14 +62,18 @@ impl Default for XenCompileInfo {
     }
 }
 
-const _: () = assert!(core::mem::size_of::<XenCompileInfo>() == 144);
-
 /// `struct xen_platform_parameters`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct XenPlatformParameters {
     /// Lowest virtual address Xen reserves in a PV guest's address space.
     pub virt_start: u64,
+}
+
+abi_layout! {
+    XEN_PLATFORM_PARAMETERS = struct XenPlatformParameters as "struct xen_platform_parameters", size 8, align 8 {
+        virt_start @ 0,
+    }
 }
 
 /// `struct xen_feature_info`: one 32-bit submap of feature flags.
@@ -73,7 +86,12 @@ pub struct XenFeatureInfo {
     pub submap: u32,
 }
 
-const _: () = assert!(core::mem::size_of::<XenFeatureInfo>() == 8);
+abi_layout! {
+    XEN_FEATURE_INFO = struct XenFeatureInfo as "struct xen_feature_info", size 8, align 4 {
+        submap_idx @ 0,
+        submap @ 4,
+    }
+}
 
 xen_code! {
     /// A feature bit number in `XENVER_get_features` submap 0 (`XENFEAT_*`).
@@ -97,7 +115,3 @@ xen_code! {
     NOT_DIRECT_MAPPED = 16;
     DIRECT_MAPPED = 17;
 }
-
-static_assertions::const_assert_eq!(core::mem::align_of::<XenCompileInfo>(), 1);
-static_assertions::const_assert_eq!(core::mem::align_of::<XenPlatformParameters>(), 8);
-static_assertions::const_assert_eq!(core::mem::align_of::<XenFeatureInfo>(), 4);
