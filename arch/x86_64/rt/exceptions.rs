@@ -147,19 +147,22 @@ extern "C" fn xencall_exception(f: &ExceptionFrame) -> ! {
         f.error_code,
         f.rip
     );
+    // CR2 is privileged for a PV kernel (Xen keeps it in the vCPU's
+    // `vcpu_info`, which this runtime does not map): say so rather than
+    // print a misleading 0.
     let cr2 = if pv {
-        // CR2 is privileged for a PV kernel (Xen keeps it in vcpu_info).
         None
     } else {
         Some(x86_64::registers::control::Cr2::read_raw())
     };
     crate::println!(
         "xencall:  cs {:#x} rflags {:#x} rsp {:#018x} ss {:#x} cr2 {}",
-        f.cs,
+        // A PV frame keeps Xen's saved upcall mask above the selector.
+        f.cs & 0xffff,
         f.rflags,
         f.rsp,
-        f.ss,
-        cr2.map_or(0, |v| v)
+        f.ss & 0xffff,
+        Cr2(cr2)
     );
     crate::println!(
         "xencall:  rax {:#018x} rbx {:#018x} rcx {:#018x} rdx {:#018x}",
@@ -193,6 +196,18 @@ extern "C" fn xencall_exception(f: &ExceptionFrame) -> ! {
         f.vector, f.rip
     ));
     crate::rt::exit(crate::rt::ExitStatus::Failure)
+}
+
+/// CR2 for the report: hex, or "n/a" where the guest cannot read it.
+struct Cr2(Option<u64>);
+
+impl core::fmt::Display for Cr2 {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(v) => write!(f, "{v:#018x}"),
+            None => f.write_str("n/a (PV)"),
+        }
+    }
 }
 
 /// An IDT gate: 64-bit interrupt gate, present, DPL 0.
