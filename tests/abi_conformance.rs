@@ -236,11 +236,35 @@ fn arm_layouts_match_the_headers_arm_branch() {
             104,
         ),
         ("sizeof(struct multicall_entry)", 64),
+        // `src/abi/shared_info.rs`, the aarch64 branches.
+        ("XEN_LEGACY_MAX_VCPUS", 1),
+        ("sizeof(struct arch_vcpu_info)", 0),
+        ("sizeof(struct arch_shared_info)", 0),
+        ("sizeof(struct vcpu_info)", 48),
+        ("offsetof(struct vcpu_info, pad0)", 1),
+        ("offsetof(struct vcpu_info, evtchn_pending_sel)", 8),
+        ("offsetof(struct vcpu_info, time)", 16),
+        ("sizeof(struct shared_info)", 1088),
+        ("offsetof(struct shared_info, evtchn_pending)", 48),
+        ("offsetof(struct shared_info, evtchn_mask)", 560),
+        ("offsetof(struct shared_info, wc_version)", 1072),
+        ("offsetof(struct shared_info, wc_sec_hi)", 1084),
+        ("offsetof(struct shared_info, arch)", 1088),
+        ("sizeof(xen_ulong_t)", 8),
+        ("sizeof(xen_pfn_t)", 8),
+        ("sizeof(XEN_GUEST_HANDLE(char))", 8),
+        ("_Alignof(XEN_GUEST_HANDLE(char))", 8),
+        ("sizeof(struct xen_sysctl_readconsole)", 24),
+        ("sizeof(struct xen_sysctl_getdomaininfolist)", 24),
+        ("offsetof(struct xen_sysctl_getdomaininfolist, buffer)", 8),
+        ("sizeof(struct xen_memory_reservation)", 32),
+        ("sizeof(struct sched_poll)", 24),
         ("sizeof(struct xen_domctl)", 144),
     ];
     let mut c = String::from(
         "#define __XEN_TOOLS__ 1\n#include <stddef.h>\n#include <stdint.h>\n\
-         #include <xen/xen.h>\n#include <xen/domctl.h>\n",
+         #include <xen/xen.h>\n#include <xen/domctl.h>\n#include <xen/sysctl.h>\n\
+         #include <xen/memory.h>\n#include <xen/sched.h>\n",
     );
     for (i, (expr, value)) in ARM.iter().enumerate() {
         c.push_str(&format!(
