@@ -7,6 +7,10 @@ use crate::abi::elfnote::{ElfNote, XENFEAT_DOM0};
 core::arch::global_asm!(
     r#"
     .pushsection .note.xen, "a", @note
+    /* Nothing references the notes: the linker script names this symbol
+     * in EXTERN so the linker pulls this object out of the rlib. */
+    .globl xencall_xen_notes
+xencall_xen_notes:
 
     /* One note: name "Xen", the given type, the descriptor between 1: and 2:. */
     .macro xencall_note type, desc:vararg
