@@ -121,6 +121,10 @@ mod guest {
                     run: sysctl_physinfo_and_readconsole,
                 },
                 TestCase {
+                    name: "domctl_and_domain_list",
+                    run: domctl_and_domain_list,
+                },
+                TestCase {
                     name: "family_memory_op",
                     run: family_memory_op,
                 },
@@ -748,6 +752,33 @@ mod guest {
             text.windows(banner.len()).any(|w| w == banner),
             "no banner in {n} bytes of Xen's console ring"
         );
+        Ok(())
+    }
+
+    fn domctl_and_domain_list(_: &BootInfo) -> TestResult {
+        use xencall::abi::domctl::{DomctlCmd, XenDomctlGetdomaininfo};
+        use xencall::abi::memory::DOMID_SELF;
+        let xc = open()?;
+        let info = xc.domctl_getdomaininfo(0)?;
+        ensure_eq!(info.domain, 0);
+        ensure_eq!(info.nr_online_vcpus, 1);
+        ensure_eq!(info.tot_pages, xc.current_reservation(DOMID_SELF)?);
+        let mut list = [XenDomctlGetdomaininfo::default(); 4];
+        let n = xc.sysctl_getdomaininfolist(0, &mut list)?;
+        ensure!(
+            n >= 1 && list[0].domain == 0,
+            "{n} domains, first {}",
+            list[0].domain
+        );
+        ensure_eq!(list[0].tot_pages, info.tot_pages);
+        // 4.16's version: refused before anything is looked at.
+        let old = xc.domctl(
+            DomctlCmd::GETDOMAININFO,
+            0x14,
+            0,
+            XenDomctlGetdomaininfo::default(),
+        );
+        ensure_eq!(old.err(), Some(Error::Xen(XenErrno::EACCES)));
         Ok(())
     }
 

@@ -5,6 +5,7 @@
 
 mod c_string;
 mod console;
+mod domctl;
 mod event_channel;
 mod grant_table;
 mod hvm;
