@@ -1,5 +1,14 @@
 //! Exception vectors: every one saves the registers, reports, and exits
-//! with failure instead of hanging.
+//! with failure instead of hanging until the harness's timeout.
+//!
+//! Normal code runs on `SP_EL0` (see `entry`), so its faults arrive at the
+//! "current EL with SP0" vectors and the handler runs on `SP_EL1`, its own
+//! stack: a stack overflow (the guard page below the main stack) or a
+//! corrupted `sp` is still reported. A fault inside the handler (e.g. the
+//! semihosting `hlt` without semihosting, or a broken console) arrives at
+//! the "current EL" vectors; the nesting count then stops the recursion.
+
+use core::sync::atomic::{AtomicU32, Ordering};
 
 core::arch::global_asm!(
     r#"
@@ -27,7 +36,7 @@ core::arch::global_asm!(
     .endm
 
     .pushsection .text.xencall_vectors, "ax"
-    .balign 2048
+    .balign 2048                        /* VBAR_EL1 bits [10:0] are RES0 */
     .globl xencall_vectors
 xencall_vectors:
     .irp kind, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
@@ -40,6 +49,7 @@ xencall_arm_exception_common:
     mrs     x3, far_el1
     mrs     x4, elr_el1
     mrs     x5, spsr_el1
+    mrs     x6, sp_el0
     bl      xencall_arm_exception
 1:  wfi
     b       1b
@@ -53,10 +63,10 @@ const KINDS: [&str; 16] = [
     "IRQ, current EL with SP0",
     "FIQ, current EL with SP0",
     "SError, current EL with SP0",
-    "synchronous, current EL",
-    "IRQ, current EL",
-    "FIQ, current EL",
-    "SError, current EL",
+    "synchronous, current EL with SPx (inside the exception handler)",
+    "IRQ, current EL with SPx",
+    "FIQ, current EL with SPx",
+    "SError, current EL with SPx",
     "synchronous, lower EL (AArch64)",
     "IRQ, lower EL (AArch64)",
     "FIQ, lower EL (AArch64)",
@@ -67,7 +77,30 @@ const KINDS: [&str; 16] = [
     "SError, lower EL (AArch32)",
 ];
 
-/// Called by every vector with the saved `x0`..`x30`.
+/// What `ESR_EL1.EC` says, for the classes a unikernel meets.
+fn class_name(ec: u64) -> &'static str {
+    match ec {
+        0x00 => "unknown (undefined instruction)",
+        0x07 => "FP/SIMD access trapped",
+        0x0e => "illegal execution state",
+        0x15 => "svc",
+        0x16 => "hvc",
+        0x20 | 0x21 => "instruction abort",
+        0x22 => "PC alignment fault",
+        0x24 | 0x25 => "data abort",
+        0x26 => "SP alignment fault",
+        0x2f => "SError",
+        0x3c => "brk",
+        _ => "other",
+    }
+}
+
+/// Exceptions being handled: 1 in the first report, more if reporting
+/// faults in turn.
+static NESTING: AtomicU32 = AtomicU32::new(0);
+
+/// Called by every vector with the saved `x0`..`x30` (on the exception
+/// stack) and the fault's system registers.
 #[no_mangle]
 extern "C" fn xencall_arm_exception(
     kind: u64,
@@ -76,25 +109,48 @@ extern "C" fn xencall_arm_exception(
     far: u64,
     elr: u64,
     spsr: u64,
+    sp: u64,
 ) -> ! {
+    match NESTING.fetch_add(1, Ordering::Relaxed) {
+        0 => {}
+        // Reporting faulted: no more formatting, just try to end the run
+        // with failure (the semihosting exit, if that is what faulted,
+        // comes back here once more and halts).
+        1 => crate::rt::exit(crate::rt::ExitStatus::Failure),
+        _ => super::halt(),
+    }
     let name = KINDS.get(kind as usize).copied().unwrap_or("?");
+    let ec = esr >> 26;
     crate::println!(
-        "xencall: exception: {name}, ESR_EL1 {esr:#x} (class {:#x}), FAR_EL1 {far:#x}, ELR_EL1 {elr:#x}, SPSR_EL1 {spsr:#x}",
-        esr >> 26
+        "xencall: exception: {name}: ESR_EL1 {esr:#x} (class {ec:#x}: {}), FAR_EL1 {far:#x}, ELR_EL1 {elr:#x}, SPSR_EL1 {spsr:#x}, SP {sp:#x}",
+        class_name(ec)
     );
     for row in 0..8 {
         let mut line = [0u64; 4];
         let n = (31 - row * 4).min(4);
         line[..n].copy_from_slice(&regs[row * 4..row * 4 + n]);
-        crate::println!(
-            "xencall:  x{:<2} {:#018x} {:#018x} {:#018x} {:#018x}",
-            row * 4,
-            line[0],
-            line[1],
-            line[2],
-            line[3]
-        );
+        if n == 4 {
+            crate::println!(
+                "xencall:   x{:<2} {:#018x} {:#018x} {:#018x} {:#018x}",
+                row * 4,
+                line[0],
+                line[1],
+                line[2],
+                line[3]
+            );
+        } else {
+            crate::println!(
+                "xencall:   x{:<2} {:#018x} {:#018x} {:#018x}",
+                row * 4,
+                line[0],
+                line[1],
+                line[2]
+            );
+        }
     }
-    crate::rt::testing::report_crash(format_args!("exception: {name}, ESR {esr:#x} at {elr:#x}"));
+    crate::rt::testing::report_crash(format_args!(
+        "exception: {name}: {} (ESR_EL1 {esr:#x}), FAR_EL1 {far:#x}, ELR_EL1 {elr:#x}, SPSR_EL1 {spsr:#x}",
+        class_name(ec)
+    ));
     crate::rt::exit(crate::rt::ExitStatus::Failure)
 }

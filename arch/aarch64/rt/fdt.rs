@@ -9,6 +9,8 @@ const END_NODE: u32 = 2;
 const PROP: u32 = 3;
 const NOP: u32 = 4;
 const END: u32 = 9;
+/// Largest tree accepted (Linux's limit too); bounds a corrupt header.
+const MAX_SIZE: usize = 2 << 20;
 
 /// A device tree blob in memory.
 pub(super) struct Fdt {
@@ -24,30 +26,39 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 }
 
 impl Fdt {
+    /// The tree at `addr`, if its header is sane: the magic, a version
+    /// with the structure-block size (17 or later, what Xen and QEMU
+    /// write), a size of at most [`MAX_SIZE`], and blocks inside it.
+    ///
     /// # Safety
-    /// `addr` must point to a device tree that stays mapped and unchanged.
+    /// `addr` must point to a device tree (or at least to [`MAX_SIZE`]
+    /// readable bytes) that stays mapped and unchanged.
     pub(super) unsafe fn from_addr(addr: u64) -> Option<Fdt> {
-        if addr == 0 {
+        if addr == 0 || addr % 8 != 0 {
             return None;
         }
         // SAFETY: the header is 40 bytes at a valid tree, by the contract.
         let header = unsafe { core::slice::from_raw_parts(addr as *const u8, 40) };
-        if be32(header, 0)? != MAGIC {
+        if be32(header, 0)? != MAGIC || be32(header, 20)? < 17 {
             return None;
         }
         let total = be32(header, 4)? as usize;
-        // SAFETY: `totalsize` bytes form the tree, by the contract.
+        if !(40..=MAX_SIZE).contains(&total) {
+            return None;
+        }
+        // SAFETY: `totalsize` bytes form the tree, by the contract, and
+        // it is bounded above.
         let blob = unsafe { core::slice::from_raw_parts(addr as *const u8, total) };
-        let off_struct = be32(blob, 8)? as usize;
-        let off_strings = be32(blob, 12)? as usize;
-        let size_strings = be32(blob, 32)? as usize;
-        let size_struct = be32(blob, 36)? as usize;
-        let structs = off_struct..off_struct.checked_add(size_struct)?.min(total);
-        let strings = off_strings..off_strings.checked_add(size_strings)?.min(total);
+        // A block: its offset and size header fields, checked to lie inside.
+        let block = |off: usize, size: usize| {
+            let start = be32(blob, off)? as usize;
+            let end = start.checked_add(be32(blob, size)? as usize)?;
+            (end <= total).then_some(start..end)
+        };
         Some(Fdt {
             blob,
-            structs,
-            strings,
+            structs: block(8, 36)?,
+            strings: block(12, 32)?,
         })
     }
 
@@ -84,7 +95,11 @@ impl Fdt {
                         return;
                     };
                     at += 8;
-                    let Some(value) = b.get(at..at + len as usize) else {
+                    let end = at.saturating_add(len as usize);
+                    if end > self.structs.end {
+                        return;
+                    }
+                    let Some(value) = b.get(at..end) else {
                         return;
                     };
                     let node = names.get(depth.wrapping_sub(1)).copied().unwrap_or("");
@@ -98,11 +113,15 @@ impl Fdt {
         }
     }
 
-    /// `true` if a node is compatible with `"xen,xen"`.
+    /// `true` if a child of the root (Xen's is `/hypervisor`) is
+    /// compatible with `"xen,xen"`, as the Xen device-tree binding says.
     pub(super) fn has_xen(&self) -> bool {
         let mut found = false;
-        self.for_each_property(|_, _, prop, value| {
-            if prop == "compatible" && value.split(|&c| c == 0).any(|s| s == b"xen,xen") {
+        self.for_each_property(|depth, _, prop, value| {
+            if depth == 2
+                && prop == "compatible"
+                && value.split(|&c| c == 0).any(|s| s == b"xen,xen")
+            {
                 found = true;
             }
         });

@@ -3,9 +3,9 @@
 //! device tree in `x0`.
 //!
 //! `entry` holds the Image header and the code up to Rust (FP, vectors,
-//! self-relocation, `.bss`, MMU), `exceptions` the fault reports, `fdt`
-//! the device-tree reader; this file has the services the common runtime
-//! calls.
+//! stacks, page tables and MMU, self-relocation, `.bss`), `exceptions` the
+//! fault reports, `fdt` the device-tree reader; this file has the services
+//! the common runtime (`crate::rt`) calls.
 
 mod entry;
 mod exceptions;
@@ -15,59 +15,82 @@ use crate::arch::{HypercallMode, Native};
 use crate::error::{Error, Result};
 use crate::rt::{BootInfo, GuestMode, MemoryKind, MemoryRegion, RawBootInfo};
 
-/// Xen's presence, from the device tree's `xen,xen` node. Arm has no safe
-/// probe: `hvc` without a hypervisor is an undefined instruction.
+/// Xen's presence, from the device tree: a `xen,xen` node under the root
+/// (`/hypervisor`). Arm has no safe probe to fall back on: `hvc` without a
+/// hypervisor at EL2 is an undefined instruction. Arm has only one
+/// hypercall mechanism, so `preference` changes nothing.
 pub(crate) fn hypercall_backend(boot: &BootInfo, _preference: HypercallMode) -> Result<Native> {
     let RawBootInfo::DeviceTree(dtb) = boot.raw else {
         return Err(Error::NoHypervisor);
     };
-    // SAFETY: the tree Xen passed stays mapped (identity map of RAM) and
-    // unchanged.
+    // SAFETY: `x0` at entry, the tree Xen passed, in RAM the identity map
+    // covers; nothing writes to it.
     match unsafe { fdt::Fdt::from_addr(dtb) } {
-        // SAFETY: a `xen,xen` node means Xen booted us, at EL1.
+        // SAFETY: a `xen,xen` node means Xen booted us, at EL1 under it.
         Some(tree) if tree.has_xen() => Ok(unsafe { Native::assume_xen() }),
         _ => Err(Error::NoHypervisor),
     }
 }
 
-/// Nothing to write to before the hypercall console exists: the UART
-/// belongs to Xen, and dom0 gets no other early console.
+/// A no-op: before the hypercall backend is registered there is nothing to
+/// write to. The UART belongs to Xen (dom0 sees no PL011 in its device
+/// tree), and Xen's console (`CONSOLEIO_write`) is itself a hypercall, only
+/// known to be safe once the device tree says Xen is there. Lines written
+/// this early are therefore lost; the runtime prints nothing that early on
+/// success.
 pub(crate) fn early_write(_bytes: &[u8]) {}
 
-/// End QEMU through semihosting `SYS_EXIT` with
-/// `ADP_Stopped_ApplicationExit` (QEMU runs with `-semihosting-config
-/// enable=on,target=native`). `code` is the isa-debug-exit byte; QEMU's
-/// status is made the same as on x86 (`(code << 1) | 1`), because
-/// semihosting passes the status through unchanged.
+/// End QEMU through semihosting `SYS_EXIT` (QEMU runs with
+/// `-semihosting-config enable=on,target=native`): `x0` = 0x18, `x1` = a
+/// two-word block {`ADP_Stopped_ApplicationExit`, exit status}.
+///
+/// `code` is the isa-debug-exit byte ([`ExitStatus::qemu_code`]). With
+/// isa-debug-exit QEMU exits with `(code << 1) | 1`, semihosting passes the
+/// status through unchanged; passing `(code << 1) | 1` gives the same
+/// statuses on both architectures (33 success, 35 failure), which the
+/// runner and [`ExitStatus::qemu_status`] expect.
+///
+/// Without semihosting `hlt` is undefined at EL1: the exception handler
+/// then exits through Xen (or halts) instead.
+///
+/// [`ExitStatus::qemu_code`]: crate::rt::ExitStatus::qemu_code
+/// [`ExitStatus::qemu_status`]: crate::rt::ExitStatus::qemu_status
 pub(crate) fn qemu_exit(code: u8) -> ! {
     /// `ADP_Stopped_ApplicationExit`.
     const APPLICATION_EXIT: u64 = 0x20026;
     /// `SYS_EXIT`.
     const SYS_EXIT: u64 = 0x18;
     let block = [APPLICATION_EXIT, (u64::from(code) << 1) | 1];
-    // SAFETY: a semihosting call: QEMU reads the two-word block and exits;
-    // without semihosting `hlt` traps and the exception handler halts.
+    // SAFETY: a semihosting call: QEMU reads the two-word block (live on
+    // our stack; the asm is not `nomem`, so the stores happen first) and
+    // exits. It writes nothing back that we use.
     unsafe {
         core::arch::asm!("hlt #0xf000", in("x0") SYS_EXIT, in("x1") block.as_ptr(), options(nostack));
     }
     halt()
 }
 
-/// Stop this vCPU for good.
+/// Stop this vCPU for good: `wfi` in a loop (interrupts are masked, so
+/// nothing is taken; `wfi` just keeps the vCPU from spinning).
 pub(crate) fn halt() -> ! {
     loop {
         aarch64_cpu::asm::wfi();
     }
 }
 
-/// Rust entry from the assembly: MMU on, stack set, `.bss` zero.
+/// Rust entry from the assembly: MMU on, stack set, relocated, `.bss` zero.
+/// Builds the [`BootInfo`] from the device tree and hands over to
+/// `crate::rt::start`.
 #[no_mangle]
 extern "C" fn xencall_arm_main(dtb: u64) -> ! {
     let mut boot = BootInfo::new(GuestMode::Arm, RawBootInfo::DeviceTree(dtb));
-    // SAFETY: `x0` at entry: Xen's device tree, in RAM we map.
+    // SAFETY: `x0` at entry: Xen's device tree, in RAM the entry code
+    // mapped (its GiB is mapped Normal explicitly); nothing writes to it.
     if let Some(tree) = unsafe { fdt::Fdt::from_addr(dtb) } {
         boot.cmdline = tree.bootargs();
         tree.memory(|start, len| {
+            // RAM the entry code's fixed map does not cover (above 4 GiB).
+            entry::map_ram(start, len);
             boot.push_memory(MemoryRegion {
                 start,
                 len,
