@@ -113,10 +113,15 @@ extern "C" fn xencall_arm_exception(
 ) -> ! {
     match NESTING.fetch_add(1, Ordering::Relaxed) {
         0 => {}
-        // Reporting faulted: no more formatting, just try to end the run
-        // with failure (the semihosting exit, if that is what faulted,
-        // comes back here once more and halts).
+        // Reporting or exiting faulted: no more formatting, just try to
+        // end the run with failure.
         1 => crate::rt::exit(crate::rt::ExitStatus::Failure),
+        // That faulted too: most likely the semihosting `hlt` (QEMU
+        // without semihosting), so shut the domain down through Xen.
+        2 => {
+            crate::rt::exit::use_qemu_exit(false);
+            crate::rt::exit(crate::rt::ExitStatus::Failure)
+        }
         _ => super::halt(),
     }
     let name = KINDS.get(kind as usize).copied().unwrap_or("?");
