@@ -13,6 +13,7 @@
 //! `XENCALL_PREBUILT_GUESTS` (use `DIR/<arch>/<example>` ELFs, build nothing).
 
 mod boot;
+mod c_guest;
 mod elf;
 mod protocol;
 mod setup;
@@ -170,16 +171,15 @@ pub fn build_guest(arch: Arch, example: &str, quiet: bool) -> Result<PathBuf, St
     }
     let toolchain = setup::Toolchain::select(triple)?;
     let target_dir = setup::target_dir().join("guest");
+    let features = if example == c_guest::EXAMPLE {
+        c_guest::FEATURES
+    } else {
+        "rt,panic-handler"
+    };
     let mut cmd = toolchain.cargo("build", triple);
-    cmd.args([
-        "--release",
-        "--example",
-        example,
-        "--features",
-        "rt,panic-handler",
-    ])
-    .arg("--target-dir")
-    .arg(&target_dir);
+    cmd.args(["--release", "--example", example, "--features", features])
+        .arg("--target-dir")
+        .arg(&target_dir);
     if quiet {
         let (ok, out) = setup::capture(&mut cmd);
         if !ok {
@@ -201,10 +201,13 @@ pub fn build_guest(arch: Arch, example: &str, quiet: bool) -> Result<PathBuf, St
             ));
         }
     }
-    let elf = target_dir
-        .join(triple)
-        .join("release/examples")
-        .join(example);
+    let examples = target_dir.join(triple).join("release/examples");
+    let elf = examples.join(example);
+    if example == c_guest::EXAMPLE {
+        // The Rust half is a staticlib: the ELF is linked with the C half.
+        let staticlib = examples.join(format!("lib{}.a", example.replace('-', "_")));
+        c_guest::link(arch, &staticlib, &elf)?;
+    }
     bootable(arch, &elf)
 }
 

@@ -85,16 +85,16 @@ pub fn capture(cmd: &mut Command) -> (bool, String) {
     }
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     let (ok, out) = capture(Command::new("id").arg("-u"));
     ok && out.trim() == "0"
 }
 
-fn is_debian() -> bool {
+pub fn is_debian() -> bool {
     Path::new("/etc/debian_version").exists()
 }
 
-fn in_path(program: &str) -> Option<PathBuf> {
+pub fn in_path(program: &str) -> Option<PathBuf> {
     let path = env::var_os("PATH")?;
     env::split_paths(&path)
         .map(|d| d.join(program))
@@ -111,7 +111,7 @@ fn run_loud(cmd: &mut Command) -> Result<(), String> {
     }
 }
 
-fn apt_install(packages: &[&str]) -> Result<(), String> {
+pub fn apt_install(packages: &[&str]) -> Result<(), String> {
     let mut cmd = Command::new("apt-get");
     cmd.args(["install", "-y", "--no-install-recommends"])
         .args(packages)
@@ -262,7 +262,7 @@ fn env_key(triple: &str) -> String {
 }
 
 /// rustup's `rust-lld`, or `ld.lld` on PATH.
-fn lld() -> Option<PathBuf> {
+pub fn lld() -> Option<PathBuf> {
     let (ok, sysroot) = capture(clean_command("rustc").args(["--print", "sysroot"]));
     if ok {
         let p =

@@ -287,6 +287,29 @@ fn steps() -> Vec<Step> {
             "boot-tests",
             Expect::Pass,
         ),
+        // C written against the system's xencall.h, linked with the
+        // crate instead of libxencall, in each mode.
+        step(
+            "x86_64-pvh::c-guest",
+            Arch::X86_64,
+            Mode::Pvh,
+            "c-guest",
+            Expect::Pass,
+        ),
+        step(
+            "x86_64-pv::c-guest",
+            Arch::X86_64,
+            Mode::Pv,
+            "c-guest",
+            Expect::Pass,
+        ),
+        step(
+            "aarch64::c-guest",
+            Arch::Aarch64,
+            Mode::Pvh,
+            "c-guest",
+            Expect::Pass,
+        ),
         Step {
             no_xen: true,
             ..step(
