@@ -10,6 +10,21 @@ use crate::error::{Error, Result};
 use crate::flags::OpenFlags;
 
 /// A logger for the handle's own errors (libxencall's `xentoollog_logger`).
+///
+/// ```
+/// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+///
+/// struct Stderr;
+/// impl log::Log for Stderr {
+///     fn enabled(&self, _: &log::Metadata<'_>) -> bool { true }
+///     fn log(&self, r: &log::Record<'_>) { eprintln!("{}: {}", r.target(), r.args()) }
+///     fn flush(&self) {}
+/// }
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), Some(&Stderr), OpenFlags::empty());
+/// // The refusal is returned *and* logged as "xencall: alloc_buffer_pages(0): ...".
+/// assert!(xc.alloc_buffer_pages(0).is_err());
+/// ```
 pub type Logger = &'static dyn log::Log;
 
 /// An open hypercall interface (`xencall_handle`).
@@ -55,6 +70,17 @@ impl Xencall<crate::arch::Native> {
     /// ([`arch::native`](crate::arch::native): detected on first use in the
     /// default mode, or set by the boot runtime), allocating from the global
     /// buffer pool. Fails with [`Error::NoHypervisor`] when not on Xen.
+    ///
+    /// ```no_run
+    /// use xencall::{Error, OpenFlags, Xencall};
+    ///
+    /// match Xencall::open(None, OpenFlags::empty()) {
+    ///     Ok(xc) => assert!(xc.xen_version().is_ok()),
+    ///     // Bare metal, or another hypervisor: nothing to call.
+    ///     Err(Error::NoHypervisor) => {}
+    ///     Err(e) => panic!("xencall_open: {e}"),
+    /// }
+    /// ```
     pub fn open(logger: Option<Logger>, flags: OpenFlags) -> Result<Self> {
         match crate::arch::native() {
             Ok(native) => Ok(Xencall::with_backend(*native, logger, flags)),
@@ -94,11 +120,38 @@ impl Drop for InUse<'_> {
 impl<B: Backend> Xencall<B> {
     /// A handle over any backend (a specific mode, or a test double),
     /// allocating from the global buffer pool.
+    ///
+    /// ```
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// // Code written against `Xencall<B>` can be tested on the host this way.
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// xc.sched_yield()?;
+    /// assert_eq!(xc.backend().calls(), 1);
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn with_backend(backend: B, logger: Option<Logger>, flags: OpenFlags) -> Self {
         Xencall::with_backend_and_pool(backend, buffers::global(), logger, flags)
     }
 
     /// A handle over any backend, allocating from `pool`.
+    ///
+    /// ```
+    /// use core::mem::MaybeUninit;
+    /// use xencall::buffers::{Arena, Pool};
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// // A pool of its own keeps one user's buffers from starving another's.
+    /// static POOL: Pool = Pool::new();
+    /// let region = Box::leak(vec![MaybeUninit::uninit(); 8 * 4096].into_boxed_slice());
+    /// POOL.add_arena(Arena::from_region(region)?)?;
+    /// let xc = Xencall::with_backend_and_pool(MockBackend::new(), &POOL, None, OpenFlags::empty());
+    /// let before = xc.pool().free_page_count();
+    /// let b = xc.buffer(0u64)?;
+    /// assert_eq!(POOL.free_page_count(), before - 1);
+    /// # drop(b);
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn with_backend_and_pool(
         backend: B,
         pool: &'static Pool,
@@ -116,19 +169,61 @@ impl<B: Backend> Xencall<B> {
 
     /// Close the handle (`xencall_close`). Dropping it does the same;
     /// buffers borrowed from it cannot outlive it.
+    ///
+    /// ```
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// let free = xc.pool().free_page_count();
+    /// let b = xc.buffer([0u8; 64])?;
+    /// drop(b); // a live buffer would make `close` a borrow error
+    /// xc.close();
+    /// assert_eq!(xencall::buffers::global().free_page_count(), free);
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn close(self) {}
 
     /// The backend.
+    ///
+    /// ```
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// xc.vcpu_stop_periodic_timer(0)?;
+    /// // The mock records what reached "Xen": vcpu_op (24), STOP_PERIODIC_TIMER (7), vCPU 0.
+    /// assert_eq!(xc.backend().last(), Some((24, 3, [7, 0, 0, 0, 0])));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn backend(&self) -> &B {
         &self.backend
     }
 
     /// The flags the handle was opened with.
+    ///
+    /// ```
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::NON_REENTRANT);
+    /// // A handle shared with an interrupt handler must not have promised this.
+    /// assert!(xc.flags().contains(OpenFlags::NON_REENTRANT));
+    /// ```
     pub fn flags(&self) -> OpenFlags {
         self.flags
     }
 
     /// The pool buffers come from.
+    ///
+    /// ```
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// // Handles made with `with_backend` (and `open`) share the global pool.
+    /// assert!(core::ptr::eq(xc.pool(), xencall::buffers::global()));
+    /// let free = xc.pool().free_page_count();
+    /// let _b = xc.buffer_array(1000, 0u64)?; // 8000 bytes: two pages
+    /// assert_eq!(xc.pool().free_page_count(), free - 2);
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn pool(&self) -> &'static Pool {
         self.pool
     }
@@ -161,6 +256,17 @@ impl<B: Backend> Xencall<B> {
     /// # Safety
     /// The hypercall must be valid from this context; see
     /// [`Backend::call0`].
+    ///
+    /// ```
+    /// use xencall::{abi::{HypercallOp, XenErrno}, mock::MockBackend, Error, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// // Play a Xen built without the operation: it answers -ENOSYS.
+    /// xc.backend().set_responder(&|_, _| -38i64 as u64);
+    /// // SAFETY: the mock makes no real hypercall.
+    /// let r = unsafe { xc.call0(HypercallOp::ARCH_7) };
+    /// assert_eq!(r, Err(Error::Xen(XenErrno::ENOSYS)));
+    /// ```
     #[inline(always)]
     pub unsafe fn call0(&self, op: HypercallOp) -> Result<u64> {
         let _guard = self.enter()?;
@@ -173,6 +279,17 @@ impl<B: Backend> Xencall<B> {
     /// # Safety
     /// Pointer arguments must be hypercall buffers (or otherwise memory Xen
     /// may access) valid for what `op` reads and writes.
+    ///
+    /// ```
+    /// use xencall::{abi::HypercallOp, mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// let deadline_ns = 5_000_000_000u64; // absolute Xen system time
+    /// // SAFETY: set_timer_op takes a time, not a pointer.
+    /// unsafe { xc.call1(HypercallOp::SET_TIMER_OP, deadline_ns)? };
+    /// assert_eq!(xc.backend().last(), Some((15, 1, [deadline_ns, 0, 0, 0, 0])));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     #[inline(always)]
     pub unsafe fn call1(&self, op: HypercallOp, a1: u64) -> Result<u64> {
         let _guard = self.enter()?;
@@ -184,6 +301,17 @@ impl<B: Backend> Xencall<B> {
     ///
     /// # Safety
     /// As [`call1`](Self::call1).
+    ///
+    /// ```
+    /// use xencall::{abi::HypercallOp, mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// xc.backend().set_responder(&|_, _| 0x0004_0011); // what Xen 4.17 answers
+    /// // SAFETY: XENVER_version (0) takes no buffer.
+    /// let v = unsafe { xc.call2(HypercallOp::XEN_VERSION, 0, 0)? };
+    /// assert_eq!((v >> 16, v & 0xffff), (4, 17));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     #[inline(always)]
     pub unsafe fn call2(&self, op: HypercallOp, a1: u64, a2: u64) -> Result<u64> {
         let _guard = self.enter()?;
@@ -195,6 +323,17 @@ impl<B: Backend> Xencall<B> {
     ///
     /// # Safety
     /// As [`call1`](Self::call1).
+    ///
+    /// ```
+    /// use xencall::{abi::HypercallOp, mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// xc.backend().set_responder(&|_, _| 1);
+    /// // SAFETY: VCPUOP_is_up (3) on vCPU 0 takes no buffer.
+    /// let up = unsafe { xc.call3(HypercallOp::VCPU_OP, 3, 0, 0)? } != 0;
+    /// assert!(up);
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     #[inline(always)]
     pub unsafe fn call3(&self, op: HypercallOp, a1: u64, a2: u64, a3: u64) -> Result<u64> {
         let _guard = self.enter()?;
@@ -206,6 +345,18 @@ impl<B: Backend> Xencall<B> {
     ///
     /// # Safety
     /// As [`call1`](Self::call1).
+    ///
+    /// ```
+    /// use xencall::abi::{memory::DOMID_SELF, HypercallOp};
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// // mmuext_op(ops, count, done, domain): an empty batch touches no memory.
+    /// // SAFETY: with a count of 0 Xen reads no list and writes no `done`.
+    /// unsafe { xc.call4(HypercallOp::MMUEXT_OP, 0, 0, 0, DOMID_SELF.into())? };
+    /// assert_eq!(xc.backend().last(), Some((26, 4, [0, 0, 0, 0x7ff0, 0])));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     #[inline(always)]
     pub unsafe fn call4(&self, op: HypercallOp, a1: u64, a2: u64, a3: u64, a4: u64) -> Result<u64> {
         let _guard = self.enter()?;
@@ -217,6 +368,17 @@ impl<B: Backend> Xencall<B> {
     ///
     /// # Safety
     /// As [`call1`](Self::call1).
+    ///
+    /// ```
+    /// use xencall::{abi::HypercallOp, mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// // Arguments reach the backend in order, unchanged, whatever the op.
+    /// // SAFETY: the mock makes no real hypercall.
+    /// unsafe { xc.call5(HypercallOp::ARCH_0, 1, 2, 3, 4, 5)? };
+    /// assert_eq!(xc.backend().last(), Some((48, 5, [1, 2, 3, 4, 5])));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     pub unsafe fn call5(
@@ -236,6 +398,18 @@ impl<B: Backend> Xencall<B> {
     /// `xencall_alloc_buffer_pages`: `nr_pages` zeroed, page-aligned pages.
     /// Free with [`free_buffer_pages`](Self::free_buffer_pages) (or
     /// [`free_buffer`](Self::free_buffer)).
+    ///
+    /// ```
+    /// use xencall::{mock::MockBackend, Error, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// let p = xc.alloc_buffer_pages(2)?;
+    /// assert_eq!(p.as_ptr() as usize % 4096, 0);
+    /// assert_eq!(xc.alloc_buffer_pages(0), Err(Error::InvalidSize));
+    /// // SAFETY: `p` is not used again.
+    /// unsafe { xc.free_buffer_pages(p.as_ptr(), 2)? };
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn alloc_buffer_pages(&self, nr_pages: usize) -> Result<NonNull<u8>> {
         self.pool.alloc_pages(nr_pages).inspect_err(|e| {
             self.log(
@@ -251,6 +425,21 @@ impl<B: Backend> Xencall<B> {
     ///
     /// # Safety
     /// Nothing may use the buffer afterwards (it is scrubbed and reused).
+    ///
+    /// ```
+    /// use xencall::{mock::MockBackend, Error, InvalidBuffer, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// let p = xc.alloc_buffer_pages(3)?.as_ptr();
+    /// // SAFETY: `p` is not used after the successful free.
+    /// unsafe {
+    ///     let wrong = xc.free_buffer_pages(p, 1);
+    ///     let expected = InvalidBuffer::WrongPageCount { allocated: 3, given: 1 };
+    ///     assert_eq!(wrong, Err(Error::InvalidBuffer(expected)));
+    ///     xc.free_buffer_pages(p, 3)?; // the refusal left the buffer intact
+    /// }
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub unsafe fn free_buffer_pages(&self, ptr: *mut u8, nr_pages: usize) -> Result<()> {
         self.pool.free_pages(ptr, nr_pages).inspect_err(|e| {
             self.log(
@@ -262,6 +451,18 @@ impl<B: Backend> Xencall<B> {
 
     /// `xencall_alloc_buffer`: a zeroed buffer of at least `size` bytes
     /// (whole pages, page-aligned).
+    ///
+    /// ```
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// let free = xc.pool().free_page_count();
+    /// let p = xc.alloc_buffer(5000)?; // rounded up to two pages
+    /// assert_eq!(xc.pool().free_page_count(), free - 2);
+    /// // SAFETY: `p` is not used again.
+    /// unsafe { xc.free_buffer(p.as_ptr())? };
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn alloc_buffer(&self, size: usize) -> Result<NonNull<u8>> {
         let pages = pages_for(size).ok_or(Error::InvalidSize);
         pages
@@ -274,6 +475,21 @@ impl<B: Backend> Xencall<B> {
     ///
     /// # Safety
     /// Nothing may use the buffer afterwards (it is scrubbed and reused).
+    ///
+    /// ```
+    /// use xencall::{mock::MockBackend, Error, InvalidBuffer, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// let p = xc.alloc_buffer(100)?.as_ptr();
+    /// // SAFETY: `p` is not dereferenced after the first free.
+    /// unsafe {
+    ///     xc.free_buffer(p)?;
+    ///     // Unlike libxencall, a double free is caught, not undefined.
+    ///     let again = xc.free_buffer(p);
+    ///     assert_eq!(again, Err(Error::InvalidBuffer(InvalidBuffer::NotAllocated)));
+    /// }
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub unsafe fn free_buffer(&self, ptr: *mut u8) -> Result<()> {
         self.pool
             .free(ptr)
@@ -284,21 +500,63 @@ impl<B: Backend> Xencall<B> {
     /// `xencall_buffers_never_fault`: always `true` here. Buffers are in the
     /// guest's own RAM, never paged out, so Xen's accesses to them do not
     /// fault (libxencall needs a kernel that locks them).
+    ///
+    /// ```
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// // Code ported from Linux may skip its retry-on-EFAULT path.
+    /// assert!(xc.buffers_never_fault());
+    /// ```
     pub fn buffers_never_fault(&self) -> bool {
         true
     }
 
     /// A typed buffer holding `value`, freed on drop.
+    ///
+    /// ```
+    /// use xencall::abi::{hvm::{HvmParam, XenHvmParam}, memory::DOMID_SELF};
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// let param = XenHvmParam { domid: DOMID_SELF, pad: 0, index: HvmParam::STORE_PFN.0, value: 0 };
+    /// let arg = xc.buffer(param)?;
+    /// // Pass `arg.addr()` to Xen; after the call `arg.read()` sees what Xen wrote.
+    /// assert_eq!(arg.addr() % 4096, 0);
+    /// assert_eq!(arg.read().index, 1);
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn buffer<T: Copy>(&self, value: T) -> Result<Buffer<'_, T>> {
         Buffer::new_in(self.pool, value)
     }
 
     /// A buffer holding a copy of `values`, freed on drop.
+    ///
+    /// ```
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// // A port list for SCHEDOP_poll: Xen needs it in a buffer, not on the stack.
+    /// let ports = xc.buffer_from_slice(&[3u32, 5, 8])?;
+    /// assert_eq!(&ports[..], &[3, 5, 8]);
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn buffer_from_slice<T: Copy>(&self, values: &[T]) -> Result<BufferArray<'_, T>> {
         BufferArray::from_slice_in(self.pool, values)
     }
 
     /// A buffer of `len` copies of `fill`, freed on drop.
+    ///
+    /// ```
+    /// use xencall::{mock::MockBackend, Error, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// // Room for Xen to write 16 frame numbers, marked unset until it does.
+    /// let frames = xc.buffer_array(16, u64::MAX)?;
+    /// assert!(frames.iter().all(|&f| f == u64::MAX));
+    /// assert_eq!(xc.buffer_array(usize::MAX, 0u64).err(), Some(Error::InvalidSize));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn buffer_array<T: Copy>(&self, len: usize, fill: T) -> Result<BufferArray<'_, T>> {
         BufferArray::filled_in(self.pool, len, fill)
     }
