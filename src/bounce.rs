@@ -7,6 +7,23 @@ use crate::error::Result;
 use crate::handle::Xencall;
 
 /// Which way data crosses the hypercall.
+///
+/// ```
+/// use xencall::{bounce::Direction, mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// let mut reply = [0xaau8; 8];
+/// // `Out`: Xen only writes, so the buffer starts zeroed, not with our bytes.
+/// xc.bounce(&mut reply, Direction::Out, |addr| {
+///     // SAFETY: a live 8-byte hypercall buffer.
+///     let seen = unsafe { *(addr as *const [u8; 8]) };
+///     assert_eq!(seen, [0; 8]);
+///     Ok(())
+/// })?;
+/// // Copied back even though nothing was written: `Out` data is Xen's answer.
+/// assert_eq!(reply, [0; 8]);
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
     /// Xen reads it: copied in before the call.
@@ -66,6 +83,19 @@ impl<B: Backend> Xencall<B> {
     }
 
     /// [`bounce`](Self::bounce) for data Xen only reads.
+    ///
+    /// ```
+    /// use xencall::{abi::HypercallOp, mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// let text = b"boot ok\n"; // in .rodata: Xen must not be given this address
+    /// xc.bounce_in(text, |addr| {
+    ///     // SAFETY: CONSOLEIO_write (0) reads `len` bytes at `addr`, a live buffer.
+    ///     unsafe { xc.call3(HypercallOp::CONSOLE_IO, 0, text.len() as u64, addr) }
+    /// })?;
+    /// assert_eq!(xc.backend().last().map(|(op, _, a)| (op, a[1])), Some((18, 8)));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn bounce_in<T: Copy, R>(
         &self,
         data: &[T],

@@ -7,10 +7,30 @@ use crate::abi::grant_table::GrantStatus;
 use crate::abi::XenErrno;
 
 /// `Result` with the crate's [`Error`].
+///
+/// ```
+/// use xencall::abi::sched::ShutdownReason;
+///
+/// // Application code can use the alias for its own functions too.
+/// fn power_off<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+///     xc.sched_shutdown(ShutdownReason::POWEROFF)
+/// }
+/// # let _ = power_off::<xencall::mock::MockBackend>;
+/// ```
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 /// Why a buffer pointer was refused. Every refusal leaves the allocator
 /// unchanged.
+///
+/// ```
+/// use xencall::{mock::MockBackend, Error, InvalidBuffer, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// let mut on_stack = [0u8; 4096];
+/// // SAFETY: refused before anything is freed.
+/// let r = unsafe { xc.free_buffer(on_stack.as_mut_ptr()) };
+/// assert_eq!(r, Err(Error::InvalidBuffer(InvalidBuffer::Foreign)));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InvalidBuffer {
     /// The pointer is null.
@@ -33,6 +53,19 @@ pub enum InvalidBuffer {
 }
 
 /// A failed hypercall or a refused library request.
+///
+/// ```
+/// use xencall::{abi::XenErrno, mock::MockBackend, Error, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// xc.backend().set_responder(&|_, _| -1i64 as u64); // -EPERM, as for a domU
+/// match xc.console_write(b"hello\n") {
+///     Ok(()) => {}
+///     // Release builds of Xen keep their console to dom0: not a bug here.
+///     Err(Error::Xen(XenErrno::EPERM)) => {}
+///     Err(e) => panic!("console_io: {e}"),
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {
     /// Xen ran the hypercall and returned `-errno`.
@@ -63,6 +96,14 @@ pub enum Error {
 impl Error {
     /// Decode a raw hypercall return value: `-4095..=-1` is `-errno`, as on
     /// Linux; anything else is a successful result at full width.
+    ///
+    /// ```
+    /// use xencall::{abi::XenErrno, Error};
+    ///
+    /// assert_eq!(Error::from_hypercall(-22i64 as u64), Err(Error::Xen(XenErrno::EINVAL)));
+    /// // A large value is data (an address, a page count), not an error.
+    /// assert_eq!(Error::from_hypercall(0xffff_8000_0000_0000), Ok(0xffff_8000_0000_0000));
+    /// ```
     #[inline(always)]
     pub const fn from_hypercall(ret: u64) -> Result<u64> {
         let signed = ret as i64;
@@ -74,6 +115,16 @@ impl Error {
     }
 
     /// The POSIX `errno` that libxencall would leave for this error.
+    ///
+    /// ```
+    /// use xencall::abi::{grant_table::GrantStatus, XenErrno};
+    /// use xencall::Error;
+    ///
+    /// // For a C caller: Xen's numbers are Linux's, library refusals get the nearest one.
+    /// assert_eq!(Error::Xen(XenErrno::EACCES).to_errno(), 13);
+    /// assert_eq!(Error::OutOfBufferMemory.to_errno(), 12); // ENOMEM
+    /// assert_eq!(Error::Grant(GrantStatus::BAD_DOMAIN).to_errno(), 3); // ESRCH
+    /// ```
     pub const fn to_errno(self) -> i32 {
         match self {
             Error::Xen(code) => code.to_posix(),
@@ -99,11 +150,30 @@ impl Error {
     }
 
     /// `true` when Xen itself returned the error (the hypercall ran).
+    ///
+    /// ```
+    /// use xencall::{abi::XenErrno, Error};
+    ///
+    /// // Only a refusal by Xen means the call reached it (and may have had effects).
+    /// assert!(Error::Xen(XenErrno::EFAULT).is_hypervisor_error());
+    /// assert!(!Error::OutOfBufferMemory.is_hypervisor_error());
+    /// ```
     pub const fn is_hypervisor_error(self) -> bool {
         matches!(self, Error::Xen(_) | Error::Grant(_))
     }
 
     /// The Xen error number, when Xen returned one.
+    ///
+    /// ```
+    /// use xencall::{abi::XenErrno, mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// xc.backend().set_responder(&|_, _| -38i64 as u64);
+    /// let err = xc.sched_yield().unwrap_err();
+    /// // ENOSYS: this Xen lacks the operation, so fall back rather than fail.
+    /// assert_eq!(err.xen_errno(), Some(XenErrno::ENOSYS));
+    /// assert_eq!(xencall::Error::NoHypervisor.xen_errno(), None);
+    /// ```
     pub const fn xen_errno(self) -> Option<XenErrno> {
         match self {
             Error::Xen(code) => Some(code),
