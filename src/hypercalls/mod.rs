@@ -2,6 +2,23 @@
 //! marshals its arguments through hypercall buffers, decodes the result
 //! and reports failures as [`Error`](crate::Error). The structures come
 //! from [`abi`](crate::abi) and are checked against Xen's headers.
+//!
+//! Every family is a set of methods on [`Xencall`](crate::Xencall), so code
+//! using them can be tested on the host against a scripted
+//! [`MockBackend`](crate::mock::MockBackend):
+//!
+//! ```
+//! use xencall::hypercalls::XenVersion;
+//! use xencall::{mock::MockBackend, OpenFlags, Xencall};
+//!
+//! let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+//! // Answer every call as Xen 4.17 answers XENVER_version.
+//! xc.backend().set_responder(&|_op, _args| 0x0004_0011);
+//! let v = xc.xen_version()?;
+//! assert_eq!(v, XenVersion { major: 4, minor: 17 });
+//! assert_eq!(xc.backend().last(), Some((17, 2, [0, 0, 0, 0, 0])));
+//! # Ok::<(), xencall::Error>(())
+//! ```
 
 mod c_string;
 mod console;

@@ -13,6 +13,15 @@ use crate::handle::Xencall;
 use super::CString;
 
 /// Xen's version (`XENVER_version`).
+///
+/// ```
+/// use xencall::hypercalls::XenVersion;
+///
+/// let running = XenVersion { major: 4, minor: 17 };
+/// // Ordered by (major, minor), so feature gates read naturally.
+/// assert!(running >= XenVersion { major: 4, minor: 15 });
+/// assert_eq!(running.to_string(), "4.17");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct XenVersion {
     /// Major version (4 for Xen 4.17).
@@ -28,6 +37,15 @@ impl core::fmt::Display for XenVersion {
 }
 
 /// How Xen was built (`XENVER_compile_info`).
+///
+/// ```no_run
+/// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+/// let info = xc.xen_compile_info()?;
+/// // Worth a line in a boot log: two builds of one version differ here.
+/// println!("Xen built by {}@{} on {} ({})",
+///     info.compile_by, info.compile_domain, info.compile_date, info.compiler);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CompileInfo {
     /// The compiler and its version.
@@ -42,6 +60,16 @@ pub struct CompileInfo {
 
 bitflags::bitflags! {
     /// Feature flags of submap 0 (`XENVER_get_features`, `XENFEAT_*`).
+    ///
+    /// ```
+    /// use xencall::hypercalls::XenFeatures;
+    ///
+    /// // Two bits a PVH dom0 sees, plus bit 31, which has no name yet.
+    /// let f = XenFeatures::from_bits_retain((1 << 2) | (1 << 11) | (1 << 31));
+    /// assert!(f.contains(XenFeatures::AUTO_TRANSLATED_PHYSMAP | XenFeatures::DOM0));
+    /// // Unknown bits are kept, not dropped, so they can still be tested.
+    /// assert_eq!(f.bits() >> 31, 1);
+    /// ```
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct XenFeatures: u32 {
         /// PV page tables may be written directly.
@@ -110,12 +138,28 @@ impl<B: Backend> Xencall<B> {
     }
 
     /// `XENVER_extraversion`: the version suffix, such as `.7`.
+    ///
+    /// ```no_run
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let (v, extra) = (xc.xen_version()?, xc.xen_extraversion()?);
+    /// // Full version string, e.g. "4.17.3" or "4.18-unstable".
+    /// println!("Xen {v}{extra}");
+    /// # Ok(()) }
+    /// ```
     pub fn xen_extraversion(&self) -> Result<CString<16>> {
         let raw: XenExtraversion = self.version_query(XenVersionCmd::EXTRAVERSION, [0; 16])?;
         Ok(CString::from_bytes(raw))
     }
 
     /// `XENVER_compile_info`.
+    ///
+    /// ```no_run
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let info = xc.xen_compile_info()?;
+    /// // A bug report wants the compiler, e.g. "gcc (Debian 12.2.0-14) 12.2.0".
+    /// println!("compiled with {}", info.compiler);
+    /// # Ok(()) }
+    /// ```
     pub fn xen_compile_info(&self) -> Result<CompileInfo> {
         let raw = self.version_query(XenVersionCmd::COMPILE_INFO, XenCompileInfo::default())?;
         Ok(CompileInfo {
@@ -128,6 +172,15 @@ impl<B: Backend> Xencall<B> {
 
     /// `XENVER_capabilities`: the guest ABIs Xen runs, e.g.
     /// `xen-3.0-x86_64 hvm-3.0-x86_64`.
+    ///
+    /// ```no_run
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let caps = xc.xen_capabilities()?;
+    /// // Space-separated ABIs; an x86 host without VT-x/SVM lists no "hvm-".
+    /// let hvm = caps.as_str().split(' ').any(|abi| abi.starts_with("hvm-"));
+    /// # let _ = hvm;
+    /// # Ok(()) }
+    /// ```
     pub fn xen_capabilities(&self) -> Result<CString<1024>> {
         let raw: XenCapabilitiesInfo =
             self.version_query(XenVersionCmd::CAPABILITIES, [0; 1024])?;
@@ -135,6 +188,14 @@ impl<B: Backend> Xencall<B> {
     }
 
     /// `XENVER_changeset`: the source revision Xen was built from.
+    ///
+    /// ```no_run
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let rev = xc.xen_changeset()?;
+    /// // Pins down a development build, where the version number alone is ambiguous.
+    /// println!("Xen changeset: {rev}");
+    /// # Ok(()) }
+    /// ```
     pub fn xen_changeset(&self) -> Result<CString<64>> {
         let raw: XenChangesetInfo = self.version_query(XenVersionCmd::CHANGESET, [0; 64])?;
         Ok(CString::from_bytes(raw))
@@ -142,6 +203,16 @@ impl<B: Backend> Xencall<B> {
 
     /// `XENVER_platform_parameters`: the lowest virtual address Xen
     /// reserves in a PV guest (0 where nothing is reserved).
+    ///
+    /// ```no_run
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let p = xc.xen_platform_parameters()?;
+    /// // A PV guest's own page tables must leave Xen's area alone.
+    /// if p.virt_start != 0 {
+    ///     println!("Xen's mappings start at {:#x}", p.virt_start);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn xen_platform_parameters(&self) -> Result<XenPlatformParameters> {
         self.version_query(
             XenVersionCmd::PLATFORM_PARAMETERS,
@@ -150,12 +221,34 @@ impl<B: Backend> Xencall<B> {
     }
 
     /// `XENVER_get_features`, submap 0.
+    ///
+    /// ```no_run
+    /// use xencall::hypercalls::XenFeatures;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let f = xc.xen_features()?;
+    /// // Only a translated guest (PVH, HVM, Arm) may pick where shared info goes.
+    /// if f.contains(XenFeatures::AUTO_TRANSLATED_PHYSMAP) {
+    ///     // map it with `add_to_physmap`; a PV guest finds it in start_info
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn xen_features(&self) -> Result<XenFeatures> {
         let info = self.version_query(XenVersionCmd::GET_FEATURES, XenFeatureInfo::default())?;
         Ok(XenFeatures::from_bits_retain(info.submap))
     }
 
     /// `XENVER_pagesize`.
+    ///
+    /// ```
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// xc.backend().set_responder(&|_, _| 4096);
+    /// // The size comes back as the result itself: no buffer is involved.
+    /// assert_eq!(xc.xen_pagesize()?, 4096);
+    /// assert_eq!(xc.backend().last(), Some((17, 2, [7, 0, 0, 0, 0])));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn xen_pagesize(&self) -> Result<u64> {
         // SAFETY: XENVER_pagesize reads and writes no memory.
         unsafe {
@@ -168,6 +261,15 @@ impl<B: Backend> Xencall<B> {
     }
 
     /// `XENVER_guest_handle`: this domain's UUID.
+    ///
+    /// ```no_run
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let uuid = xc.xen_guest_handle()?;
+    /// // The toolstack's UUID for this domain, as `xl list -v` shows it.
+    /// let hex: String = uuid.iter().map(|b| format!("{b:02x}")).collect();
+    /// println!("domain UUID {hex}");
+    /// # Ok(()) }
+    /// ```
     pub fn xen_guest_handle(&self) -> Result<XenDomainHandle> {
         self.version_query(XenVersionCmd::GUEST_HANDLE, [0; 16])
     }
