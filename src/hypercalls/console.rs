@@ -12,6 +12,18 @@ const CHUNK: usize = 4096;
 
 impl<B: Backend> Xencall<B> {
     /// `CONSOLEIO_write` all of `bytes` (in page-sized pieces).
+    ///
+    /// ```
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// // 5000 bytes need two hypercalls: one bounce page each.
+    /// xc.console_write(&[b'.'; 5000])?;
+    /// assert_eq!(xc.backend().calls(), 2);
+    /// let (op, _, args) = xc.backend().last().unwrap();
+    /// assert_eq!((op, args[0], args[1]), (18, 0, 5000 - 4096)); // CONSOLEIO_write, length
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn console_write(&self, bytes: &[u8]) -> Result<()> {
         for chunk in bytes.chunks(CHUNK) {
             let mut rest = chunk;
@@ -42,6 +54,20 @@ impl<B: Backend> Xencall<B> {
 
     /// `CONSOLEIO_read`: copy pending console input into `buf`; returns
     /// how many bytes (0 when there is none).
+    ///
+    /// ```no_run
+    /// use xencall::{abi::XenErrno, Error};
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let mut line = [0u8; 128];
+    /// match xc.console_read(&mut line) {
+    ///     Ok(0) => {} // nothing typed since the last read
+    ///     Ok(n) => println!("got {:?}", &line[..n]),
+    ///     // Only dom0 owns Xen's console input.
+    ///     Err(Error::Xen(XenErrno::EPERM)) => {}
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn console_read(&self, buf: &mut [u8]) -> Result<usize> {
         if buf.is_empty() {
             return Ok(0);

@@ -7,10 +7,31 @@ use crate::error::{Error, Result};
 use crate::handle::Xencall;
 
 /// Most ports one `SCHEDOP_poll` may wait on.
+///
+/// ```
+/// use xencall::hypercalls::MAX_POLL_PORTS;
+/// use xencall::{abi::XenErrno, mock::MockBackend, Error, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// let too_many = [1u32; MAX_POLL_PORTS + 1];
+/// // Refused before the hypercall, with the error Xen itself would give.
+/// assert_eq!(xc.sched_poll(&too_many, None), Err(Error::Xen(XenErrno::EINVAL)));
+/// assert_eq!(xc.backend().calls(), 0);
+/// ```
 pub const MAX_POLL_PORTS: usize = 128;
 
 impl<B: Backend> Xencall<B> {
     /// `SCHEDOP_yield`: let another vCPU run.
+    ///
+    /// ```
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// // In a spin-wait, so the vCPU holding the lock gets to run.
+    /// xc.sched_yield()?;
+    /// assert_eq!(xc.backend().last(), Some((29, 2, [0, 0, 0, 0, 0]))); // sched_op, SCHEDOP_yield
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn sched_yield(&self) -> Result<()> {
         // SAFETY: SCHEDOP_yield takes no argument.
         unsafe { self.call2(HypercallOp::SCHED_OP, SchedOpCmd::YIELD.0.into(), 0)? };
@@ -20,6 +41,19 @@ impl<B: Backend> Xencall<B> {
     /// `SCHEDOP_block`: sleep until an event is pending for this vCPU (on
     /// PV this also unmasks event delivery). With no event source bound
     /// it never returns.
+    ///
+    /// ```no_run
+    /// use xencall::abi::event_channel::Virq;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// # let now_ns = 0u64;
+    /// // Xen wakes the vCPU only for an event it can deliver: bind one (and
+    /// // install the upcall vector or callback) first, or it sleeps for good.
+    /// let port = xc.evtchn_bind_virq(Virq::TIMER, 0)?;
+    /// xc.vcpu_set_singleshot_timer(0, now_ns + 10_000_000, 0)?;
+    /// xc.sched_block()?; // returns once the timer event is pending
+    /// # let _ = port;
+    /// # Ok(()) }
+    /// ```
     pub fn sched_block(&self) -> Result<()> {
         // SAFETY: SCHEDOP_block takes no argument.
         unsafe { self.call2(HypercallOp::SCHED_OP, SchedOpCmd::BLOCK.0.into(), 0)? };
@@ -30,6 +64,15 @@ impl<B: Backend> Xencall<B> {
     /// absolute Xen system time `timeout_ns` passes (`None`: no timeout).
     /// More than [`MAX_POLL_PORTS`] ports is refused here with `EINVAL`,
     /// as Xen would.
+    ///
+    /// ```no_run
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// # let (port, now_ns) = (5u32, 0u64);
+    /// // Wait at most 100 ms for `port` alone: unlike `sched_block` this works
+    /// // with event delivery masked, and other ports' events do not end it.
+    /// xc.sched_poll(&[port], Some(now_ns + 100_000_000))?;
+    /// # Ok(()) }
+    /// ```
     pub fn sched_poll(&self, ports: &[u32], timeout_ns: Option<u64>) -> Result<()> {
         if ports.len() > MAX_POLL_PORTS {
             return Err(Error::Xen(XenErrno::EINVAL));
@@ -49,12 +92,33 @@ impl<B: Backend> Xencall<B> {
 
     /// `SCHEDOP_shutdown`: stop this domain for `reason`. Returns only if
     /// Xen refuses (or, for `SUSPEND`, when the domain is resumed).
+    ///
+    /// ```no_run
+    /// use xencall::abi::sched::ShutdownReason;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// // The unikernel's work is done: `xl` sees a clean power-off.
+    /// xc.sched_shutdown(ShutdownReason::POWEROFF)?;
+    /// unreachable!("Xen accepted the shutdown, so this vCPU never runs again");
+    /// # }
+    /// ```
     pub fn sched_shutdown(&self, reason: ShutdownReason) -> Result<()> {
         self.shutdown_op(SchedOpCmd::SHUTDOWN, reason)
     }
 
     /// `SCHEDOP_shutdown_code`: record the reason a later shutdown (or
     /// crash) reports, without shutting down now.
+    ///
+    /// ```
+    /// use xencall::abi::sched::ShutdownReason;
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// // Ask for a reboot should the guest later die without saying why.
+    /// xc.sched_shutdown_code(ShutdownReason::REBOOT)?;
+    /// let (op, _, args) = xc.backend().last().unwrap();
+    /// assert_eq!((op, args[0]), (29, 5)); // sched_op, SCHEDOP_shutdown_code
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn sched_shutdown_code(&self, reason: ShutdownReason) -> Result<()> {
         self.shutdown_op(SchedOpCmd::SHUTDOWN_CODE, reason)
     }
