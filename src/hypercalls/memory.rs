@@ -19,21 +19,62 @@ impl<B: Backend> Xencall<B> {
     }
 
     /// `XENMEM_current_reservation`: pages the domain holds now.
+    ///
+    /// ```no_run
+    /// use xencall::abi::memory::DOMID_SELF;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let pages = xc.current_reservation(DOMID_SELF)?;
+    /// // Pages are 4 KiB on x86 and Arm alike.
+    /// println!("this domain holds {} MiB", pages * 4096 >> 20);
+    /// # Ok(()) }
+    /// ```
     pub fn current_reservation(&self, domid: u16) -> Result<u64> {
         self.domain_query(MemoryOpCmd::CURRENT_RESERVATION, domid)
     }
 
     /// `XENMEM_maximum_reservation`: pages the domain may hold.
+    ///
+    /// ```no_run
+    /// use xencall::abi::memory::DOMID_SELF;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let max = xc.maximum_reservation(DOMID_SELF)?;
+    /// let now = xc.current_reservation(DOMID_SELF)?;
+    /// // How far a balloon driver may grow before Xen refuses more pages.
+    /// let headroom = max.saturating_sub(now);
+    /// # let _ = headroom;
+    /// # Ok(()) }
+    /// ```
     pub fn maximum_reservation(&self, domid: u16) -> Result<u64> {
         self.domain_query(MemoryOpCmd::MAXIMUM_RESERVATION, domid)
     }
 
     /// `XENMEM_maximum_gpfn`: the highest guest frame in use.
+    ///
+    /// ```no_run
+    /// use xencall::abi::memory::DOMID_SELF;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let top = xc.maximum_gpfn(DOMID_SELF)?;
+    /// // The guest-physical address space in use ends here, MMIO holes included.
+    /// println!("physmap spans {:#x} bytes", (top + 1) * 4096);
+    /// # Ok(()) }
+    /// ```
     pub fn maximum_gpfn(&self, domid: u16) -> Result<u64> {
         self.domain_query(MemoryOpCmd::MAXIMUM_GPFN, domid)
     }
 
     /// `XENMEM_maximum_ram_page`: the highest machine frame of RAM.
+    ///
+    /// ```
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// xc.backend().set_responder(&|_, _| 0x47_ffff); // a host with RAM up to 18 GiB
+    /// // A PV guest sizes its machine-to-physical lookups from this.
+    /// let top = xc.maximum_ram_page()?;
+    /// assert_eq!((top + 1) * 4096, 18 << 30);
+    /// assert_eq!(xc.backend().last(), Some((12, 2, [2, 0, 0, 0, 0])));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn maximum_ram_page(&self) -> Result<u64> {
         // SAFETY: XENMEM_maximum_ram_page takes no argument.
         unsafe {
@@ -48,6 +89,17 @@ impl<B: Backend> Xencall<B> {
     /// `XENMEM_memory_map`: this domain's E820-style map into `entries`;
     /// returns how many Xen wrote. x86 only (Arm: `ENOSYS`; its map is in
     /// the device tree).
+    ///
+    /// ```no_run
+    /// use xencall::abi::memory::E820Entry;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let mut map = [E820Entry::default(); 32];
+    /// let n = xc.memory_map(&mut map)?;
+    /// // Type 1 is usable RAM. The entries are packed: copy fields out, never borrow.
+    /// let ram: u64 = map[..n].iter().filter(|e| { e.kind } == 1).map(|e| { e.size }).sum();
+    /// println!("{n} entries, {} MiB of RAM", ram >> 20);
+    /// # Ok(()) }
+    /// ```
     pub fn memory_map(&self, entries: &mut [E820Entry]) -> Result<usize> {
         let room = entries.len().min(u32::MAX as usize);
         let mut written = 0;
@@ -106,6 +158,17 @@ impl<B: Backend> Xencall<B> {
     /// `XENMEM_decrease_reservation`: give the `2^order`-page extents at
     /// `frames` back to Xen. Returns how many extents it took. The memory
     /// must not be touched afterwards.
+    ///
+    /// ```no_run
+    /// use xencall::abi::memory::DOMID_SELF;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// # let gfn = 0x1_2345u64;
+    /// // Balloon out one 4 KiB page the guest has stopped using.
+    /// let taken = xc.decrease_reservation(DOMID_SELF, &[gfn], 0)?;
+    /// // 0 means Xen refused it (not our page); 1: the frame is now a hole.
+    /// assert_eq!(taken, 1);
+    /// # Ok(()) }
+    /// ```
     pub fn decrease_reservation(&self, domid: u16, frames: &[u64], order: u32) -> Result<usize> {
         self.reservation(
             MemoryOpCmd::DECREASE_RESERVATION,
@@ -118,6 +181,20 @@ impl<B: Backend> Xencall<B> {
 
     /// `XENMEM_populate_physmap`: back the guest frames in `frames` with
     /// new memory (translated guests: PVH, HVM, Arm). Returns extents done.
+    ///
+    /// ```no_run
+    /// use xencall::abi::memory::DOMID_SELF;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// # let gfn = 0x1_2345u64;
+    /// // Refill a hole left by `decrease_reservation`, one 4 KiB page per frame.
+    /// let mut frames = [gfn, gfn + 1];
+    /// let done = xc.populate_physmap(DOMID_SELF, &mut frames, 0)?;
+    /// // Fewer than asked: Xen is out of memory or the domain hit its maximum.
+    /// if done < frames.len() {
+    ///     println!("only {done} of {} pages backed", frames.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn populate_physmap(&self, domid: u16, frames: &mut [u64], order: u32) -> Result<usize> {
         let input = self.buffer_from_slice(frames)?;
         self.reservation(
@@ -131,6 +208,18 @@ impl<B: Backend> Xencall<B> {
 
     /// `XENMEM_increase_reservation`: take new extents; Xen writes their
     /// frame numbers into `frames`. Returns extents done.
+    ///
+    /// ```no_run
+    /// use xencall::abi::memory::DOMID_SELF;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// // A PV guest asks for machine frames and learns their numbers.
+    /// let mut mfns = [0u64; 4];
+    /// let n = xc.increase_reservation(DOMID_SELF, &mut mfns, 0)?;
+    /// for mfn in &mfns[..n] {
+    ///     println!("new machine frame {mfn:#x}"); // still to be entered in the P2M
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn increase_reservation(
         &self,
         domid: u16,
@@ -149,6 +238,16 @@ impl<B: Backend> Xencall<B> {
 
     /// `XENMEM_add_to_physmap`: make page `idx` of `space` (for example
     /// the shared-info page) appear at guest frame `gpfn`.
+    ///
+    /// ```no_run
+    /// use xencall::abi::memory::{MapSpace, DOMID_SELF};
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// # let page_addr = 0x20_0000u64;
+    /// // `page_addr`: a page-aligned page of ours, identity-mapped (as the boot
+    /// // runtime does). Xen's shared info replaces what was there.
+    /// xc.add_to_physmap(DOMID_SELF, MapSpace::SHARED_INFO, 0, page_addr >> 12)?;
+    /// # Ok(()) }
+    /// ```
     pub fn add_to_physmap(&self, domid: u16, space: MapSpace, idx: u64, gpfn: u64) -> Result<()> {
         let arg = self.buffer(XenAddToPhysmap {
             domid,
