@@ -11,6 +11,22 @@ use crate::error::Result;
 use crate::handle::Xencall;
 
 /// What [`Xencall::evtchn_status`] reports about a port.
+///
+/// ```no_run
+/// use xencall::{abi::memory::DOMID_SELF, hypercalls::ChannelState};
+/// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+/// # let port = 3u32;
+/// let (state, vcpu) = xc.evtchn_status(DOMID_SELF, port)?;
+/// match state {
+///     // The frontend has not connected yet: keep waiting for it.
+///     ChannelState::Unbound { remote_dom } => println!("waiting for d{remote_dom}"),
+///     ChannelState::Interdomain { remote_dom, remote_port } => {
+///         println!("port {port} <-> d{remote_dom}:{remote_port}, notifies vCPU {vcpu}")
+///     }
+///     other => println!("port {port}: {other:?}"),
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChannelState {
     /// Not in use.
@@ -49,6 +65,16 @@ impl<B: Backend> Xencall<B> {
 
     /// `EVTCHNOP_alloc_unbound`: a new port in `dom` (usually
     /// `DOMID_SELF`) that `remote_dom` may bind to.
+    ///
+    /// ```no_run
+    /// use xencall::abi::memory::DOMID_SELF;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// // Offer a port to dom0 (the backend); publish it, e.g. in xenstore,
+    /// // for the backend to bind with `evtchn_bind_interdomain`.
+    /// let port = xc.evtchn_alloc_unbound(DOMID_SELF, 0)?;
+    /// # let _ = port;
+    /// # Ok(()) }
+    /// ```
     pub fn evtchn_alloc_unbound(&self, dom: u16, remote_dom: u16) -> Result<u32> {
         let r = self.evtchn_op(
             EvtchnOpCmd::ALLOC_UNBOUND,
@@ -63,6 +89,15 @@ impl<B: Backend> Xencall<B> {
 
     /// `EVTCHNOP_bind_interdomain`: connect a new local port to
     /// `remote_port` of `remote_dom`; returns the local port.
+    ///
+    /// ```no_run
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// # let (frontend, offered) = (5u16, 9u32);
+    /// // The backend side: `offered` is the port the frontend domain allocated.
+    /// let local = xc.evtchn_bind_interdomain(frontend, offered)?;
+    /// xc.evtchn_send(local)?; // tell the frontend we are connected
+    /// # Ok(()) }
+    /// ```
     pub fn evtchn_bind_interdomain(&self, remote_dom: u16, remote_port: u32) -> Result<u32> {
         let r = self.evtchn_op(
             EvtchnOpCmd::BIND_INTERDOMAIN,
@@ -76,6 +111,16 @@ impl<B: Backend> Xencall<B> {
     }
 
     /// `EVTCHNOP_bind_virq`: a port for `virq` on `vcpu`.
+    ///
+    /// ```no_run
+    /// use xencall::abi::event_channel::Virq;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// // Timer interrupts for vCPU 0 arrive on this port once bound.
+    /// let timer_port = xc.evtchn_bind_virq(Virq::TIMER, 0)?;
+    /// // Binding the same VIRQ twice on one vCPU fails with EEXIST.
+    /// # let _ = timer_port;
+    /// # Ok(()) }
+    /// ```
     pub fn evtchn_bind_virq(&self, virq: Virq, vcpu: u32) -> Result<u32> {
         let r = self.evtchn_op(
             EvtchnOpCmd::BIND_VIRQ,
@@ -89,18 +134,44 @@ impl<B: Backend> Xencall<B> {
     }
 
     /// `EVTCHNOP_send`: notify the other end of `port`.
+    ///
+    /// ```no_run
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// # let port = 3u32;
+    /// // After putting a request on the shared ring, kick the backend.
+    /// xc.evtchn_send(port)?;
+    /// # Ok(()) }
+    /// ```
     pub fn evtchn_send(&self, port: u32) -> Result<()> {
         self.evtchn_op(EvtchnOpCmd::SEND, EvtchnPort { port })
             .map(drop)
     }
 
     /// `EVTCHNOP_unmask`: unmask `port` (delivering it if pending).
+    ///
+    /// ```no_run
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// # let port = 3u32;
+    /// // Handler done: unmask through Xen rather than by clearing the mask bit,
+    /// // so an event that arrived while masked is not lost.
+    /// xc.evtchn_unmask(port)?;
+    /// # Ok(()) }
+    /// ```
     pub fn evtchn_unmask(&self, port: u32) -> Result<()> {
         self.evtchn_op(EvtchnOpCmd::UNMASK, EvtchnPort { port })
             .map(drop)
     }
 
     /// `EVTCHNOP_close`.
+    ///
+    /// ```no_run
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// # let port = 3u32;
+    /// xc.evtchn_close(port)?;
+    /// // Closing again is an error: the port number may already be reused.
+    /// assert!(xc.evtchn_close(port).is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn evtchn_close(&self, port: u32) -> Result<()> {
         self.evtchn_op(EvtchnOpCmd::CLOSE, EvtchnPort { port })
             .map(drop)
@@ -108,6 +179,18 @@ impl<B: Backend> Xencall<B> {
 
     /// `EVTCHNOP_status` of `port` in `dom`; returns the state and the vCPU
     /// it notifies.
+    ///
+    /// ```no_run
+    /// use xencall::{abi::memory::DOMID_SELF, hypercalls::ChannelState};
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// # let port = 3u32;
+    /// let (state, _vcpu) = xc.evtchn_status(DOMID_SELF, port)?;
+    /// // Closed: the other end went away, so tear down our side too.
+    /// if state == ChannelState::Closed {
+    ///     println!("port {port} is closed");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn evtchn_status(&self, dom: u16, port: u32) -> Result<(ChannelState, u32)> {
         let s = self.evtchn_op(
             EvtchnOpCmd::STATUS,
