@@ -18,7 +18,7 @@ use crate::handle::Xencall;
 /// # let port = 3u32;
 /// let (state, vcpu) = xc.evtchn_status(DOMID_SELF, port)?;
 /// match state {
-///     // The frontend has not connected yet: keep waiting for it.
+///     // The other domain has not bound it yet: keep waiting.
 ///     ChannelState::Unbound { remote_dom } => println!("waiting for d{remote_dom}"),
 ///     ChannelState::Interdomain { remote_dom, remote_port } => {
 ///         println!("port {port} <-> d{remote_dom}:{remote_port}, notifies vCPU {vcpu}")
@@ -153,7 +153,7 @@ impl<B: Backend> Xencall<B> {
     /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
     /// # let port = 3u32;
     /// // Handler done: unmask through Xen rather than by clearing the mask bit,
-    /// // so an event that arrived while masked is not lost.
+    /// // so an event that arrived while masked is delivered now, not later.
     /// xc.evtchn_unmask(port)?;
     /// # Ok(()) }
     /// ```
@@ -168,8 +168,8 @@ impl<B: Backend> Xencall<B> {
     /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
     /// # let port = 3u32;
     /// xc.evtchn_close(port)?;
-    /// // Closing again is an error: the port number may already be reused.
-    /// assert!(xc.evtchn_close(port).is_err());
+    /// // Forget the number now: Xen may hand it out again for a new channel,
+    /// // and a second close would then tear that one down.
     /// # Ok(()) }
     /// ```
     pub fn evtchn_close(&self, port: u32) -> Result<()> {
