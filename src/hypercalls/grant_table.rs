@@ -39,6 +39,16 @@ impl<B: Backend> Xencall<B> {
     }
 
     /// `GNTTABOP_query_size`: `(frames in use, most frames allowed)`.
+    ///
+    /// ```no_run
+    /// use xencall::abi::memory::DOMID_SELF;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let (frames, max_frames) = xc.gnttab_query_size(DOMID_SELF)?;
+    /// // A v1 frame holds 512 eight-byte entries: the ceiling on grant refs.
+    /// let max_refs = max_frames * 512;
+    /// # let _ = (frames, max_refs);
+    /// # Ok(()) }
+    /// ```
     pub fn gnttab_query_size(&self, dom: u16) -> Result<(u32, u32)> {
         let mut q = [GnttabQuerySize {
             dom,
@@ -50,6 +60,16 @@ impl<B: Backend> Xencall<B> {
     }
 
     /// `GNTTABOP_get_version`.
+    ///
+    /// ```no_run
+    /// use xencall::abi::memory::DOMID_SELF;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// // The entry layout depends on it: v1 entries are 8 bytes, v2 16 with
+    /// // status kept in separate frames.
+    /// let v2 = xc.gnttab_get_version(DOMID_SELF)? == 2;
+    /// # let _ = v2;
+    /// # Ok(()) }
+    /// ```
     pub fn gnttab_get_version(&self, dom: u16) -> Result<u32> {
         let mut q = [GnttabGetVersion {
             dom,
@@ -61,6 +81,14 @@ impl<B: Backend> Xencall<B> {
 
     /// `GNTTABOP_set_version`: ask for `version` (1 or 2); returns the
     /// version in force.
+    ///
+    /// ```no_run
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// // Choose before granting anything: Xen will not switch under live grants.
+    /// let v = xc.gnttab_set_version(1)?;
+    /// assert_eq!(v, 1);
+    /// # Ok(()) }
+    /// ```
     pub fn gnttab_set_version(&self, version: u32) -> Result<u32> {
         let mut q = [GnttabSetVersion { version }];
         self.gnttab_op(GnttabOpCmd::SET_VERSION, &mut q)?;
@@ -70,6 +98,17 @@ impl<B: Backend> Xencall<B> {
     /// `GNTTABOP_setup_table`: size the table to `frames.len()` frames and
     /// learn where they are (machine frames for PV; guest frames, or
     /// `INVALID_GFN` until mapped, for translated guests).
+    ///
+    /// ```no_run
+    /// use xencall::abi::memory::DOMID_SELF;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let mut frames = [0u64; 4];
+    /// xc.gnttab_setup_table(DOMID_SELF, &mut frames)?;
+    /// // PV: map these machine frames to reach the table. A translated guest
+    /// // places each one with `add_to_physmap(.., MapSpace::GRANT_TABLE, i, gfn)`.
+    /// # let _ = frames;
+    /// # Ok(()) }
+    /// ```
     pub fn gnttab_setup_table(&self, dom: u16, frames: &mut [u64]) -> Result<()> {
         let mut list = self.buffer_from_slice(frames)?;
         let mut q = [GnttabSetupTable {
@@ -89,6 +128,26 @@ impl<B: Backend> Xencall<B> {
 
     /// `GNTTABOP_copy`: run the copies; each one's status is written back
     /// into `ops`, and the first failing one is returned as the error.
+    ///
+    /// ```no_run
+    /// use xencall::abi::grant_table::{GnttabCopy, GnttabCopyPtr, GrantStatus, GNTCOPY_SOURCE_GREF};
+    /// use xencall::{abi::memory::DOMID_SELF, Error};
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// # let (frontend, gref, my_gfn) = (5u16, 8u32, 0x1_2345u64);
+    /// // Pull 512 bytes the frontend granted into a page of ours, without mapping it.
+    /// let mut ops = [GnttabCopy {
+    ///     source: GnttabCopyPtr { u: gref.into(), domid: frontend, offset: 0 },
+    ///     dest: GnttabCopyPtr { u: my_gfn, domid: DOMID_SELF, offset: 0 },
+    ///     len: 512, flags: GNTCOPY_SOURCE_GREF, status: 0,
+    /// }];
+    /// match xc.gnttab_copy(&mut ops) {
+    ///     Ok(()) => {}
+    ///     // The frontend revoked the grant (or never made it): drop the request.
+    ///     Err(Error::Grant(GrantStatus::BAD_GNTREF)) => {}
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn gnttab_copy(&self, ops: &mut [GnttabCopy]) -> Result<()> {
         self.gnttab_op(GnttabOpCmd::COPY, ops)?;
         ops.iter().try_for_each(|op| status(op.status))

@@ -14,6 +14,24 @@ impl<B: Backend> Xencall<B> {
     /// # Safety
     /// Every entry must be a hypercall that is safe to make with its
     /// arguments, as for [`Xencall::call5`].
+    ///
+    /// ```no_run
+    /// use xencall::abi::{multicall::MulticallEntry, HypercallOp};
+    /// use xencall::hypercalls::entry_result;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let ver = |cmd| MulticallEntry {
+    ///     op: HypercallOp::XEN_VERSION.0.into(),
+    ///     args: [cmd, 0, 0, 0, 0, 0],
+    ///     ..Default::default()
+    /// };
+    /// let mut batch = [ver(0), ver(7)]; // XENVER_version, XENVER_pagesize
+    /// // SAFETY: neither sub-command takes a buffer.
+    /// unsafe { xc.multicall(&mut batch)? };
+    /// // Ok above only means the batch ran: each entry has its own result.
+    /// let (version, page_size) = (entry_result(&batch[0])?, entry_result(&batch[1])?);
+    /// # let _ = (version, page_size);
+    /// # Ok(()) }
+    /// ```
     pub unsafe fn multicall(&self, entries: &mut [MulticallEntry]) -> Result<()> {
         let mut list = self.buffer_from_slice(entries)?;
         // SAFETY: Xen reads the entries and writes their results; the
@@ -28,6 +46,16 @@ impl<B: Backend> Xencall<B> {
 }
 
 /// The decoded result of one multicall entry.
+///
+/// ```
+/// use xencall::{abi::{multicall::MulticallEntry, XenErrno}, hypercalls::entry_result, Error};
+///
+/// // As Xen leaves an entry whose hypercall it does not implement.
+/// let entry = MulticallEntry { result: -38i64 as u64, ..Default::default() };
+/// assert_eq!(entry_result(&entry), Err(Error::Xen(XenErrno::ENOSYS)));
+/// let ok = MulticallEntry { result: 0x0004_0011, ..entry };
+/// assert_eq!(entry_result(&ok), Ok(0x0004_0011));
+/// ```
 pub fn entry_result(entry: &MulticallEntry) -> Result<u64> {
     Error::from_hypercall(entry.result)
 }
