@@ -4,6 +4,13 @@
 //! past the end of a buffer can corrupt a neighbour's data but never the
 //! allocator's bookkeeping, and every pointer handed back to `free` is
 //! checked against that table before anything is touched.
+//!
+//! Small buffers (up to [`CACHED_MAX_PAGES`] pages, the sizes hypercall
+//! arguments nearly always have) are kept on a short last-in-first-out list
+//! per size when freed, scrubbed, and handed out again from there: the next
+//! holder gets pages that are still in the CPU's caches and TLB, instead of
+//! the next-fit search walking on through cold memory. Cached pages count as
+//! free; when a search fails, the lists are given back and it is retried.
 
 use core::ptr::NonNull;
 
@@ -14,12 +21,54 @@ pub const PAGE_SIZE: usize = 4096;
 
 /// Page state: free (and zero-filled).
 const FREE: u32 = 0;
-/// Page state: a later page of a multi-page buffer.
+/// Page state: a later page of a multi-page buffer (live or cached).
 const TAIL: u32 = u32::MAX;
+/// Page state: the first page of a freed buffer kept on a reuse list.
+const CACHED: u32 = u32::MAX - 1;
 // Any other value: the first page of a live buffer of that many pages.
 
 /// Largest buffer, in pages, the state encoding can record.
-pub const MAX_BUFFER_PAGES: usize = (TAIL - 1) as usize;
+pub const MAX_BUFFER_PAGES: usize = (CACHED - 1) as usize;
+
+/// Freed buffers of 1 to this many pages are kept for reuse.
+pub const CACHED_MAX_PAGES: usize = 4;
+
+/// Buffers kept per size: enough for a call's few arguments to be freed and
+/// allocated again, little enough that the lists never hold much memory.
+const CACHE_DEPTH: usize = 8;
+
+/// The reuse lists: for each size, first pages of freed buffers, most
+/// recently freed last.
+#[derive(Clone, Copy)]
+struct ReuseLists {
+    first_page: [[usize; CACHE_DEPTH]; CACHED_MAX_PAGES],
+    len: [usize; CACHED_MAX_PAGES],
+}
+
+impl ReuseLists {
+    const EMPTY: ReuseLists = ReuseLists {
+        first_page: [[0; CACHE_DEPTH]; CACHED_MAX_PAGES],
+        len: [0; CACHED_MAX_PAGES],
+    };
+
+    fn pop(&mut self, count: usize) -> Option<usize> {
+        let i = count.checked_sub(1).filter(|&i| i < CACHED_MAX_PAGES)?;
+        self.len[i] = self.len[i].checked_sub(1)?;
+        Some(self.first_page[i][self.len[i]])
+    }
+
+    /// Keep `first` (a freed buffer of `count` pages) if there is room.
+    fn push(&mut self, count: usize, first: usize) -> bool {
+        match count.checked_sub(1).filter(|&i| i < CACHED_MAX_PAGES) {
+            Some(i) if self.len[i] < CACHE_DEPTH => {
+                self.first_page[i][self.len[i]] = first;
+                self.len[i] += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+}
 
 /// A run of page-aligned memory and the state of each of its pages.
 ///
@@ -33,6 +82,7 @@ pub struct Arena {
     free_pages: usize,
     /// Next-fit cursor: where the next search for a free run starts.
     cursor: usize,
+    reuse: ReuseLists,
 }
 
 // SAFETY: an `Arena` exclusively owns its pages and state table (by the
@@ -49,6 +99,7 @@ impl Arena {
             state: core::ptr::null_mut(),
             free_pages: 0,
             cursor: 0,
+            reuse: ReuseLists::EMPTY,
         }
     }
 
@@ -66,6 +117,7 @@ impl Arena {
             state,
             free_pages: pages,
             cursor: 0,
+            reuse: ReuseLists::EMPTY,
         }
     }
 
@@ -134,20 +186,48 @@ impl Arena {
         if count > self.free_pages || count > MAX_BUFFER_PAGES {
             return Err(Error::OutOfBufferMemory);
         }
-        let first = self
-            .find_run(self.cursor, self.pages, count)
-            .or_else(|| self.find_run(0, self.cursor.min(self.pages), count))
-            .ok_or(Error::OutOfBufferMemory)?;
+        let first = match self.reuse.pop(count) {
+            // Already scrubbed, and its tail pages are still TAIL.
+            Some(first) => first,
+            None => {
+                let first = match self.search(count) {
+                    Some(first) => first,
+                    None => {
+                        // The pages may be free but held on the reuse lists.
+                        self.drain_reuse_lists();
+                        self.search(count).ok_or(Error::OutOfBufferMemory)?
+                    }
+                };
+                for page in first + 1..first + count {
+                    self.set_state(page, TAIL);
+                }
+                self.cursor = first + count;
+                first
+            }
+        };
         self.set_state(first, count as u32);
-        for page in first + 1..first + count {
-            self.set_state(page, TAIL);
-        }
         self.free_pages -= count;
-        self.cursor = first + count;
         let addr = self.base + first * PAGE_SIZE;
         // SAFETY: `base` is non-null for any arena with pages, and `addr`
         // is at or above it.
         Ok(unsafe { NonNull::new_unchecked(addr as *mut u8) })
+    }
+
+    /// Next fit: from the cursor to the end, then from the start.
+    fn search(&self, count: usize) -> Option<usize> {
+        self.find_run(self.cursor, self.pages, count)
+            .or_else(|| self.find_run(0, self.cursor.min(self.pages), count))
+    }
+
+    /// Give every buffer on the reuse lists back to the free runs.
+    fn drain_reuse_lists(&mut self) {
+        for count in 1..=CACHED_MAX_PAGES {
+            while let Some(first) = self.reuse.pop(count) {
+                for page in first..first + count {
+                    self.set_state(page, FREE);
+                }
+            }
+        }
     }
 
     /// First page of a free run of `count` pages starting in `from..to`
@@ -166,7 +246,7 @@ impl Arena {
                     }
                     page += run;
                 }
-                TAIL => page += 1,
+                TAIL | CACHED => page += 1,
                 head => page += head as usize,
             }
         }
@@ -189,7 +269,7 @@ impl Arena {
         }
         let page = offset / PAGE_SIZE;
         match self.state(page) {
-            FREE | TAIL => Err(InvalidBuffer::NotAllocated),
+            FREE | TAIL | CACHED => Err(InvalidBuffer::NotAllocated),
             count => Ok((page, count as usize)),
         }
     }
@@ -218,6 +298,8 @@ impl Arena {
     }
 
     fn release(&mut self, first: usize, count: usize) {
+        // Scrubbed now, whether kept for reuse or not: no data is left
+        // behind, and a free page is always a zero page.
         // SAFETY: `first..first + count` is a live buffer inside the arena
         // (checked by `lookup`), so the range is valid for writes.
         unsafe {
@@ -227,8 +309,12 @@ impl Arena {
                 count * PAGE_SIZE,
             );
         }
-        for page in first..first + count {
-            self.set_state(page, FREE);
+        if self.reuse.push(count, first) {
+            self.set_state(first, CACHED);
+        } else {
+            for page in first..first + count {
+                self.set_state(page, FREE);
+            }
         }
         self.free_pages += count;
     }
@@ -285,6 +371,49 @@ pub(crate) mod tests {
         let q = a.alloc(2).unwrap();
         assert_eq!(p, q);
         assert!(is_zero(q, 2));
+    }
+
+    #[test]
+    fn small_buffers_are_reused_last_in_first_out_and_scrubbed() {
+        let mut a = arena(16);
+        let p = a.alloc(1).unwrap();
+        let q = a.alloc(1).unwrap();
+        fill(p, 1, 0x11);
+        fill(q, 1, 0x22);
+        a.free(p.as_ptr()).unwrap();
+        a.free(q.as_ptr()).unwrap();
+        assert_eq!(a.free_pages(), 16);
+        // Most recently freed first: the pages still warm in the caches.
+        let r = a.alloc(1).unwrap();
+        assert_eq!(r, q);
+        assert!(is_zero(r, 1));
+        assert_eq!(a.alloc(1).unwrap(), p);
+        // A cached buffer is not live: freeing it again is refused.
+        a.free(r.as_ptr()).unwrap();
+        assert_eq!(a.free(r.as_ptr()), Err(InvalidBuffer::NotAllocated));
+        assert_eq!(a.free_pages(), 15);
+    }
+
+    #[test]
+    fn cached_pages_are_given_back_when_a_search_fails() {
+        let mut a = arena(8);
+        let small: Vec<_> = (0..4).map(|_| a.alloc(2).unwrap()).collect();
+        for p in &small {
+            a.free(p.as_ptr()).unwrap();
+        }
+        // All 8 pages sit on the 2-page list; an 8-page buffer still fits.
+        let all = a.alloc(8).unwrap();
+        assert!(is_zero(all, 8));
+        assert_eq!(a.free(all.as_ptr()), Ok(8));
+        assert_eq!(a.free_pages(), 8);
+    }
+
+    #[test]
+    fn large_buffers_are_not_cached() {
+        let mut a = arena(CACHED_MAX_PAGES + 1);
+        let p = a.alloc(CACHED_MAX_PAGES + 1).unwrap();
+        a.free(p.as_ptr()).unwrap();
+        assert!((0..a.pages).all(|page| a.state(page) == FREE));
     }
 
     #[test]

@@ -16,7 +16,7 @@ mod arena;
 mod buffer;
 mod pool;
 
-pub use arena::{Arena, MAX_BUFFER_PAGES, PAGE_SIZE};
+pub use arena::{Arena, CACHED_MAX_PAGES, MAX_BUFFER_PAGES, PAGE_SIZE};
 pub use buffer::{Buffer, BufferArray};
 pub use pool::{add_region, global, Pool, MAX_REGIONS};
 
