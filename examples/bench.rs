@@ -295,3 +295,7 @@ mod guest {
         }
     }
 }
+
+/// On the host this example is an empty program; it runs as a guest.
+#[cfg(not(target_os = "none"))]
+fn main() {}

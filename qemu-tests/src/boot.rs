@@ -40,6 +40,9 @@ pub struct Spec {
     /// End the boot (as [`Ending::Stopped`]) once the console shows this:
     /// after a dom0 poweroff, x86 Xen halts and QEMU never exits by itself.
     pub stop_on: Option<&'static str>,
+    /// Run QEMU with `-icount shift=0,sleep=off`: the guest's clocks then
+    /// count its instructions (1 ns each), so timings repeat run to run.
+    pub icount: bool,
 }
 
 /// How a boot went.
@@ -51,6 +54,8 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// The QEMU command, quoted for a shell.
     pub command: String,
+    /// Each console line with when it arrived, from QEMU's start.
+    pub lines: Vec<(Duration, String)>,
 }
 
 /// The boot timeout: `XENCALL_BOOT_TIMEOUT` seconds, default 60.
@@ -82,6 +87,9 @@ pub fn qemu_args(spec: &Spec, xen: Option<&Path>) -> Vec<String> {
     let cmdline = guest_cmdline(spec);
     let mut a: Vec<String> = Vec::new();
     let mut push = |s: &[&str]| a.extend(s.iter().map(|s| s.to_string()));
+    if spec.icount {
+        push(&["-icount", "shift=0,sleep=off"]);
+    }
     match spec.arch {
         Arch::X86_64 => {
             push(&[
@@ -210,12 +218,18 @@ pub fn boot(spec: &Spec, qemu: &Path, xen: Option<&Path>) -> Result<Outcome, Str
     let slot = register(pid);
 
     let log = Arc::new(Mutex::new(String::new()));
+    let lines = Arc::new(Mutex::new(Vec::new()));
     let stdout = child.stdout.take().expect("piped");
     let stderr = child.stderr.take().expect("piped");
-    let readers = [
-        reader(stdout, log.clone(), file.clone(), spec.stream, false),
-        reader(stderr, log.clone(), file.clone(), spec.stream, true),
-    ];
+    let sink = |is_stderr| Sink {
+        log: log.clone(),
+        lines: lines.clone(),
+        file: file.clone(),
+        start,
+        stream: spec.stream,
+        is_stderr,
+    };
+    let readers = [reader(stdout, sink(false)), reader(stderr, sink(true))];
 
     let ending = loop {
         match child.try_wait() {
@@ -266,22 +280,28 @@ pub fn boot(spec: &Spec, qemu: &Path, xen: Option<&Path>) -> Result<Outcome, Str
         }
     }
     let log = std::mem::take(&mut *log.lock().unwrap());
+    let lines = std::mem::take(&mut *lines.lock().unwrap());
     Ok(Outcome {
         log,
         ending,
         log_path,
         elapsed,
         command,
+        lines,
     })
 }
 
-fn reader(
-    from: impl Read + Send + 'static,
+/// Where a reader thread puts what it reads.
+struct Sink {
     log: Arc<Mutex<String>>,
+    lines: Arc<Mutex<Vec<(Duration, String)>>>,
     file: Arc<Mutex<File>>,
+    start: Instant,
     stream: bool,
     is_stderr: bool,
-) -> thread::JoinHandle<()> {
+}
+
+fn reader(from: impl Read + Send + 'static, sink: Sink) -> thread::JoinHandle<()> {
     thread::spawn(move || {
         let mut from = BufReader::new(from);
         let mut buf = Vec::new();
@@ -291,16 +311,18 @@ fn reader(
                 Ok(0) | Err(_) => break,
                 Ok(_) => {}
             }
+            let at = sink.start.elapsed();
             // Serial consoles end lines with CR LF.
             while matches!(buf.last(), Some(b'\n' | b'\r')) {
                 buf.pop();
             }
             let mut line = String::from_utf8_lossy(&buf).into_owned();
+            sink.lines.lock().unwrap().push((at, line.clone()));
             line.push('\n');
-            let _ = file.lock().unwrap().write_all(line.as_bytes());
-            log.lock().unwrap().push_str(&line);
-            if stream {
-                if is_stderr {
+            let _ = sink.file.lock().unwrap().write_all(line.as_bytes());
+            sink.log.lock().unwrap().push_str(&line);
+            if sink.stream {
+                if sink.is_stderr {
                     let _ = io::stderr().write_all(line.as_bytes());
                 } else {
                     let mut out = io::stdout().lock();
@@ -345,6 +367,7 @@ mod tests {
             stream: false,
             qemu_exit: true,
             stop_on: None,
+            icount: false,
         }
     }
 

@@ -339,6 +339,7 @@ fn cmd_run(mut args: Args) -> i32 {
         stream: true,
         qemu_exit: true,
         stop_on: None,
+        icount: false,
     })
 }
 
@@ -377,6 +378,7 @@ fn cmd_boot(mut args: Args) -> i32 {
         stream: true,
         qemu_exit: true,
         stop_on: None,
+        icount: false,
     })
 }
 

@@ -418,6 +418,7 @@ fn run_step(step: &Step, guest: &Path, qemu: &Path, xen: Option<&Path>) -> (Stri
         stream: false,
         qemu_exit: step.expect != Expect::Shutdown,
         stop_on: (step.expect == Expect::Shutdown).then_some(DOM0_HALTED),
+        icount: false,
     };
     let outcome = match boot::boot(&spec, qemu, xen) {
         Ok(o) => o,
@@ -710,6 +711,7 @@ mod tests {
             log_path: "/t/x.log".into(),
             elapsed: Duration::from_millis(1200),
             command: "qemu".into(),
+            lines: vec![],
         }
     }
 
