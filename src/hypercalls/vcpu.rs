@@ -37,11 +37,37 @@ impl<B: Backend> Xencall<B> {
     }
 
     /// `VCPUOP_is_up`.
+    ///
+    /// ```no_run
+    /// use xencall::{abi::XenErrno, Error};
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// // vCPU IDs are dense: the first one Xen does not know (ENOENT) ends the list.
+    /// let mut online = 0;
+    /// for id in 0.. {
+    ///     match xc.vcpu_is_up(id) {
+    ///         Ok(up) => online += u32::from(up),
+    ///         Err(Error::Xen(XenErrno::ENOENT)) => break,
+    ///         Err(e) => return Err(e),
+    ///     }
+    /// }
+    /// # let _ = online;
+    /// # Ok(()) }
+    /// ```
     pub fn vcpu_is_up(&self, vcpu: u32) -> Result<bool> {
         Ok(self.vcpu_op::<u8>(VcpuOpCmd::IS_UP, vcpu, None)?.0 != 0)
     }
 
     /// `VCPUOP_get_runstate_info`.
+    ///
+    /// ```no_run
+    /// use xencall::abi::vcpu::Runstate;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let info = xc.vcpu_runstate_info(0)?;
+    /// // Time spent ready to run but not running is time another guest took.
+    /// let stolen_ns = info.time[Runstate::RUNNABLE.0 as usize] + info.time[Runstate::OFFLINE.0 as usize];
+    /// # let _ = stolen_ns;
+    /// # Ok(()) }
+    /// ```
     pub fn vcpu_runstate_info(&self, vcpu: u32) -> Result<VcpuRunstateInfo> {
         let (_, info) = self.vcpu_op(
             VcpuOpCmd::GET_RUNSTATE_INFO,
@@ -53,6 +79,21 @@ impl<B: Backend> Xencall<B> {
 
     /// `VCPUOP_set_singleshot_timer`: fire `VIRQ_TIMER` at the absolute
     /// Xen system time `timeout_abs_ns` (x86).
+    ///
+    /// ```no_run
+    /// use xencall::abi::{vcpu::VCPU_SSHOTTMR_FUTURE, XenErrno};
+    /// use xencall::Error;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// # let now_ns = 0u64;
+    /// let deadline = now_ns + 1_000_000; // 1 ms from now
+    /// match xc.vcpu_set_singleshot_timer(0, deadline, VCPU_SSHOTTMR_FUTURE) {
+    ///     Ok(()) => {} // VIRQ_TIMER arrives at `deadline`
+    ///     // Already past: run the expired work now instead of taking an event.
+    ///     Err(Error::Xen(XenErrno::ETIME)) => {}
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn vcpu_set_singleshot_timer(
         &self,
         vcpu: u32,
@@ -68,12 +109,30 @@ impl<B: Backend> Xencall<B> {
     }
 
     /// `VCPUOP_stop_singleshot_timer`.
+    ///
+    /// ```
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// // The awaited event came first: cancel the timeout on vCPU 1.
+    /// xc.vcpu_stop_singleshot_timer(1)?;
+    /// // vcpu_op, STOP_SINGLESHOT_TIMER, vCPU 1, and no argument buffer.
+    /// assert_eq!(xc.backend().last(), Some((24, 3, [9, 1, 0, 0, 0])));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn vcpu_stop_singleshot_timer(&self, vcpu: u32) -> Result<()> {
         self.vcpu_op::<u8>(VcpuOpCmd::STOP_SINGLESHOT_TIMER, vcpu, None)
             .map(drop)
     }
 
     /// `VCPUOP_set_periodic_timer` (x86).
+    ///
+    /// ```no_run
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// // A 250 Hz tick on vCPU 0, delivered as VIRQ_TIMER.
+    /// xc.vcpu_set_periodic_timer(0, 4_000_000)?;
+    /// # Ok(()) }
+    /// ```
     pub fn vcpu_set_periodic_timer(&self, vcpu: u32, period_ns: u64) -> Result<()> {
         let arg = VcpuSetPeriodicTimer { period_ns };
         self.vcpu_op(VcpuOpCmd::SET_PERIODIC_TIMER, vcpu, Some(arg))
@@ -81,6 +140,14 @@ impl<B: Backend> Xencall<B> {
     }
 
     /// `VCPUOP_stop_periodic_timer`.
+    ///
+    /// ```no_run
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// // A PV vCPU starts with a periodic tick; a tickless kernel turns it off
+    /// // and arms one-shot timers only when it has something to wait for.
+    /// xc.vcpu_stop_periodic_timer(0)?;
+    /// # Ok(()) }
+    /// ```
     pub fn vcpu_stop_periodic_timer(&self, vcpu: u32) -> Result<()> {
         self.vcpu_op::<u8>(VcpuOpCmd::STOP_PERIODIC_TIMER, vcpu, None)
             .map(drop)
