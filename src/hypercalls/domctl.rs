@@ -14,6 +14,18 @@ impl<B: Backend> Xencall<B> {
     /// Run domctl `cmd` on `domain` with `payload` at `interface_version`
     /// (Xen 4.17: [`XEN_DOMCTL_INTERFACE_VERSION`]; another is `EACCES`).
     /// Returns the payload as Xen left it.
+    ///
+    /// ```no_run
+    /// use xencall::abi::domctl::{DomctlCmd, XEN_DOMCTL_INTERFACE_VERSION};
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// # let domid = 1u16;
+    /// let v = XEN_DOMCTL_INTERFACE_VERSION; // 0x15, Xen 4.17; another Xen says EACCES
+    /// // Pause and unpause carry no payload: `()` sends none.
+    /// xc.domctl(DomctlCmd::PAUSEDOMAIN, v, domid, ())?;
+    /// // ... inspect the stopped domain ...
+    /// xc.domctl(DomctlCmd::UNPAUSEDOMAIN, v, domid, ())?;
+    /// # Ok(()) }
+    /// ```
     pub fn domctl<T: Copy>(
         &self,
         cmd: DomctlCmd,
@@ -29,6 +41,17 @@ impl<B: Backend> Xencall<B> {
 
     /// `XEN_DOMCTL_getdomaininfo`: `domain`'s state, or that of the next
     /// domain above it that exists (check the returned `domain`).
+    ///
+    /// ```no_run
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// # let domid = 1u16;
+    /// let info = xc.domctl_getdomaininfo(domid)?;
+    /// // A gone domain is answered for by the next one up: check before trusting it.
+    /// if info.domain == domid {
+    ///     println!("d{domid}: {} pages, {} vCPUs online", info.tot_pages, info.nr_online_vcpus);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn domctl_getdomaininfo(&self, domain: u16) -> Result<XenDomctlGetdomaininfo> {
         self.domctl(
             DomctlCmd::GETDOMAININFO,
@@ -40,6 +63,21 @@ impl<B: Backend> Xencall<B> {
 
     /// `XEN_SYSCTL_getdomaininfolist`: the domains from `first` on, into
     /// `out`; returns how many were written.
+    ///
+    /// ```no_run
+    /// use xencall::abi::domctl::XenDomctlGetdomaininfo;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let mut batch = [XenDomctlGetdomaininfo::default(); 16];
+    /// let mut first = 0;
+    /// loop {
+    ///     let n = xc.sysctl_getdomaininfolist(first, &mut batch)?;
+    ///     batch[..n].iter().for_each(|d| println!("d{}: {} pages", d.domain, d.tot_pages));
+    ///     // A short batch is the last; otherwise go on after the highest ID seen.
+    ///     if n < batch.len() { break; }
+    ///     first = batch[n - 1].domain + 1;
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn sysctl_getdomaininfolist(
         &self,
         first: u16,

@@ -15,6 +15,20 @@ impl<B: Backend> Xencall<B> {
     /// Run sysctl `cmd` with `payload` at `interface_version` (Xen 4.17:
     /// [`XEN_SYSCTL_INTERFACE_VERSION`]; a version Xen does not speak is
     /// `EACCES`). Returns the payload as Xen left it.
+    ///
+    /// ```no_run
+    /// use xencall::abi::sysctl::{SysctlCmd, XenSysctlPhysinfo, XEN_SYSCTL_INTERFACE_VERSION};
+    /// use xencall::{abi::XenErrno, Error};
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let v = XEN_SYSCTL_INTERFACE_VERSION; // 0x15: the layouts of Xen 4.17
+    /// match xc.sysctl(SysctlCmd::PHYSINFO, v, XenSysctlPhysinfo::default()) {
+    ///     Ok(p) => println!("{} CPUs at {} kHz", p.nr_cpus, p.cpu_khz),
+    ///     // Another Xen release: its payloads may differ, so stop rather than guess.
+    ///     Err(Error::Xen(XenErrno::EACCES)) => println!("sysctl interface is not {v:#x}"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn sysctl<T: Copy>(&self, cmd: SysctlCmd, interface_version: u32, payload: T) -> Result<T> {
         let op = self.buffer(XenSysctl::new(cmd, interface_version, payload))?;
         // SAFETY: Xen reads and writes the structure in the buffer; any
@@ -24,6 +38,14 @@ impl<B: Backend> Xencall<B> {
     }
 
     /// `XEN_SYSCTL_physinfo`: CPUs, memory and capabilities of the host.
+    ///
+    /// ```no_run
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// // Control domain only: a domU is refused (EPERM).
+    /// let p = xc.sysctl_physinfo()?;
+    /// println!("{} CPUs, {} of {} MiB free", p.nr_cpus, p.free_pages >> 8, p.total_pages >> 8);
+    /// # Ok(()) }
+    /// ```
     pub fn sysctl_physinfo(&self) -> Result<XenSysctlPhysinfo> {
         self.sysctl(
             SysctlCmd::PHYSINFO,
@@ -35,6 +57,20 @@ impl<B: Backend> Xencall<B> {
     /// `XEN_SYSCTL_readconsole`: copy Xen's console ring into `buf`, from
     /// the oldest byte kept or, with `from`, from that index; `clear`
     /// empties the ring. Returns `(bytes read, index to continue from)`.
+    ///
+    /// ```no_run
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let mut buf = [0u8; 4096];
+    /// let mut from = None; // start at the oldest byte Xen still holds
+    /// loop {
+    ///     let (n, next) = xc.sysctl_readconsole(&mut buf, from, false)?;
+    ///     if n == 0 { break; }
+    ///     print!("{}", String::from_utf8_lossy(&buf[..n]));
+    ///     // Continue after what was read; not clearing leaves the log for `xl dmesg`.
+    ///     from = Some(next);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn sysctl_readconsole(
         &self,
         buf: &mut [u8],
