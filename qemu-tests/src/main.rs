@@ -4,6 +4,8 @@
 //! ```text
 //! cargo qemu run  [--arch x86_64|aarch64] [--mode pvh|pv] [--example NAME] [--no-xen] [-- GUEST-ARGS...]
 //! cargo qemu test [--quick|--no-host] [--filter SUBSTR] [-j N]
+//! cargo qemu bench [--quick] [--save]
+//! cargo qemu codegen [--arch x86_64|aarch64]
 //! cargo qemu boot --arch A [--mode M] [--no-xen] ELF [GUEST-ARGS...]   (the cargo runner)
 //! ```
 //!
@@ -12,8 +14,10 @@
 //! `XENCALL_XEN_AARCH64`, `XENCALL_BOOT_MODE` (`boot`'s default mode),
 //! `XENCALL_PREBUILT_GUESTS` (use `DIR/<arch>/<example>` ELFs, build nothing).
 
+mod bench;
 mod boot;
 mod c_guest;
+mod codegen;
 mod elf;
 mod protocol;
 mod setup;
@@ -87,6 +91,14 @@ usage:
   cargo qemu test [--quick|--no-host] [--filter SUBSTR] [-j N]
       host checks, cross builds, boot tests (x86_64 PVH and PV, aarch64, no Xen) and the
       harness self-test; ends with `N passed, N failed, N skipped`
+  cargo qemu bench [--quick] [--save]
+      hypercall cost in the guest (crate vs hand-written trap, every mode, -icount and wall
+      clock), code generation of call0..call5, allocator cost on the host with a chart, image
+      sizes and boot times; report in target/bench/BENCHMARKS.md (--save: also BENCHMARKS.md
+      and benches/allocator.svg); exit 0 if every target held
+  cargo qemu codegen [--arch x86_64|aarch64]
+      build examples/codegen-probe (release) and count the instructions each call0..call5
+      path adds to a hand-written trap; exit 0 if none adds more than argument moves
   cargo qemu boot --arch A [--mode M] [--no-xen] ELF [GUEST-ARGS...]
       boot a built guest (the cargo runner for the bare-metal targets)
 
@@ -409,6 +421,24 @@ fn cmd_test(mut args: Args) -> i32 {
     suite::run(&options)
 }
 
+fn cmd_bench(mut args: Args) -> i32 {
+    let options = bench::Options {
+        quick: args.flag("--quick"),
+        save: args.flag("--save"),
+    };
+    args.done();
+    bench::run(&options)
+}
+
+fn cmd_codegen(mut args: Args) -> i32 {
+    let arches = match args.value("--arch") {
+        Some(a) => vec![Arch::parse(&a).unwrap_or_else(|e| fail_usage(&e))],
+        None => vec![Arch::X86_64, Arch::Aarch64],
+    };
+    args.done();
+    codegen::run(&arches)
+}
+
 fn main() {
     boot::install_interrupt_handler();
     let mut items: Vec<String> = env::args().skip(1).collect();
@@ -421,6 +451,8 @@ fn main() {
         "run" => cmd_run(args),
         "test" => cmd_test(args),
         "boot" => cmd_boot(args),
+        "bench" => cmd_bench(args),
+        "codegen" => cmd_codegen(args),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             0

@@ -1,0 +1,835 @@
+//! `cargo qemu bench`: every performance figure of the crate, measured
+//! side by side, with the targets it is held to.
+//!
+//! 1. Hypercall cost in the guest (`examples/bench.rs`), crate against a
+//!    hand-written trap, in each mode, under `-icount` (repeatable: the
+//!    guest's clock counts its instructions) and under the wall clock.
+//! 2. Code generation: instructions the call paths add to the trap
+//!    (`codegen.rs`).
+//! 3. The allocator on the host (criterion, `benches/allocator.rs`), with a
+//!    chart of cost against live buffers.
+//! 4. Image sizes and boot times of `hello`.
+//!
+//! The report goes to `target/bench/BENCHMARKS.md` (and the chart beside
+//! it); `--save` also writes `BENCHMARKS.md` and `benches/allocator.svg`
+//! in the repository.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::boot::{self, Spec};
+use crate::setup::{self, capture, clean_command};
+use crate::{build_guest, codegen, Arch, Mode};
+
+/// What `cargo qemu bench` was asked for.
+pub struct Options {
+    /// Shorter criterion runs and one boot per boot-time figure.
+    pub quick: bool,
+    /// Write BENCHMARKS.md and the chart into the repository too.
+    pub save: bool,
+}
+
+/// Largest crate/baseline ratio allowed for a hypercall.
+const RATIO_TARGET: f64 = 1.02;
+/// Largest cost with 1024 live buffers, relative to none.
+const LIVE_TARGET: f64 = 1.5;
+
+/// One target and whether it held.
+struct Target {
+    what: String,
+    held: bool,
+    measured: String,
+}
+
+/// The report under construction.
+#[derive(Default)]
+struct Report {
+    text: String,
+    targets: Vec<Target>,
+}
+
+impl Report {
+    fn section(&mut self, title: &str) {
+        let _ = write!(self.text, "\n## {title}\n\n");
+        eprintln!("cargo qemu bench: {title} ...");
+    }
+
+    fn line(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.text.push('\n');
+    }
+
+    fn target(&mut self, what: String, held: bool, measured: String) {
+        self.targets.push(Target {
+            what,
+            held,
+            measured,
+        });
+    }
+}
+
+// ---------------------------------------------------------------- 1 ----
+
+/// One mode of the hypercall benchmark.
+struct HypercallRun {
+    label: &'static str,
+    arch: Arch,
+    mode: Mode,
+    cmdline: &'static [&'static str],
+}
+
+const HYPERCALL_RUNS: [HypercallRun; 4] = [
+    HypercallRun {
+        label: "x86_64 PVH, hypercall page",
+        arch: Arch::X86_64,
+        mode: Mode::Pvh,
+        cmdline: &[],
+    },
+    HypercallRun {
+        label: "x86_64 PVH, direct vmcall/vmmcall",
+        arch: Arch::X86_64,
+        mode: Mode::Pvh,
+        cmdline: &["xencall-hypercall=direct"],
+    },
+    HypercallRun {
+        label: "x86_64 PV, hypercall page",
+        arch: Arch::X86_64,
+        mode: Mode::Pv,
+        cmdline: &[],
+    },
+    HypercallRun {
+        label: "aarch64, hvc",
+        arch: Arch::Aarch64,
+        mode: Mode::Pvh,
+        cmdline: &[],
+    },
+];
+
+/// The `key=value` fields of the guest's `xencall-bench:` line.
+pub fn parse_bench_line(log: &str) -> Option<BTreeMap<String, String>> {
+    let line = log
+        .lines()
+        .find_map(|l| l.split_once("xencall-bench: hypercall ").map(|(_, r)| r))?;
+    Some(
+        line.split_whitespace()
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+fn field(fields: &BTreeMap<String, String>, key: &str) -> Option<f64> {
+    fields.get(key)?.parse().ok()
+}
+
+fn boot_once(spec: Spec) -> Result<boot::Outcome, String> {
+    let qemu = setup::qemu(spec.arch)?;
+    let xen = setup::xen(spec.arch)?;
+    boot::boot(&spec, &qemu, Some(&xen))
+}
+
+fn spec(name: String, arch: Arch, mode: Mode, guest: PathBuf, cmdline: &[&str]) -> Spec {
+    Spec {
+        name,
+        arch,
+        mode,
+        guest,
+        cmdline: cmdline.iter().map(|s| s.to_string()).collect(),
+        no_xen: false,
+        // Under -icount Xen alone takes some 10 s to boot.
+        timeout: Duration::from_secs(300),
+        stream: false,
+        qemu_exit: true,
+        stop_on: None,
+        icount: false,
+    }
+}
+
+fn hypercalls(report: &mut Report) {
+    report.section("Hypercall cost in the guest");
+    report.line(
+        "`xen_version(XENVER_version)` 10 000 times through `Xencall::call2` (the default \
+         `Native` backend) and 10 000 times through a hand-written `asm!` trap in the same \
+         guest, in interleaved batches of 250 (`examples/bench.rs`). Ticks are the guest's \
+         TSC (x86_64) or `CNTVCT_EL0` (aarch64); under `-icount shift=0,sleep=off` they count \
+         the guest's instructions and repeat exactly from run to run, under the wall clock \
+         they are noisy (the per-batch ratio range shows how much).\n",
+    );
+    report.line(
+        "| mode | clock | crate ticks/call | baseline ticks/call | ratio | per-batch ratio range | crate ns/call |",
+    );
+    report.line("|---|---|---:|---:|---:|---|---:|");
+    let mut guests: BTreeMap<&str, Result<PathBuf, String>> = BTreeMap::new();
+    for run in &HYPERCALL_RUNS {
+        let guest = guests
+            .entry(run.arch.name())
+            .or_insert_with(|| build_guest(run.arch, "bench", true))
+            .clone();
+        for icount in [true, false] {
+            let clock = if icount { "icount" } else { "wall" };
+            let outcome = guest.clone().and_then(|g| {
+                let mut s = spec(
+                    format!(
+                        "bench-{}-{}-{}{}",
+                        run.arch.name(),
+                        run.mode.name(),
+                        clock,
+                        if run.cmdline.is_empty() {
+                            ""
+                        } else {
+                            "-direct"
+                        }
+                    ),
+                    run.arch,
+                    run.mode,
+                    g,
+                    run.cmdline,
+                );
+                s.icount = icount;
+                boot_once(s)
+            });
+            let fields = match &outcome {
+                Ok(o) => parse_bench_line(&o.log).ok_or_else(|| {
+                    format!(
+                        "no xencall-bench line ({}; log {})",
+                        o.ending,
+                        o.log_path.display()
+                    )
+                }),
+                Err(e) => Err(e.clone()),
+            };
+            match fields {
+                Ok(f) => {
+                    let get = |k| field(&f, k).unwrap_or(f64::NAN);
+                    let (c, b, ratio) = (get("crate"), get("baseline"), get("ratio"));
+                    let per_us = get("ticks_per_us");
+                    let ns = if per_us > 0.0 {
+                        format!("{:.0}", c / per_us * 1000.0)
+                    } else {
+                        "n/a (no TSC rate: PV sees no Xen CPUID leaf)".to_string()
+                    };
+                    report.line(&format!(
+                        "| {} | {clock} | {c:.1} | {b:.1} | {ratio:.4} | {:.3}–{:.3} | {ns} |",
+                        run.label,
+                        get("rounds_ratio_min"),
+                        get("rounds_ratio_max"),
+                    ));
+                    if icount {
+                        report.target(
+                            format!(
+                                "hypercall ratio crate/baseline ≤ {RATIO_TARGET} ({}, icount)",
+                                run.label
+                            ),
+                            ratio <= RATIO_TARGET,
+                            format!("{ratio:.4} ({c:.1} vs {b:.1} instructions per call)"),
+                        );
+                    }
+                }
+                Err(e) => {
+                    report.line(&format!(
+                        "| {} | {clock} | failed: {e} | | | | |",
+                        run.label
+                    ));
+                    if icount {
+                        report.target(
+                            format!("hypercall ratio ≤ {RATIO_TARGET} ({}, icount)", run.label),
+                            false,
+                            format!("not measured: {e}"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- 2 ----
+
+fn code_generation(report: &mut Report) {
+    report.section("Code generation of call0..call5");
+    report.line(
+        "Release build of `examples/codegen-probe.rs`, disassembled: each path's instructions \
+         against a hand-written trap with the same register contract (`qemu-tests/src/codegen.rs`). \
+         `handle` is `Xencall::callK`, `backend` the backend alone. Target: nothing beyond \
+         argument moves.\n",
+    );
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        match codegen::report(arch) {
+            Ok(m) => {
+                report.line("```text");
+                report.line(codegen::render(arch, &m).trim_end());
+                report.line("```");
+                let failing: Vec<String> = m
+                    .paths
+                    .iter()
+                    .filter(|p| !p.passes())
+                    .map(|p| format!("{} {} call{}", p.layer, p.backend, p.arity))
+                    .collect();
+                report.target(
+                    format!(
+                        "{}: no call path adds more than argument moves",
+                        arch.name()
+                    ),
+                    failing.is_empty(),
+                    if failing.is_empty() {
+                        format!("all {} paths", m.paths.len())
+                    } else {
+                        format!(
+                            "{} of {} paths add more: {}",
+                            failing.len(),
+                            m.paths.len(),
+                            failing.join(", ")
+                        )
+                    },
+                );
+            }
+            Err(e) => {
+                report.line(&format!("{}: not measured: {e}\n", arch.name()));
+                report.target(
+                    format!("{}: codegen", arch.name()),
+                    false,
+                    format!("not measured: {e}"),
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- 3 ----
+
+const ALLOCATORS: [&str; 3] = ["xencall", "linked_list_allocator", "posix_memalign"];
+const SIZES: [&str; 3] = ["1page", "4pages", "64B"];
+const LIVE: [u32; 3] = [0, 64, 1024];
+
+/// Criterion's median estimate, in ns, from its `estimates.json`.
+pub fn criterion_median(json: &str) -> Option<f64> {
+    let at = json.find("\"median\"")?;
+    let rest = &json[at..];
+    let p = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
+    let num: String = rest[p..]
+        .chars()
+        .skip_while(|c| c.is_whitespace())
+        .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
+        .collect();
+    num.parse().ok()
+}
+
+/// (allocator, size, live) -> median ns.
+type AllocFigures = BTreeMap<(String, String, u32), f64>;
+
+fn allocator(report: &mut Report, options: &Options, out_dir: &Path) -> Option<PathBuf> {
+    report.section("Buffer allocation on the host");
+    let root = setup::workspace_root();
+    let criterion_dir = setup::target_dir().join("criterion");
+    let _ = fs::remove_dir_all(&criterion_dir);
+    let mut cmd = clean_command("cargo");
+    cmd.current_dir(&root)
+        .args(["bench", "-p", "xencall", "--bench", "allocator", "--"]);
+    let timing: &[&str] = if options.quick {
+        &["--warm-up-time", "0.5", "--measurement-time", "1"]
+    } else {
+        &["--warm-up-time", "2", "--measurement-time", "5"]
+    };
+    cmd.args(timing);
+    let command = format!(
+        "cargo bench -p xencall --bench allocator -- {}",
+        timing.join(" ")
+    );
+    eprintln!("cargo qemu bench: running {command}");
+    let (ok, out) = capture(&mut cmd);
+    if !ok {
+        report.line(&format!(
+            "not measured: `{command}` failed:\n\n```text\n{}\n```",
+            tail(&out, 20)
+        ));
+        report.target("allocator".into(), false, "not measured".into());
+        return None;
+    }
+    let mut figures = AllocFigures::new();
+    for a in ALLOCATORS {
+        for s in SIZES {
+            for l in LIVE {
+                let path = criterion_dir
+                    .join(format!("alloc_free_{a}"))
+                    .join(s)
+                    .join(l.to_string())
+                    .join("new/estimates.json");
+                if let Some(ns) = fs::read_to_string(&path)
+                    .ok()
+                    .as_deref()
+                    .and_then(criterion_median)
+                {
+                    figures.insert((a.to_string(), s.to_string(), l), ns);
+                }
+            }
+        }
+    }
+    report.line(&format!(
+        "Allocate a zeroed, page-aligned buffer and free it, with 0, 64 and 1024 buffers \
+         already live (mixed sizes, every other one freed, so there are holes): the crate's \
+         pool; `linked_list_allocator` over the same amount of memory, zeroing done by the \
+         caller; glibc `posix_memalign(4096)` plus `memset`. Median ns per allocate+free, \
+         `{command}` (`benches/allocator.rs`).\n"
+    ));
+    report.line("| size | live | xencall | linked_list_allocator | posix_memalign+memset |");
+    report.line("|---|---:|---:|---:|---:|");
+    for s in SIZES {
+        for l in LIVE {
+            let cell = |a: &str| {
+                figures
+                    .get(&(a.to_string(), s.to_string(), l))
+                    .map_or("–".to_string(), |ns| format_ns(*ns))
+            };
+            report.line(&format!(
+                "| {s} | {l} | {} | {} | {} |",
+                cell("xencall"),
+                cell("linked_list_allocator"),
+                cell("posix_memalign")
+            ));
+        }
+    }
+    let get = |a: &str, s: &str, l: u32| figures.get(&(a.to_string(), s.to_string(), l)).copied();
+    match (
+        get("xencall", "1page", 0),
+        get("posix_memalign", "1page", 0),
+    ) {
+        (Some(x), Some(p)) => report.target(
+            "1-page buffer costs no more than posix_memalign(4096)+memset".into(),
+            x <= p,
+            format!("{} vs {}", format_ns(x), format_ns(p)),
+        ),
+        _ => report.target(
+            "1-page buffer vs posix_memalign".into(),
+            false,
+            "not measured".into(),
+        ),
+    }
+    for s in SIZES {
+        match (get("xencall", s, 1024), get("xencall", s, 0)) {
+            (Some(busy), Some(idle)) => report.target(
+                format!("{s}: cost with 1024 live buffers ≤ {LIVE_TARGET}× the cost with none"),
+                busy <= LIVE_TARGET * idle,
+                format!(
+                    "{:.2}× ({} vs {})",
+                    busy / idle,
+                    format_ns(busy),
+                    format_ns(idle)
+                ),
+            ),
+            _ => report.target(
+                format!("{s}: 1024 live vs none"),
+                false,
+                "not measured".into(),
+            ),
+        }
+    }
+    let svg = out_dir.join("allocator.svg");
+    match fs::write(&svg, chart(&figures)) {
+        Ok(()) => Some(svg),
+        Err(e) => {
+            eprintln!("cargo qemu bench: write {}: {e}", svg.display());
+            None
+        }
+    }
+}
+
+fn format_ns(ns: f64) -> String {
+    if ns >= 1000.0 {
+        format!("{:.2} µs", ns / 1000.0)
+    } else {
+        format!("{ns:.1} ns")
+    }
+}
+
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// An SVG chart: one panel per size, cost (log scale) against live
+/// buffers, one line per allocator.
+pub fn chart(figures: &AllocFigures) -> String {
+    const PANEL_W: f64 = 300.0;
+    const PANEL_H: f64 = 220.0;
+    const LEFT: f64 = 60.0;
+    const TOP: f64 = 40.0;
+    const COLOURS: [&str; 3] = ["#d62728", "#1f77b4", "#2ca02c"];
+    let values: Vec<f64> = figures.values().copied().filter(|v| *v > 0.0).collect();
+    let lo = values.iter().copied().fold(f64::MAX, f64::min).max(1.0);
+    let hi = values.iter().copied().fold(1.0, f64::max);
+    let (log_lo, log_hi) = (
+        lo.log10().floor(),
+        hi.log10().ceil().max(lo.log10().floor() + 1.0),
+    );
+    let y = |ns: f64| TOP + PANEL_H * (1.0 - (ns.log10() - log_lo) / (log_hi - log_lo));
+    let width = LEFT + SIZES.len() as f64 * (PANEL_W + 40.0) + 180.0;
+    let height = TOP + PANEL_H + 70.0;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
+         font-family=\"sans-serif\" font-size=\"12\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"{LEFT}\" y=\"20\" font-size=\"14\">Allocate + free, median ns (log scale), \
+         against buffers already live</text>\n"
+    );
+    for (i, size) in SIZES.iter().enumerate() {
+        let x0 = LEFT + i as f64 * (PANEL_W + 40.0);
+        let x = |k: usize| x0 + 20.0 + k as f64 * (PANEL_W - 40.0) / (LIVE.len() - 1) as f64;
+        let _ = writeln!(
+            s,
+            "<rect x=\"{x0}\" y=\"{TOP}\" width=\"{PANEL_W}\" height=\"{PANEL_H}\" fill=\"none\" stroke=\"#999\"/>\n\
+             <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{size}</text>",
+            x0 + PANEL_W / 2.0,
+            TOP - 6.0
+        );
+        let mut decade = log_lo;
+        while decade <= log_hi {
+            let ns = 10f64.powf(decade);
+            let _ = writeln!(
+                s,
+                "<line x1=\"{x0}\" x2=\"{}\" y1=\"{y0:.1}\" y2=\"{y0:.1}\" stroke=\"#eee\"/>\n\
+                 <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+                x0 + PANEL_W,
+                x0 - 4.0,
+                y(ns) + 4.0,
+                format_ns(ns),
+                y0 = y(ns)
+            );
+            decade += 1.0;
+        }
+        for (k, live) in LIVE.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{live}</text>",
+                x(k),
+                TOP + PANEL_H + 16.0
+            );
+        }
+        for (a, colour) in ALLOCATORS.iter().zip(COLOURS) {
+            let points: Vec<String> = LIVE
+                .iter()
+                .enumerate()
+                .filter_map(|(k, l)| {
+                    let ns = figures.get(&(a.to_string(), size.to_string(), *l))?;
+                    Some(format!("{:.1},{:.1}", x(k), y(*ns)))
+                })
+                .collect();
+            let _ = writeln!(
+                s,
+                "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>",
+                points.join(" ")
+            );
+            for p in &points {
+                let (px, py) = p.split_once(',').unwrap_or(("0", "0"));
+                let _ = writeln!(
+                    s,
+                    "<circle cx=\"{px}\" cy=\"{py}\" r=\"3\" fill=\"{colour}\"/>"
+                );
+            }
+        }
+    }
+    let _ = writeln!(
+        s,
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">buffers live</text>",
+        LEFT + 1.5 * (PANEL_W + 40.0) - 20.0,
+        TOP + PANEL_H + 36.0
+    );
+    let legend_x = LEFT + SIZES.len() as f64 * (PANEL_W + 40.0);
+    for (i, (a, colour)) in ALLOCATORS.iter().zip(COLOURS).enumerate() {
+        let ly = TOP + 10.0 + i as f64 * 20.0;
+        let _ = writeln!(
+            s,
+            "<line x1=\"{legend_x}\" x2=\"{}\" y1=\"{ly}\" y2=\"{ly}\" stroke=\"{colour}\" stroke-width=\"2\"/>\n\
+             <text x=\"{}\" y=\"{}\">{a}</text>",
+            legend_x + 20.0,
+            legend_x + 26.0,
+            ly + 4.0
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+// ---------------------------------------------------------------- 4 ----
+
+/// Bytes `llvm-strip` leaves of `elf`, if it is installed.
+fn stripped_size(elf: &Path) -> Option<u64> {
+    let strip = setup::in_path("llvm-strip")?;
+    let out = elf.with_extension("stripped");
+    let (ok, _) = capture(Command::new(strip).arg("-o").arg(&out).arg(elf));
+    let size = ok
+        .then(|| fs::metadata(&out).ok().map(|m| m.len()))
+        .flatten();
+    let _ = fs::remove_file(&out);
+    size
+}
+
+/// When Xen handed over (its `Freed ... init memory` line), the guest's
+/// first line, and the end, from QEMU's start.
+pub fn boot_phases(lines: &[(Duration, String)]) -> Option<(Duration, Duration)> {
+    let handover = lines.iter().position(|(_, l)| {
+        l.starts_with("(XEN)") && l.contains("Freed") && l.contains("init memory")
+    })?;
+    let xen = lines[handover].0;
+    let first = lines[handover + 1..]
+        .iter()
+        .find(|(_, l)| !l.trim().is_empty() && !l.starts_with("(XEN)"))?
+        .0;
+    Some((xen, first))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn size_and_boot(report: &mut Report, options: &Options) {
+    report.section("Image size and boot time of `hello`");
+    let runs = if options.quick { 1 } else { 5 };
+    report.line(&format!(
+        "Release build of `examples/hello.rs`. x86_64 boots one ELF as PVH and as PV; aarch64 \
+         boots the arm64 Image made from its ELF. Stripped size by `llvm-strip`. Boot times: \
+         wall clock from QEMU's start, median of {runs} boot(s) (no `-icount`), with Xen's own \
+         share (up to its `Freed ... init memory` line, where dom0 starts) separated.\n"
+    ));
+    report.line("| guest | ELF bytes | stripped bytes | Image bytes | Xen's share | to first guest line | to exit | guest's own share |");
+    report.line("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (label, arch, mode) in [
+        ("x86_64 PVH", Arch::X86_64, Mode::Pvh),
+        ("x86_64 PV", Arch::X86_64, Mode::Pv),
+        ("aarch64", Arch::Aarch64, Mode::Pvh),
+    ] {
+        let guest = match build_guest(arch, "hello", true) {
+            Ok(g) => g,
+            Err(e) => {
+                report.line(&format!("| {label} | not built: {e} | | | | | | |"));
+                continue;
+            }
+        };
+        let elf = match arch {
+            Arch::X86_64 => guest.clone(),
+            Arch::Aarch64 => guest.with_extension(""),
+        };
+        let len = |p: &Path| {
+            fs::metadata(p)
+                .map(|m| m.len().to_string())
+                .unwrap_or("–".into())
+        };
+        let stripped = stripped_size(&elf).map_or("– (no llvm-strip)".into(), |n| n.to_string());
+        let image = match arch {
+            Arch::Aarch64 => len(&guest),
+            Arch::X86_64 => "–".into(),
+        };
+        let (mut xen, mut first, mut end) = (vec![], vec![], vec![]);
+        let mut problem = None;
+        for i in 0..runs {
+            let s = spec(
+                format!("bench-boot-{}-{}-{i}", arch.name(), mode.name()),
+                arch,
+                mode,
+                guest.clone(),
+                &[],
+            );
+            match boot_once(s) {
+                Ok(o) => match boot_phases(&o.lines) {
+                    Some((x, f))
+                        if o.ending
+                            == crate::protocol::Ending::Exited(crate::protocol::EXIT_PASS) =>
+                    {
+                        xen.push(x.as_secs_f64());
+                        first.push(f.as_secs_f64());
+                        end.push(o.elapsed.as_secs_f64());
+                    }
+                    _ => {
+                        problem = Some(format!(
+                            "boot ended {} (log {})",
+                            o.ending,
+                            o.log_path.display()
+                        ))
+                    }
+                },
+                Err(e) => problem = Some(e),
+            }
+        }
+        if xen.is_empty() {
+            report.line(&format!(
+                "| {label} | {} | {stripped} | {image} | failed: {} | | | |",
+                len(&elf),
+                problem.unwrap_or_default()
+            ));
+            continue;
+        }
+        let (x, f, e) = (median(xen), median(first), median(end));
+        report.line(&format!(
+            "| {label} | {} | {stripped} | {image} | {x:.2} s | {f:.2} s | {e:.2} s | {:.2} s |",
+            len(&elf),
+            e - x
+        ));
+    }
+}
+
+// ------------------------------------------------------------------------
+
+fn machine() -> String {
+    let cpu = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|r| r.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem = fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:").map(|r| r.trim().to_string()))
+        })
+        .unwrap_or_default();
+    let version = |program: &str, arg: &str| {
+        let (ok, out) = capture(Command::new(program).arg(arg));
+        if ok {
+            out.lines().next().unwrap_or("").to_string()
+        } else {
+            format!("{program}: not found")
+        }
+    };
+    let qemu = setup::qemu(Arch::X86_64)
+        .map(|q| version(&q.display().to_string(), "--version"))
+        .unwrap_or_default();
+    let (_, date) = capture(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]));
+    let (_, commit) = capture(
+        Command::new("git")
+            .current_dir(setup::workspace_root())
+            .args(["rev-parse", "--short", "HEAD"]),
+    );
+    format!(
+        "- Taken {} at commit {} on {cpu}, {cores} cores, {mem} RAM, no hardware \
+         virtualisation (QEMU TCG).\n- {qemu}; Xen 4.17 from Debian; host `{}`; guests built \
+         with the toolchain `cargo qemu` selects.\n",
+        date.trim(),
+        commit.trim(),
+        version("rustc", "--version"),
+    )
+}
+
+/// `cargo qemu bench`: 0 when every target held, 1 otherwise.
+pub fn run(options: &Options) -> i32 {
+    let out_dir = setup::target_dir().join("bench");
+    if let Err(e) = fs::create_dir_all(&out_dir) {
+        eprintln!("cargo qemu bench: create {}: {e}", out_dir.display());
+        return 2;
+    }
+    let mut report = Report::default();
+    report.line("# xencall benchmarks\n");
+    report.line(&format!(
+        "Made by `cargo qemu bench{}`, which reruns every figure below; the commands for each \
+         part are given with it.\n",
+        if options.quick { " --quick" } else { "" }
+    ));
+    report.line(&machine());
+    hypercalls(&mut report);
+    code_generation(&mut report);
+    let svg = allocator(&mut report, options, &out_dir);
+    if svg.is_some() {
+        report.line("\n![allocate+free cost against live buffers](benches/allocator.svg)\n");
+    }
+    size_and_boot(&mut report, options);
+
+    let mut summary = String::from("\n## Targets\n\n| target | measured | held |\n|---|---|---|\n");
+    for t in &report.targets {
+        let _ = writeln!(
+            summary,
+            "| {} | {} | {} |",
+            t.what,
+            t.measured,
+            if t.held { "yes" } else { "**no**" }
+        );
+    }
+    report.text.push_str(&summary);
+    let md = out_dir.join("BENCHMARKS.md");
+    let _ = fs::write(&md, &report.text);
+    println!("{}", report.text);
+    if options.save {
+        let root = setup::workspace_root();
+        let copies = [
+            (md.clone(), root.join("BENCHMARKS.md")),
+            (
+                out_dir.join("allocator.svg"),
+                root.join("benches/allocator.svg"),
+            ),
+        ];
+        for (from, to) in copies {
+            if let Err(e) = fs::copy(&from, &to) {
+                eprintln!(
+                    "cargo qemu bench: copy {} to {}: {e}",
+                    from.display(),
+                    to.display()
+                );
+            }
+        }
+    }
+    let missed = report.targets.iter().filter(|t| !t.held).count();
+    eprintln!(
+        "cargo qemu bench: {} of {} targets held; report in {}",
+        report.targets.len() - missed,
+        report.targets.len(),
+        md.display()
+    );
+    i32::from(missed > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_line_fields() {
+        let log = "(XEN) x\nxencall-bench: hypercall mode=pvh-page calls=10000 crate=5763.0 \
+                   baseline=5751.0 ratio=1.0021 ticks_per_us=999.999\nmore\n";
+        let f = parse_bench_line(log).unwrap();
+        assert_eq!(f["mode"], "pvh-page");
+        assert_eq!(field(&f, "ratio"), Some(1.0021));
+        assert!(parse_bench_line("xencall-test: plan 1\n").is_none());
+    }
+
+    #[test]
+    fn criterion_estimates() {
+        let json = r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":2.0},"point_estimate":111.5,"standard_error":0.1},"median":{"confidence_interval":{"confidence_level":0.95,"lower_bound":78.6,"upper_bound":79.0},"point_estimate":78.81,"standard_error":0.1}}"#;
+        assert_eq!(criterion_median(json), Some(78.81));
+        assert_eq!(criterion_median("{}"), None);
+    }
+
+    #[test]
+    fn phases_split_xen_from_the_guest() {
+        let at = |ms| Duration::from_millis(ms);
+        let lines = vec![
+            (at(100), "(XEN) Xen version 4.17".to_string()),
+            (at(900), "(XEN) Freed 656kB init memory".to_string()),
+            (at(950), String::new()),
+            (at(1000), "hello: Xen 4.17.7".to_string()),
+        ];
+        assert_eq!(boot_phases(&lines), Some((at(900), at(1000))));
+        assert_eq!(boot_phases(&lines[..1]), None);
+    }
+
+    #[test]
+    fn chart_has_a_line_per_allocator_and_panel() {
+        let mut f = AllocFigures::new();
+        for a in ALLOCATORS {
+            for s in SIZES {
+                for l in LIVE {
+                    f.insert((a.into(), s.into(), l), 100.0 + f64::from(l));
+                }
+            }
+        }
+        let svg = chart(&f);
+        assert_eq!(svg.matches("<polyline").count(), 9);
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    }
+}
