@@ -104,16 +104,13 @@ fn log_to(logger: Logger, level: log::Level, args: core::fmt::Arguments<'_>) {
     );
 }
 
-/// Marks a handle in use for the length of one call when it was opened
-/// `NON_REENTRANT`; releases it on drop.
-struct InUse<'a>(Option<&'a AtomicBool>);
+/// Marks a `NON_REENTRANT` handle in use for the length of one call;
+/// releases it on drop, so a panicking call does not leave it taken.
+struct InUse<'a>(&'a AtomicBool);
 
 impl Drop for InUse<'_> {
-    #[inline(always)]
     fn drop(&mut self) {
-        if let Some(flag) = self.0 {
-            flag.store(false, Ordering::Release);
-        }
+        self.0.store(false, Ordering::Release);
     }
 }
 
@@ -228,12 +225,12 @@ impl<B: Backend> Xencall<B> {
         self.pool
     }
 
-    /// Enter a call: for a `NON_REENTRANT` handle, claim it or refuse.
-    #[inline(always)]
-    fn enter(&self) -> Result<InUse<'_>> {
-        if !self.flags.contains(OpenFlags::NON_REENTRANT) {
-            return Ok(InUse(None));
-        }
+    /// A call on a `NON_REENTRANT` handle: refused if the handle is
+    /// already in a call. Out of line and cold, so that the common path
+    /// costs one flag test and nothing else.
+    #[cold]
+    #[inline(never)]
+    fn exclusive(&self, call: impl FnOnce() -> u64) -> Result<u64> {
         if self.in_use.swap(true, Ordering::Acquire) {
             self.log(
                 log::Level::Error,
@@ -241,7 +238,8 @@ impl<B: Backend> Xencall<B> {
             );
             return Err(Error::Reentered);
         }
-        Ok(InUse(Some(&self.in_use)))
+        let _release = InUse(&self.in_use);
+        Error::from_hypercall(call())
     }
 
     #[cold]
@@ -269,7 +267,10 @@ impl<B: Backend> Xencall<B> {
     /// ```
     #[inline(always)]
     pub unsafe fn call0(&self, op: HypercallOp) -> Result<u64> {
-        let _guard = self.enter()?;
+        if self.flags.contains(OpenFlags::NON_REENTRANT) {
+            // SAFETY: forwarded contract.
+            return self.exclusive(|| unsafe { self.backend.call0(op.0.into()) });
+        }
         // SAFETY: forwarded contract.
         Error::from_hypercall(unsafe { self.backend.call0(op.0.into()) })
     }
@@ -292,7 +293,10 @@ impl<B: Backend> Xencall<B> {
     /// ```
     #[inline(always)]
     pub unsafe fn call1(&self, op: HypercallOp, a1: u64) -> Result<u64> {
-        let _guard = self.enter()?;
+        if self.flags.contains(OpenFlags::NON_REENTRANT) {
+            // SAFETY: forwarded contract.
+            return self.exclusive(|| unsafe { self.backend.call1(op.0.into(), a1) });
+        }
         // SAFETY: forwarded contract.
         Error::from_hypercall(unsafe { self.backend.call1(op.0.into(), a1) })
     }
@@ -314,7 +318,10 @@ impl<B: Backend> Xencall<B> {
     /// ```
     #[inline(always)]
     pub unsafe fn call2(&self, op: HypercallOp, a1: u64, a2: u64) -> Result<u64> {
-        let _guard = self.enter()?;
+        if self.flags.contains(OpenFlags::NON_REENTRANT) {
+            // SAFETY: forwarded contract.
+            return self.exclusive(|| unsafe { self.backend.call2(op.0.into(), a1, a2) });
+        }
         // SAFETY: forwarded contract.
         Error::from_hypercall(unsafe { self.backend.call2(op.0.into(), a1, a2) })
     }
@@ -336,7 +343,10 @@ impl<B: Backend> Xencall<B> {
     /// ```
     #[inline(always)]
     pub unsafe fn call3(&self, op: HypercallOp, a1: u64, a2: u64, a3: u64) -> Result<u64> {
-        let _guard = self.enter()?;
+        if self.flags.contains(OpenFlags::NON_REENTRANT) {
+            // SAFETY: forwarded contract.
+            return self.exclusive(|| unsafe { self.backend.call3(op.0.into(), a1, a2, a3) });
+        }
         // SAFETY: forwarded contract.
         Error::from_hypercall(unsafe { self.backend.call3(op.0.into(), a1, a2, a3) })
     }
@@ -359,7 +369,10 @@ impl<B: Backend> Xencall<B> {
     /// ```
     #[inline(always)]
     pub unsafe fn call4(&self, op: HypercallOp, a1: u64, a2: u64, a3: u64, a4: u64) -> Result<u64> {
-        let _guard = self.enter()?;
+        if self.flags.contains(OpenFlags::NON_REENTRANT) {
+            // SAFETY: forwarded contract.
+            return self.exclusive(|| unsafe { self.backend.call4(op.0.into(), a1, a2, a3, a4) });
+        }
         // SAFETY: forwarded contract.
         Error::from_hypercall(unsafe { self.backend.call4(op.0.into(), a1, a2, a3, a4) })
     }
@@ -390,7 +403,10 @@ impl<B: Backend> Xencall<B> {
         a4: u64,
         a5: u64,
     ) -> Result<u64> {
-        let _guard = self.enter()?;
+        if self.flags.contains(OpenFlags::NON_REENTRANT) {
+            // SAFETY: forwarded contract.
+            return self.exclusive(|| unsafe { self.backend.call5(op.0.into(), a1, a2, a3, a4, a5) });
+        }
         // SAFETY: forwarded contract.
         Error::from_hypercall(unsafe { self.backend.call5(op.0.into(), a1, a2, a3, a4, a5) })
     }
