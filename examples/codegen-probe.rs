@@ -25,14 +25,18 @@
 
 #[cfg(target_os = "none")]
 mod probe {
-    /// Xen's raw result again: `Ok(v)` is `v`, an error is `-errno`. For
-    /// `Error::Xen` this inverts `Error::from_hypercall` exactly, so an
-    /// optimiser that sees through the decoding leaves nothing of it.
+    /// Xen's raw result again: `Ok(v)` is `v`, Xen's error `-errno`, which
+    /// inverts `Error::from_hypercall` exactly, so an optimiser that sees
+    /// through the decoding leaves nothing of it. The crate's own errors
+    /// (only `Reentered` can come from a call) become one constant rather
+    /// than going through `to_errno`'s table, which no caller on the hot
+    /// path needs.
     #[inline(always)]
     fn flatten(r: xencall::Result<u64>) -> i64 {
         match r {
             Ok(v) => v as i64,
-            Err(e) => -i64::from(e.to_errno()),
+            Err(xencall::Error::Xen(e)) => -i64::from(e.0),
+            Err(_) => i64::MIN,
         }
     }
 

@@ -269,7 +269,7 @@ impl<B: Backend> Xencall<B> {
     pub unsafe fn call0(&self, op: HypercallOp) -> Result<u64> {
         if self.flags.contains(OpenFlags::NON_REENTRANT) {
             // SAFETY: forwarded contract.
-            return self.exclusive(|| unsafe { self.backend.call0(op.0.into()) });
+            return self.exclusive(move || unsafe { self.backend.call0(op.0.into()) });
         }
         // SAFETY: forwarded contract.
         Error::from_hypercall(unsafe { self.backend.call0(op.0.into()) })
@@ -295,7 +295,7 @@ impl<B: Backend> Xencall<B> {
     pub unsafe fn call1(&self, op: HypercallOp, a1: u64) -> Result<u64> {
         if self.flags.contains(OpenFlags::NON_REENTRANT) {
             // SAFETY: forwarded contract.
-            return self.exclusive(|| unsafe { self.backend.call1(op.0.into(), a1) });
+            return self.exclusive(move || unsafe { self.backend.call1(op.0.into(), a1) });
         }
         // SAFETY: forwarded contract.
         Error::from_hypercall(unsafe { self.backend.call1(op.0.into(), a1) })
@@ -320,7 +320,7 @@ impl<B: Backend> Xencall<B> {
     pub unsafe fn call2(&self, op: HypercallOp, a1: u64, a2: u64) -> Result<u64> {
         if self.flags.contains(OpenFlags::NON_REENTRANT) {
             // SAFETY: forwarded contract.
-            return self.exclusive(|| unsafe { self.backend.call2(op.0.into(), a1, a2) });
+            return self.exclusive(move || unsafe { self.backend.call2(op.0.into(), a1, a2) });
         }
         // SAFETY: forwarded contract.
         Error::from_hypercall(unsafe { self.backend.call2(op.0.into(), a1, a2) })
@@ -345,7 +345,7 @@ impl<B: Backend> Xencall<B> {
     pub unsafe fn call3(&self, op: HypercallOp, a1: u64, a2: u64, a3: u64) -> Result<u64> {
         if self.flags.contains(OpenFlags::NON_REENTRANT) {
             // SAFETY: forwarded contract.
-            return self.exclusive(|| unsafe { self.backend.call3(op.0.into(), a1, a2, a3) });
+            return self.exclusive(move || unsafe { self.backend.call3(op.0.into(), a1, a2, a3) });
         }
         // SAFETY: forwarded contract.
         Error::from_hypercall(unsafe { self.backend.call3(op.0.into(), a1, a2, a3) })
@@ -371,7 +371,7 @@ impl<B: Backend> Xencall<B> {
     pub unsafe fn call4(&self, op: HypercallOp, a1: u64, a2: u64, a3: u64, a4: u64) -> Result<u64> {
         if self.flags.contains(OpenFlags::NON_REENTRANT) {
             // SAFETY: forwarded contract.
-            return self.exclusive(|| unsafe { self.backend.call4(op.0.into(), a1, a2, a3, a4) });
+            return self.exclusive(move || unsafe { self.backend.call4(op.0.into(), a1, a2, a3, a4) });
         }
         // SAFETY: forwarded contract.
         Error::from_hypercall(unsafe { self.backend.call4(op.0.into(), a1, a2, a3, a4) })
@@ -405,7 +405,7 @@ impl<B: Backend> Xencall<B> {
     ) -> Result<u64> {
         if self.flags.contains(OpenFlags::NON_REENTRANT) {
             // SAFETY: forwarded contract.
-            return self.exclusive(|| unsafe { self.backend.call5(op.0.into(), a1, a2, a3, a4, a5) });
+            return self.exclusive(move || unsafe { self.backend.call5(op.0.into(), a1, a2, a3, a4, a5) });
         }
         // SAFETY: forwarded contract.
         Error::from_hypercall(unsafe { self.backend.call5(op.0.into(), a1, a2, a3, a4, a5) })
