@@ -146,6 +146,7 @@ fn spec(name: String, arch: Arch, mode: Mode, guest: PathBuf, cmdline: &[&str]) 
         qemu_exit: true,
         stop_on: None,
         icount: false,
+        cpus: 1,
     }
 }
 

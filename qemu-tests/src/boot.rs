@@ -43,6 +43,8 @@ pub struct Spec {
     /// Run QEMU with `-icount shift=0,sleep=off`: the guest's clocks then
     /// count its instructions (1 ns each), so timings repeat run to run.
     pub icount: bool,
+    /// CPUs for the machine and vCPUs for dom0 (`-smp`, `dom0_max_vcpus=`).
+    pub cpus: u32,
 }
 
 /// How a boot went.
@@ -90,6 +92,11 @@ pub fn qemu_args(spec: &Spec, xen: Option<&Path>) -> Vec<String> {
     if spec.icount {
         push(&["-icount", "shift=0,sleep=off"]);
     }
+    let cpus = spec.cpus.max(1).to_string();
+    if spec.cpus > 1 {
+        push(&["-smp", &cpus]);
+    }
+    let dom0_vcpus = format!(" dom0_max_vcpus={cpus}");
     match spec.arch {
         Arch::X86_64 => {
             push(&[
@@ -112,14 +119,18 @@ pub fn qemu_args(spec: &Spec, xen: Option<&Path>) -> Vec<String> {
                     push(&["-kernel", &guest, "-append", &cmdline]);
                 }
                 Some(xen) => {
-                    let xen_args = match spec.mode {
+                    let mut xen_args = match spec.mode {
                         Mode::Pv => "console=com1",
                         Mode::Pvh => "console=com1 dom0=pvh dom0-iommu=none",
-                    };
+                    }
+                    .to_string();
+                    if spec.cpus > 1 {
+                        xen_args.push_str(&dom0_vcpus);
+                    }
                     // Xen drops the module string's first word (the file).
                     let module = format!("{} {cmdline}", guest.replace(',', ",,"));
                     push(&["-kernel", &xen.display().to_string()]);
-                    push(&["-append", xen_args, "-initrd", &module]);
+                    push(&["-append", &xen_args, "-initrd", &module]);
                 }
             }
         }
@@ -131,10 +142,12 @@ pub fn qemu_args(spec: &Spec, xen: Option<&Path>) -> Vec<String> {
                 None => push(&["-kernel", &guest, "-append", &cmdline]),
                 Some(xen) => {
                     push(&["-kernel", &xen.display().to_string()]);
-                    push(&[
-                        "-append",
-                        "dom0_mem=128M loglvl=all guest_loglvl=all console=dtuart",
-                    ]);
+                    let mut xen_args =
+                        "dom0_mem=128M loglvl=all guest_loglvl=all console=dtuart".to_string();
+                    if spec.cpus > 1 {
+                        xen_args.push_str(&dom0_vcpus);
+                    }
+                    push(&["-append", &xen_args]);
                     let loader = format!(
                         "guest-loader,addr=0x42000000,kernel={},bootargs={}",
                         guest.replace(',', ",,"),
@@ -368,6 +381,7 @@ mod tests {
             qemu_exit: true,
             stop_on: None,
             icount: false,
+            cpus: 1,
         }
     }
 

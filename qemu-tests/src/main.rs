@@ -352,6 +352,7 @@ fn cmd_run(mut args: Args) -> i32 {
         qemu_exit: true,
         stop_on: None,
         icount: false,
+        cpus: 1,
     })
 }
 
@@ -391,6 +392,7 @@ fn cmd_boot(mut args: Args) -> i32 {
         qemu_exit: true,
         stop_on: None,
         icount: false,
+        cpus: 1,
     })
 }
 

@@ -221,6 +221,8 @@ struct Step {
     cmdline: Vec<String>,
     timeout: Duration,
     expect: Expect,
+    /// CPUs, and dom0 vCPUs.
+    cpus: u32,
 }
 
 fn steps() -> Vec<Step> {
@@ -235,6 +237,7 @@ fn steps() -> Vec<Step> {
         cmdline: vec![],
         timeout,
         expect,
+        cpus: 1,
     };
     let selftest = |what: &'static str| Step {
         name: format!("selftest::{what}"),
@@ -310,6 +313,37 @@ fn steps() -> Vec<Step> {
             "c-guest",
             Expect::Pass,
         ),
+        // A second vCPU, concurrent with the first.
+        Step {
+            cpus: 2,
+            ..step(
+                "x86_64-pvh::smp",
+                Arch::X86_64,
+                Mode::Pvh,
+                "smp-tests",
+                Expect::Pass,
+            )
+        },
+        Step {
+            cpus: 2,
+            ..step(
+                "x86_64-pv::smp",
+                Arch::X86_64,
+                Mode::Pv,
+                "smp-tests",
+                Expect::Pass,
+            )
+        },
+        Step {
+            cpus: 2,
+            ..step(
+                "aarch64::smp",
+                Arch::Aarch64,
+                Mode::Pvh,
+                "smp-tests",
+                Expect::Pass,
+            )
+        },
         Step {
             no_xen: true,
             ..step(
@@ -419,6 +453,7 @@ fn run_step(step: &Step, guest: &Path, qemu: &Path, xen: Option<&Path>) -> (Stri
         qemu_exit: step.expect != Expect::Shutdown,
         stop_on: (step.expect == Expect::Shutdown).then_some(DOM0_HALTED),
         icount: false,
+        cpus: step.cpus,
     };
     let outcome = match boot::boot(&spec, qemu, xen) {
         Ok(o) => o,

@@ -31,6 +31,8 @@ mod heap;
 mod memory_map;
 #[cfg(all(feature = "panic-handler", target_os = "none"))]
 mod panic;
+#[cfg(target_os = "none")]
+pub mod smp;
 
 pub use boot_info::{BootInfo, GuestMode, MemoryKind, MemoryRegion, Module, RawBootInfo};
 #[cfg(target_os = "none")]

@@ -109,6 +109,7 @@ xencall_gdt:
     .quad 0x00cf9a000000ffff    /* 0x18: 32-bit code */
 xencall_gdt_end:
     .balign 8
+    .globl xencall_gdt_ptr
 xencall_gdt_ptr:
     .word xencall_gdt_end - xencall_gdt - 1
     .quad xencall_gdt

@@ -253,9 +253,19 @@ pub(super) fn load_idt() {
                 zero: 0,
             };
         }
+    }
+    reload_idt();
+}
+
+/// Point this CPU at the (already filled) IDT: the boot CPU once it is
+/// filled, each further vCPU as it starts.
+pub(super) fn reload_idt() {
+    // SAFETY: the IDT is a static that lives forever and, once filled by
+    // `load_idt`, is only read; its gates name the exception stubs.
+    unsafe {
         let pointer = x86_64::structures::DescriptorTablePointer {
             limit: (core::mem::size_of::<Idt>() - 1) as u16,
-            base: x86_64::VirtAddr::new(idt as *const Idt as u64),
+            base: x86_64::VirtAddr::new(core::ptr::addr_of!(IDT) as u64),
         };
         x86_64::instructions::tables::lidt(&pointer);
     }

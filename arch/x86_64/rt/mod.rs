@@ -12,6 +12,9 @@ mod boot_info;
 mod entry;
 mod exceptions;
 mod notes;
+mod smp;
+
+pub(crate) use smp::{secondary_init, start_vcpu, stop_vcpu};
 
 use core::sync::atomic::{AtomicU8, Ordering};
 

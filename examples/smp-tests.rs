@@ -1,0 +1,200 @@
+//! In-guest tests with two vCPUs (`cargo qemu test` boots this with
+//! `-smp 2` and `dom0_max_vcpus=2`): a second vCPU started through the
+//! runtime allocates, fills, checks and frees buffers and makes hypercalls
+//! through them for a fixed number of rounds, concurrently with the first,
+//! and every buffer's contents are checked on both.
+#![cfg_attr(target_os = "none", no_std)]
+#![cfg_attr(target_os = "none", no_main)]
+
+#[cfg(target_os = "none")]
+mod guest {
+    use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+    use xencall::abi::xen_version::XenVersionCmd;
+    use xencall::abi::{HypercallOp, XenErrno};
+    use xencall::rt::smp::{start_vcpu, Stack};
+    use xencall::rt::testing::{run, TestCase, TestResult};
+    use xencall::rt::{BootInfo, GuestMode};
+    use xencall::{ensure, ensure_eq, skip, Error, OpenFlags, Xencall};
+
+    xencall::entry!(main);
+
+    fn main(boot: &BootInfo) {
+        run(
+            boot,
+            &[
+                TestCase {
+                    name: "second_vcpu_allocates_and_calls_concurrently",
+                    run: second_vcpu_allocates_and_calls_concurrently,
+                },
+                TestCase {
+                    name: "a_vcpu_the_domain_lacks_is_refused",
+                    run: a_vcpu_the_domain_lacks_is_refused,
+                },
+            ],
+        )
+    }
+
+    /// Rounds each vCPU runs.
+    const ROUNDS: u32 = 300;
+
+    static mut SECOND_STACK: Stack = Stack::new();
+    /// Rounds the second vCPU finished; `u32::MAX` marks a failure.
+    static SECOND_ROUNDS: AtomicU32 = AtomicU32::new(0);
+    /// What went wrong on the second vCPU: round << 32 | check number.
+    static SECOND_FAILURE: AtomicU64 = AtomicU64::new(0);
+    /// Rounds of the first vCPU, so the second can see they overlap.
+    static FIRST_ROUNDS: AtomicU32 = AtomicU32::new(0);
+    /// Rounds the first vCPU had done when the second finished its first.
+    static OVERLAP: AtomicU32 = AtomicU32::new(u32::MAX);
+
+    /// One round: allocate a buffer of 1..=4 pages, fill it with a pattern
+    /// unique to (vCPU, round), make two hypercalls through other
+    /// buffers, then check every byte of the first before freeing it.
+    /// `Err(n)` names the check that failed.
+    fn round(xc: &Xencall, vcpu: u32, r: u32) -> Result<(), u32> {
+        let pages = 1 + (r as usize + vcpu as usize) % 4;
+        let tag = (vcpu * 97 + r) as u8 | 1;
+        let big = xc.alloc_buffer_pages(pages).map_err(|_| 1u32)?;
+        // SAFETY: a live buffer of `pages` pages, ours until freed below.
+        let bytes = unsafe { core::slice::from_raw_parts_mut(big.as_ptr(), pages * 4096) };
+        if bytes.iter().any(|&b| b != 0) {
+            return Err(2); // handed out dirty: another holder's data
+        }
+        bytes.fill(tag);
+        let extra = xc.buffer([0xffu8; 16]).map_err(|_| 3u32)?;
+        // SAFETY: XENVER_extraversion writes 16 bytes into `extra`, a
+        // hypercall buffer that outlives the call.
+        unsafe {
+            xc.call2(
+                HypercallOp::XEN_VERSION,
+                XenVersionCmd::EXTRAVERSION.0.into(),
+                extra.addr(),
+            )
+        }
+        .map_err(|_| 4u32)?;
+        if !extra.read().contains(&0) {
+            return Err(5); // Xen's string not written or not terminated
+        }
+        drop(extra);
+        // SAFETY: XENVER_version reads and writes no memory.
+        let v = unsafe { xc.call2(HypercallOp::XEN_VERSION, XenVersionCmd::VERSION.0.into(), 0) };
+        if v.map(|v| v >> 16) != Ok(4) {
+            return Err(6);
+        }
+        if bytes.iter().any(|&b| b != tag) {
+            return Err(7); // someone else wrote into our live buffer
+        }
+        // SAFETY: `big` came from this handle's pool and is not used again.
+        unsafe { xc.free_buffer_pages(big.as_ptr(), pages) }.map_err(|_| 8u32)?;
+        Ok(())
+    }
+
+    fn second(vcpu: u32) {
+        let Ok(xc) = Xencall::open(None, OpenFlags::empty()) else {
+            SECOND_FAILURE.store(9, Ordering::Release);
+            SECOND_ROUNDS.store(u32::MAX, Ordering::Release);
+            return;
+        };
+        for r in 0..ROUNDS {
+            if let Err(check) = round(&xc, vcpu, r) {
+                SECOND_FAILURE.store(u64::from(r) << 32 | u64::from(check), Ordering::Release);
+                SECOND_ROUNDS.store(u32::MAX, Ordering::Release);
+                return;
+            }
+            if r == 0 {
+                OVERLAP.store(FIRST_ROUNDS.load(Ordering::Acquire), Ordering::Release);
+            }
+            SECOND_ROUNDS.store(r + 1, Ordering::Release);
+        }
+    }
+
+    fn second_vcpu_allocates_and_calls_concurrently(boot: &BootInfo) -> TestResult {
+        let xc = Xencall::open(None, OpenFlags::empty())?;
+        let free_before = xc.pool().free_page_count();
+        // SAFETY: this case runs once, so the stack is handed over once
+        // and nothing else uses it.
+        let stack = unsafe { &mut *core::ptr::addr_of_mut!(SECOND_STACK) };
+        match start_vcpu(boot, 1, stack, second) {
+            Err(Error::Xen(XenErrno::EOPNOTSUPP)) => skip!(
+                "the runtime starts vCPUs on x86_64 PVH only ({} needs {})",
+                boot.guest_mode,
+                if boot.guest_mode == GuestMode::Arm {
+                    "PSCI CPU_ON and a secondary MMU/stack set-up"
+                } else {
+                    "a full PV vcpu_guest_context"
+                }
+            ),
+            r => r?,
+        }
+        ensure!(xc.vcpu_is_up(1)?, "vCPU 1 not up after VCPUOP_up");
+        for r in 0..ROUNDS {
+            if let Err(check) = round(&xc, 0, r) {
+                ensure!(false, "vCPU 0, round {r}: check {check} failed");
+            }
+            FIRST_ROUNDS.store(r + 1, Ordering::Release);
+        }
+        // The second vCPU runs on its own; give it time (yielding lets Xen
+        // run it if both vCPUs share a physical CPU), but not forever.
+        let mut waited = 0u32;
+        while SECOND_ROUNDS.load(Ordering::Acquire) < ROUNDS && waited < 200_000 {
+            xc.sched_yield()?;
+            waited += 1;
+        }
+        let done = SECOND_ROUNDS.load(Ordering::Acquire);
+        if done == u32::MAX {
+            let f = SECOND_FAILURE.load(Ordering::Acquire);
+            ensure!(
+                false,
+                "vCPU 1, round {}: check {} failed",
+                f >> 32,
+                f as u32
+            );
+        }
+        ensure_eq!(done, ROUNDS);
+        // Both ran at once: the second began while the first was still
+        // inside its rounds (not a guarantee of the scheduler, but what a
+        // 2-CPU machine does; a value of ROUNDS would mean one after the
+        // other, and is reported).
+        let overlap = OVERLAP.load(Ordering::Acquire);
+        ensure!(
+            overlap < ROUNDS,
+            "vCPU 1 started only after vCPU 0 had finished ({overlap} rounds)"
+        );
+        // It takes itself down when done.
+        let mut down_wait = 0u32;
+        while xc.vcpu_is_up(1)? && down_wait < 100_000 {
+            xc.sched_yield()?;
+            down_wait += 1;
+        }
+        ensure!(!xc.vcpu_is_up(1)?, "vCPU 1 still up after finishing");
+        ensure_eq!(xc.pool().free_page_count(), free_before);
+        Ok(())
+    }
+
+    fn a_vcpu_the_domain_lacks_is_refused(boot: &BootInfo) -> TestResult {
+        static mut SPARE: Stack = Stack::new();
+        // SAFETY: used once, by this case.
+        let stack = unsafe { &mut *core::ptr::addr_of_mut!(SPARE) };
+        // dom0 has two vCPUs (dom0_max_vcpus=2): 0 and 1.
+        match start_vcpu(boot, 5, stack, |_| {}) {
+            Err(Error::Xen(XenErrno::EOPNOTSUPP)) => {
+                skip!("the runtime starts vCPUs on x86_64 PVH only")
+            }
+            r => ensure_eq!(r, Err(Error::Xen(XenErrno::ENOENT))),
+        }
+        static mut SPARE_TOO: Stack = Stack::new();
+        // SAFETY: used once, by this case.
+        let stack = unsafe { &mut *core::ptr::addr_of_mut!(SPARE_TOO) };
+        // vCPU 0 is the one running this: refused before Xen is asked.
+        ensure_eq!(
+            start_vcpu(boot, 0, stack, |_| {}),
+            Err(Error::Xen(XenErrno::EINVAL))
+        );
+        Ok(())
+    }
+}
+
+/// On the host this example is an empty program; it runs as a guest.
+#[cfg(not(target_os = "none"))]
+fn main() {}

@@ -1,0 +1,86 @@
+//! More vCPUs: start another vCPU of this domain running a Rust function
+//! on a stack the caller provides. Supported on x86_64 PVH (through
+//! `VCPUOP_initialise`/`VCPUOP_up`); aarch64 and x86_64 PV answer
+//! `EOPNOTSUPP` for now.
+//!
+//! The domain must have the vCPU: dom0 gets as many as Xen's
+//! `dom0_max_vcpus=` allows (and the machine has CPUs for).
+
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use super::BootInfo;
+use crate::error::{Error, Result};
+
+/// vCPUs (besides the boot one) that can be started.
+pub const MAX_VCPUS: usize = 8;
+
+/// The function each started vCPU runs, stored as an address so it can be
+/// handed over without a lock the new vCPU would have to take.
+static MAIN: [AtomicUsize; MAX_VCPUS] = [const { AtomicUsize::new(0) }; MAX_VCPUS];
+
+/// A stack for a started vCPU: 64 KiB, 16-byte aligned.
+#[repr(C, align(16))]
+pub struct Stack(pub [u8; 64 * 1024]);
+
+impl Stack {
+    /// A zeroed stack (put it in a `static mut`, so it lands in `.bss`).
+    pub const fn new() -> Stack {
+        Stack([0; 64 * 1024])
+    }
+}
+
+impl Default for Stack {
+    fn default() -> Self {
+        Stack::new()
+    }
+}
+
+/// Start vCPU `vcpu` (1 .. [`MAX_VCPUS`]) running `main(vcpu)` on `stack`;
+/// when `main` returns the vCPU takes itself down. Returns once Xen has
+/// been asked to run it: `main` starts soon after, concurrently.
+///
+/// Errors: `EINVAL` for vCPU 0 or one past [`MAX_VCPUS`], `EBUSY` if it
+/// was already started, `EOPNOTSUPP` where this runtime cannot start
+/// vCPUs yet, and whatever Xen answers (`ENOENT`: the domain has no such
+/// vCPU).
+pub fn start_vcpu(
+    boot: &BootInfo,
+    vcpu: u32,
+    stack: &'static mut Stack,
+    main: fn(u32),
+) -> Result<()> {
+    let slot = (vcpu as usize)
+        .checked_sub(1)
+        .filter(|&i| i < MAX_VCPUS)
+        .ok_or(Error::Xen(crate::abi::XenErrno::EINVAL))?;
+    if MAIN[slot]
+        .compare_exchange(0, main as usize, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
+        return Err(Error::Xen(crate::abi::XenErrno::EBUSY));
+    }
+    let top = stack.0.as_mut_ptr() as usize + stack.0.len();
+    let r = crate::arch::rt::start_vcpu(boot, vcpu, top & !15);
+    if r.is_err() {
+        MAIN[slot].store(0, Ordering::Release);
+    }
+    r
+}
+
+/// Where every started vCPU enters Rust (from the architecture's
+/// trampoline), with its number.
+#[no_mangle]
+extern "C" fn xencall_secondary_main(vcpu: u32) -> ! {
+    crate::arch::rt::secondary_init();
+    let main = (vcpu as usize)
+        .checked_sub(1)
+        .and_then(|i| MAIN.get(i))
+        .map_or(0, |m| m.load(Ordering::Acquire));
+    if main != 0 {
+        // SAFETY: the slot holds a `fn(u32)` stored by `start_vcpu` before
+        // it asked Xen to start this vCPU.
+        let main: fn(u32) = unsafe { core::mem::transmute::<usize, fn(u32)>(main) };
+        main(vcpu);
+    }
+    crate::arch::rt::stop_vcpu(vcpu)
+}
