@@ -371,7 +371,8 @@ impl<B: Backend> Xencall<B> {
     pub unsafe fn call4(&self, op: HypercallOp, a1: u64, a2: u64, a3: u64, a4: u64) -> Result<u64> {
         if self.flags.contains(OpenFlags::NON_REENTRANT) {
             // SAFETY: forwarded contract.
-            return self.exclusive(move || unsafe { self.backend.call4(op.0.into(), a1, a2, a3, a4) });
+            return self
+                .exclusive(move || unsafe { self.backend.call4(op.0.into(), a1, a2, a3, a4) });
         }
         // SAFETY: forwarded contract.
         Error::from_hypercall(unsafe { self.backend.call4(op.0.into(), a1, a2, a3, a4) })
@@ -405,7 +406,8 @@ impl<B: Backend> Xencall<B> {
     ) -> Result<u64> {
         if self.flags.contains(OpenFlags::NON_REENTRANT) {
             // SAFETY: forwarded contract.
-            return self.exclusive(move || unsafe { self.backend.call5(op.0.into(), a1, a2, a3, a4, a5) });
+            return self
+                .exclusive(move || unsafe { self.backend.call5(op.0.into(), a1, a2, a3, a4, a5) });
         }
         // SAFETY: forwarded contract.
         Error::from_hypercall(unsafe { self.backend.call5(op.0.into(), a1, a2, a3, a4, a5) })
