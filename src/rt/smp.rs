@@ -1,7 +1,8 @@
 //! More vCPUs: start another vCPU of this domain running a Rust function
-//! on a stack the caller provides. Supported on x86_64 PVH (through
-//! `VCPUOP_initialise`/`VCPUOP_up`); aarch64 and x86_64 PV answer
-//! `EOPNOTSUPP` for now.
+//! on a stack the caller provides: on x86_64 PVH through
+//! `VCPUOP_initialise`/`VCPUOP_up`, on aarch64 through PSCI `CPU_ON`.
+//! x86_64 PV answers `EOPNOTSUPP` for now (it needs a whole
+//! `vcpu_guest_context`).
 //!
 //! The domain must have the vCPU: dom0 gets as many as Xen's
 //! `dom0_max_vcpus=` allows (and the machine has CPUs for).
@@ -41,8 +42,9 @@ impl Default for Stack {
 ///
 /// Errors: `EINVAL` for vCPU 0 or one past [`MAX_VCPUS`], `EBUSY` if it
 /// was already started, `EOPNOTSUPP` where this runtime cannot start
-/// vCPUs yet, and whatever Xen answers (`ENOENT`: the domain has no such
-/// vCPU).
+/// vCPUs yet (x86_64 PV), and whatever Xen answers for a vCPU the domain
+/// lacks (`ENOENT` on x86; PSCI's `INVALID_PARAMETERS`, as `EINVAL`, on
+/// Arm).
 pub fn start_vcpu(
     boot: &BootInfo,
     vcpu: u32,
@@ -65,6 +67,12 @@ pub fn start_vcpu(
         MAIN[slot].store(0, Ordering::Release);
     }
     r
+}
+
+/// `true` while vCPU `vcpu` runs (x86: `VCPUOP_is_up`; Arm: PSCI
+/// `AFFINITY_INFO`, as Xen on Arm has no `VCPUOP_is_up`).
+pub fn is_running(vcpu: u32) -> Result<bool> {
+    crate::arch::rt::vcpu_running(vcpu)
 }
 
 /// Where every started vCPU enters Rust (from the architecture's

@@ -10,6 +10,9 @@
 mod entry;
 mod exceptions;
 mod fdt;
+mod smp;
+
+pub(crate) use smp::{secondary_init, start_vcpu, stop_vcpu, vcpu_running};
 
 use crate::arch::{HypercallMode, Native};
 use crate::error::{Error, Result};
@@ -99,17 +102,4 @@ extern "C" fn xencall_arm_main(dtb: u64) -> ! {
         });
     }
     crate::rt::start(boot)
-}
-
-/// Starting more vCPUs (PSCI `CPU_ON`) is not done on Arm yet.
-pub(crate) fn start_vcpu(_: &BootInfo, _: u32, _: usize) -> crate::error::Result<()> {
-    Err(crate::error::Error::Xen(crate::abi::XenErrno::EOPNOTSUPP))
-}
-
-/// Never reached on Arm: no vCPU is started.
-pub(crate) fn secondary_init() {}
-
-/// Never reached on Arm: no vCPU is started.
-pub(crate) fn stop_vcpu(_: u32) -> ! {
-    halt()
 }

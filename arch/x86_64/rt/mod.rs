@@ -14,7 +14,7 @@ mod exceptions;
 mod notes;
 mod smp;
 
-pub(crate) use smp::{secondary_init, start_vcpu, stop_vcpu};
+pub(crate) use smp::{secondary_init, start_vcpu, stop_vcpu, vcpu_running};
 
 use core::sync::atomic::{AtomicU8, Ordering};
 

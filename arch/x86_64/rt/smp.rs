@@ -149,3 +149,8 @@ pub(crate) fn stop_vcpu(vcpu: u32) -> ! {
     }
     super::halt()
 }
+
+/// `true` while vCPU `vcpu` is up (`VCPUOP_is_up`).
+pub(crate) fn vcpu_running(vcpu: u32) -> Result<bool> {
+    Xencall::open(None, crate::OpenFlags::empty())?.vcpu_is_up(vcpu)
+}
