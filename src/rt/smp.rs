@@ -1,8 +1,7 @@
 //! More vCPUs: start another vCPU of this domain running a Rust function
-//! on a stack the caller provides: on x86_64 PVH through
-//! `VCPUOP_initialise`/`VCPUOP_up`, on aarch64 through PSCI `CPU_ON`.
-//! x86_64 PV answers `EOPNOTSUPP` for now (it needs a whole
-//! `vcpu_guest_context`).
+//! on a stack the caller provides: on x86_64 through
+//! `VCPUOP_initialise`/`VCPUOP_up` (an HVM context for PVH, a
+//! `vcpu_guest_context` for PV), on aarch64 through PSCI `CPU_ON`.
 //!
 //! The domain must have the vCPU: dom0 gets as many as Xen's
 //! `dom0_max_vcpus=` allows (and the machine has CPUs for).
@@ -41,8 +40,7 @@ impl Default for Stack {
 /// been asked to run it: `main` starts soon after, concurrently.
 ///
 /// Errors: `EINVAL` for vCPU 0 or one past [`MAX_VCPUS`], `EBUSY` if it
-/// was already started, `EOPNOTSUPP` where this runtime cannot start
-/// vCPUs yet (x86_64 PV), and whatever Xen answers for a vCPU the domain
+/// was already started, and whatever Xen answers for a vCPU the domain
 /// lacks (`ENOENT` on x86; PSCI's `INVALID_PARAMETERS`, as `EINVAL`, on
 /// Arm).
 pub fn start_vcpu(

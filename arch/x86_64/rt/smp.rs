@@ -1,9 +1,8 @@
-//! Starting another vCPU of this domain on x86_64 PVH: `VCPUOP_initialise`
-//! with a 64-bit HVM context (the vCPU starts in long mode on our page
-//! tables, at a small trampoline), then `VCPUOP_up`.
-//!
-//! PV guests would need a full `vcpu_guest_context` (trap table, GDT
-//! frames, kernel stack, callbacks) and are refused for now.
+//! Starting another vCPU of this domain: `VCPUOP_initialise`, then
+//! `VCPUOP_up`. PVH takes a 64-bit HVM context (the vCPU starts in long
+//! mode on our page tables, at a trampoline that loads our GDT); PV takes
+//! a `vcpu_guest_context` (the vCPU starts on our page tables with Xen's
+//! flat 64-bit selectors; it registers its own trap table once in Rust).
 
 use crate::abi::vcpu::VcpuOpCmd;
 use crate::abi::HypercallOp;
@@ -53,6 +52,37 @@ const _: () = {
     assert!(core::mem::offset_of!(HvmContext, regs) == 8);
 };
 
+/// `struct vcpu_guest_context` for x86_64 PV (`public/arch-x86/xen.h`),
+/// 5168 bytes, as words; the fields used are written at their offsets.
+#[derive(Clone, Copy)]
+#[repr(C, align(8))]
+struct PvContext([u64; 5168 / 8]);
+
+impl PvContext {
+    /// Byte offsets of the fields set (checked against the Xen 4.17
+    /// headers when this was written; the in-guest test proves them).
+    const FLAGS: usize = 512;
+    const USER_REGS: usize = 520;
+    const RDI: usize = Self::USER_REGS + 112;
+    const RIP: usize = Self::USER_REGS + 128;
+    const CS: usize = Self::USER_REGS + 136;
+    const RFLAGS: usize = Self::USER_REGS + 144;
+    const RSP: usize = Self::USER_REGS + 152;
+    const SS: usize = Self::USER_REGS + 160;
+    const KERNEL_SS: usize = 4968;
+    const KERNEL_SP: usize = 4976;
+    const CTRLREG: usize = 4984;
+
+    fn set(&mut self, offset: usize, value: u64) {
+        self.0[offset / 8] = value;
+    }
+}
+
+/// `VGCF_in_kernel`: the vCPU starts in kernel mode.
+const VGCF_IN_KERNEL: u64 = 1 << 2;
+/// `FLAT_KERNEL_SS64`.
+const FLAT_KERNEL_SS64: u64 = 0xe02b;
+
 // Xen starts the vCPU in long mode with flat segment caches but our GDT
 // not loaded: load it, reload every segment register, then call Rust with
 // the vCPU number (in `rdi` from the context) on the stack it set.
@@ -75,6 +105,12 @@ xencall_pvh_secondary:
     lretq
 1:  call xencall_secondary_main
     ud2
+
+    /* PV: already on Xen's flat selectors and our stack. */
+    .globl xencall_pv_secondary
+xencall_pv_secondary:
+    call xencall_secondary_main
+    ud2
     .popsection
     "#,
     options(att_syntax)
@@ -82,55 +118,96 @@ xencall_pvh_secondary:
 
 extern "C" {
     fn xencall_pvh_secondary();
+    fn xencall_pv_secondary();
 }
 
 /// Start vCPU `vcpu` at the common secondary entry, on the stack ending at
 /// `stack_top` (16-byte aligned).
 pub(crate) fn start_vcpu(boot: &BootInfo, vcpu: u32, stack_top: usize) -> Result<()> {
-    if boot.guest_mode != GuestMode::Pvh {
-        // A PV vCPU needs a whole vcpu_guest_context: not done yet.
-        return Err(Error::Xen(crate::abi::XenErrno::EOPNOTSUPP));
-    }
-    use x86_64::registers::control::{Cr0, Cr3, Cr4};
-    use x86_64::registers::model_specific::Efer;
-    let (l4, _) = Cr3::read_raw();
-    let regs = HvmX86_64 {
-        rsp: stack_top as u64,
-        rdi: u64::from(vcpu),
-        rip: xencall_pvh_secondary as *const () as u64,
-        // Bit 1 is reserved-one; interrupts off.
-        rflags: 0x2,
-        // The boot vCPU's own paging and features, so both run alike.
-        cr0: Cr0::read_raw(),
-        cr3: l4.start_address().as_u64(),
-        cr4: Cr4::read_raw(),
-        efer: Efer::read_raw(),
-        ..HvmX86_64::default()
-    };
     let xc = Xencall::open(None, crate::OpenFlags::empty())?;
-    let ctx = xc.buffer(HvmContext {
-        mode: VCPU_HVM_MODE_64B,
-        regs,
-        ..HvmContext::default()
-    })?;
+    match boot.guest_mode {
+        GuestMode::Pvh => {
+            let ctx = xc.buffer(pvh_context(vcpu, stack_top))?;
+            initialise_and_up(&xc, vcpu, ctx.addr())
+        }
+        GuestMode::Pv => {
+            let mut ctx = PvContext([0; 5168 / 8]);
+            pv_context(&mut ctx, vcpu, stack_top);
+            let ctx = xc.buffer(ctx)?;
+            initialise_and_up(&xc, vcpu, ctx.addr())
+        }
+        GuestMode::Arm => Err(Error::Xen(crate::abi::XenErrno::EOPNOTSUPP)),
+    }
+}
+
+fn initialise_and_up(xc: &Xencall, vcpu: u32, ctx: u64) -> Result<()> {
     // SAFETY: VCPUOP_initialise reads the context from a hypercall buffer
-    // that outlives the call; the context starts the vCPU on our page
-    // tables at the trampoline, with a stack the caller gave up for it.
+    // (`ctx`) that the caller keeps alive across the call; the context
+    // starts the vCPU on our page tables at a trampoline, with a stack the
+    // caller gave up for it. VCPUOP_up takes no buffer.
     unsafe {
         xc.call3(
             HypercallOp::VCPU_OP,
             VcpuOpCmd::INITIALISE.0.into(),
             vcpu.into(),
-            ctx.addr(),
+            ctx,
         )?;
         xc.call3(HypercallOp::VCPU_OP, VcpuOpCmd::UP.0.into(), vcpu.into(), 0)?;
     }
     Ok(())
 }
 
-/// First Rust on a secondary vCPU: this CPU's own IDT pointer.
+fn pvh_context(vcpu: u32, stack_top: usize) -> HvmContext {
+    use x86_64::registers::control::{Cr0, Cr3, Cr4};
+    use x86_64::registers::model_specific::Efer;
+    let (l4, _) = Cr3::read_raw();
+    HvmContext {
+        mode: VCPU_HVM_MODE_64B,
+        regs: HvmX86_64 {
+            rsp: stack_top as u64,
+            rdi: u64::from(vcpu),
+            rip: xencall_pvh_secondary as *const () as u64,
+            // Bit 1 is reserved-one; interrupts off.
+            rflags: 0x2,
+            // The boot vCPU's own paging and features, so both run alike.
+            cr0: Cr0::read_raw(),
+            cr3: l4.start_address().as_u64(),
+            cr4: Cr4::read_raw(),
+            efer: Efer::read_raw(),
+            ..HvmX86_64::default()
+        },
+        ..HvmContext::default()
+    }
+}
+
+fn pv_context(ctx: &mut PvContext, vcpu: u32, stack_top: usize) {
+    use x86_64::registers::control::Cr3;
+    // A PV kernel's `mov %cr3` is emulated by Xen and gives the machine
+    // address of the top-level table: what the context's CR3 wants.
+    let (l4, _) = Cr3::read_raw();
+    ctx.set(PvContext::FLAGS, VGCF_IN_KERNEL);
+    ctx.set(PvContext::RDI, u64::from(vcpu));
+    ctx.set(PvContext::RIP, xencall_pv_secondary as *const () as u64);
+    ctx.set(
+        PvContext::CS,
+        u64::from(crate::abi::start_info::FLAT_KERNEL_CS64),
+    );
+    ctx.set(PvContext::RFLAGS, 0x2);
+    ctx.set(PvContext::RSP, stack_top as u64);
+    ctx.set(PvContext::SS, FLAT_KERNEL_SS64);
+    ctx.set(PvContext::KERNEL_SS, FLAT_KERNEL_SS64);
+    ctx.set(PvContext::KERNEL_SP, stack_top as u64);
+    ctx.set(PvContext::CTRLREG + 3 * 8, l4.start_address().as_u64());
+}
+
+/// First Rust on a secondary vCPU: its own exception set-up (the IDT
+/// pointer on PVH, the trap table, which Xen keeps per vCPU, on PV).
 pub(crate) fn secondary_init() {
-    super::exceptions::reload_idt();
+    if super::is_pv() {
+        super::exceptions::register_pv_traps();
+    } else {
+        super::exceptions::reload_idt();
+    }
 }
 
 /// Take the calling vCPU (`vcpu`) down for good.
