@@ -74,6 +74,28 @@ mod guest {
             boot.ram_bytes() >> 20
         );
         println!("hello: goodbye");
+        // `hello-shutdown=REASON` (for the runner's tests): shut down
+        // with that reason now, instead of the runtime's power-off.
+        if let Some(name) = xencall::rt::cmdline::option(boot.cmdline, "hello-shutdown") {
+            use xencall::abi::sched::ShutdownReason;
+            let reason = match name {
+                "poweroff" => ShutdownReason::POWEROFF,
+                "reboot" => ShutdownReason::REBOOT,
+                "suspend" => ShutdownReason::SUSPEND,
+                "crash" => ShutdownReason::CRASH,
+                "watchdog" => ShutdownReason::WATCHDOG,
+                "soft_reset" => ShutdownReason::SOFT_RESET,
+                other => {
+                    println!("hello: unknown shutdown reason {other:?}");
+                    xencall::rt::exit(xencall::rt::ExitStatus::Failure);
+                }
+            };
+            println!("hello: SCHEDOP_shutdown({reason:?})");
+            // Returns only if Xen refused.
+            let r = xc.sched_shutdown(reason);
+            println!("hello: SCHEDOP_shutdown returned {r:?}");
+            xencall::rt::exit(xencall::rt::ExitStatus::Failure);
+        }
     }
 }
 

@@ -124,6 +124,15 @@ mod guest {
             r => r?,
         }
         ensure!(is_running(1)?, "vCPU 1 not running once started");
+        // Starting it again is refused and leaves it running.
+        static mut OTHER: Stack = Stack::new();
+        // SAFETY: used once, by this case; refused before anything runs
+        // on it.
+        let other = unsafe { &mut *core::ptr::addr_of_mut!(OTHER) };
+        ensure_eq!(
+            start_vcpu(boot, 1, other, |_| {}),
+            Err(Error::Xen(XenErrno::EBUSY))
+        );
         for r in 0..ROUNDS {
             if let Err(check) = round(&xc, 0, r) {
                 ensure!(false, "vCPU 0, round {r}: check {check} failed");

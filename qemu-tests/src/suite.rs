@@ -203,9 +203,55 @@ enum Expect {
     /// The harness must catch this deliberate failure of harness-selftest.
     SelfTest(&'static str),
     /// `hello` without the QEMU exit: it must finish and shut the domain
-    /// down through `SCHEDOP_shutdown`, which Xen reports for dom0.
-    Shutdown,
+    /// down through `SCHEDOP_shutdown` with this reason, which Xen reports
+    /// for dom0 with this line.
+    Shutdown(Shutdown),
 }
+
+/// A `SCHEDOP_shutdown` reason and what Xen prints when dom0 gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Shutdown {
+    /// `hello-shutdown=` value; `None`: the runtime's own power-off.
+    reason: Option<&'static str>,
+    /// Xen's line for it (`hwdom_shutdown`).
+    marker: &'static str,
+}
+
+/// Every reason other than the runtime's own power-off, with Xen 4.17's
+/// line for dom0 (reasons it does not know, suspend among them, are
+/// "unknown").
+const SHUTDOWN_REASONS: [Shutdown; 6] = [
+    Shutdown {
+        reason: Some("poweroff"),
+        marker: DOM0_HALTED,
+    },
+    Shutdown {
+        reason: Some("reboot"),
+        marker: "Hardware Dom0 shutdown: rebooting machine",
+    },
+    Shutdown {
+        reason: Some("suspend"),
+        marker: "Hardware Dom0 shutdown (unknown reason 2)",
+    },
+    Shutdown {
+        reason: Some("crash"),
+        marker: "Hardware Dom0 crashed",
+    },
+    Shutdown {
+        reason: Some("watchdog"),
+        marker: "Hardware Dom0 shutdown: watchdog rebooting machine",
+    },
+    Shutdown {
+        reason: Some("soft_reset"),
+        marker: "did unsupported soft reset",
+    },
+];
+
+/// The runtime's exit path: power-off.
+const RUNTIME_POWEROFF: Shutdown = Shutdown {
+    reason: None,
+    marker: DOM0_HALTED,
+};
 
 /// What Xen prints when dom0 powers off (x86 then halts; Arm powers the
 /// machine off through PSCI and QEMU exits 0).
@@ -255,7 +301,7 @@ fn steps() -> Vec<Step> {
             Expect::SelfTest(what),
         )
     };
-    vec![
+    let mut steps = vec![
         // The longest first: it overlaps the others.
         selftest("hang"),
         step(
@@ -367,28 +413,35 @@ fn steps() -> Vec<Step> {
             arch: Arch::Aarch64,
             ..selftest("fault")
         },
-        step(
-            "x86_64-pvh::shutdown",
-            Arch::X86_64,
-            Mode::Pvh,
+    ];
+    // Dom0 shutting down through the runtime, then with every reason.
+    for (prefix, arch, mode) in [
+        ("x86_64-pvh", Arch::X86_64, Mode::Pvh),
+        ("x86_64-pv", Arch::X86_64, Mode::Pv),
+        ("aarch64", Arch::Aarch64, Mode::Pvh),
+    ] {
+        steps.push(step(
+            &format!("{prefix}::shutdown"),
+            arch,
+            mode,
             "hello",
-            Expect::Shutdown,
-        ),
-        step(
-            "x86_64-pv::shutdown",
-            Arch::X86_64,
-            Mode::Pv,
-            "hello",
-            Expect::Shutdown,
-        ),
-        step(
-            "aarch64::shutdown",
-            Arch::Aarch64,
-            Mode::Pvh,
-            "hello",
-            Expect::Shutdown,
-        ),
-    ]
+            Expect::Shutdown(RUNTIME_POWEROFF),
+        ));
+        for s in SHUTDOWN_REASONS {
+            let reason = s.reason.unwrap_or_default();
+            steps.push(Step {
+                cmdline: vec![format!("hello-shutdown={reason}")],
+                ..step(
+                    &format!("{prefix}::shutdown-{reason}"),
+                    arch,
+                    mode,
+                    "hello",
+                    Expect::Shutdown(s),
+                )
+            });
+        }
+    }
+    steps
 }
 
 /// The lines of a boot under the test protocol, and its tally.
@@ -450,8 +503,11 @@ fn run_step(step: &Step, guest: &Path, qemu: &Path, xen: Option<&Path>) -> (Stri
         no_xen: step.no_xen,
         timeout: step.timeout,
         stream: false,
-        qemu_exit: step.expect != Expect::Shutdown,
-        stop_on: (step.expect == Expect::Shutdown).then_some(DOM0_HALTED),
+        qemu_exit: !matches!(step.expect, Expect::Shutdown(_)),
+        stop_on: match step.expect {
+            Expect::Shutdown(s) => Some(s.marker),
+            _ => None,
+        },
         icount: false,
         cpus: step.cpus,
     };
@@ -469,9 +525,9 @@ fn run_step(step: &Step, guest: &Path, qemu: &Path, xen: Option<&Path>) -> (Stri
             let verdict = protocol::judge(&protocol::parse(&outcome.log), outcome.ending);
             render(&step.name, &verdict, &outcome)
         }
-        Expect::Shutdown => {
+        Expect::Shutdown(s) => {
             let finished = outcome.log.contains("hello: goodbye");
-            let halted = outcome.log.contains(DOM0_HALTED);
+            let halted = outcome.log.contains(s.marker);
             let ended = matches!(outcome.ending, Ending::Stopped | Ending::Exited(0));
             let ok = finished && halted && ended;
             let mut t = Tally::default();
@@ -480,8 +536,10 @@ fn run_step(step: &Step, guest: &Path, qemu: &Path, xen: Option<&Path>) -> (Stri
             if ok {
                 let _ = writeln!(
                     text,
-                    "test {} ... ok ({secs:.1} s: SCHEDOP_shutdown(poweroff), Xen: \"{DOM0_HALTED}\")",
-                    step.name
+                    "test {} ... ok ({secs:.1} s: SCHEDOP_shutdown({}), Xen: \"{}\")",
+                    step.name,
+                    s.reason.unwrap_or("poweroff, by the runtime"),
+                    s.marker
                 );
             } else {
                 let _ = writeln!(text, "test {} ... FAILED ({secs:.1} s)", step.name);
@@ -489,7 +547,7 @@ fn run_step(step: &Step, guest: &Path, qemu: &Path, xen: Option<&Path>) -> (Stri
                     let _ = writeln!(text, "    - hello never printed \"hello: goodbye\"");
                 }
                 if !halted {
-                    let _ = writeln!(text, "    - Xen never printed \"{DOM0_HALTED}\"");
+                    let _ = writeln!(text, "    - Xen never printed \"{}\"", s.marker);
                 }
                 if !ended {
                     let _ = writeln!(text, "    - {}", outcome.ending);
