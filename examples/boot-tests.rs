@@ -660,7 +660,10 @@ mod guest {
 
     fn sched_block_returns_with_an_event_pending(_: &BootInfo) -> TestResult {
         // Measured on Xen 4.17: with an event pending and the upcall
-        // unmasked, SCHEDOP_block still never returns in PVH or on Arm.
+        // unmasked, SCHEDOP_block still never returns in PVH or on Arm;
+        // nor does it when a second vCPU sends the event while this one
+        // is blocked (its runstate seen as blocked), on PVH even with an
+        // HVM_PARAM_CALLBACK_IRQ vector registered and interrupts off.
         // Xen wakes a blocked vCPU only for an event it can deliver, which
         // needs an upcall vector (PVH), an event callback (PV) or the GIC
         // event interrupt enabled (Arm); the runtime installs none yet.
