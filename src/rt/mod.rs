@@ -26,6 +26,8 @@ pub mod exit;
 pub mod testing;
 
 #[cfg(target_os = "none")]
+pub mod events;
+#[cfg(target_os = "none")]
 mod heap;
 #[cfg(target_os = "none")]
 mod memory_map;

@@ -103,3 +103,24 @@ extern "C" fn xencall_arm_main(dtb: u64) -> ! {
     }
     crate::rt::start(boot)
 }
+
+/// Event upcalls on Arm need the event interrupt enabled in the GIC: not
+/// done yet.
+pub(crate) fn enable_upcall(_: &BootInfo, _: *mut u8) -> Result<()> {
+    Err(Error::Xen(crate::abi::XenErrno::EOPNOTSUPP))
+}
+
+/// Nothing to stop on Arm.
+pub(crate) fn disable_upcall() -> Result<()> {
+    Ok(())
+}
+
+/// No event delivery on Arm yet, so no blocking.
+pub(crate) fn block_with_upcalls() -> Result<()> {
+    Err(Error::Xen(crate::abi::XenErrno::EOPNOTSUPP))
+}
+
+/// No upcalls on Arm yet.
+pub(crate) fn upcall_count() -> u64 {
+    0
+}

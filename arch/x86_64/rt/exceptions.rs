@@ -223,8 +223,27 @@ struct Gate {
     zero: u32,
 }
 
+impl Gate {
+    /// A present 64-bit interrupt gate (interrupts stay off in the
+    /// handler) to `addr` in our code segment.
+    fn interrupt(addr: u64) -> Gate {
+        Gate {
+            offset_low: addr as u16,
+            selector: 0x08,
+            ist: 0,
+            type_attr: 0x8e,
+            offset_mid: (addr >> 16) as u16,
+            offset_high: (addr >> 32) as u32,
+            zero: 0,
+        }
+    }
+}
+
+/// Gates up to and including the event upcall vector.
+const IDT_GATES: usize = super::upcall::UPCALL_VECTOR as usize + 1;
+
 #[repr(C, align(16))]
-struct Idt([Gate; 32]);
+struct Idt([Gate; IDT_GATES]);
 
 static mut IDT: Idt = Idt([Gate {
     offset_low: 0,
@@ -234,7 +253,7 @@ static mut IDT: Idt = Idt([Gate {
     offset_mid: 0,
     offset_high: 0,
     zero: 0,
-}; 32]);
+}; IDT_GATES]);
 
 /// Fill and load the IDT (PVH).
 pub(super) fn load_idt() {
@@ -243,16 +262,12 @@ pub(super) fn load_idt() {
     unsafe {
         let idt = &mut *core::ptr::addr_of_mut!(IDT);
         for (gate, &addr) in idt.0.iter_mut().zip(xencall_exception_stubs.iter()) {
-            *gate = Gate {
-                offset_low: addr as u16,
-                selector: 0x08,
-                ist: 0,
-                type_attr: 0x8e,
-                offset_mid: (addr >> 16) as u16,
-                offset_high: (addr >> 32) as u32,
-                zero: 0,
-            };
+            *gate = Gate::interrupt(addr);
         }
+        // Vectors 32.. stay not-present (a stray one faults as #GP and is
+        // reported), but for the event upcall.
+        idt.0[super::upcall::UPCALL_VECTOR as usize] =
+            Gate::interrupt(super::upcall::stub_address());
     }
     reload_idt();
 }

@@ -13,6 +13,7 @@ mod entry;
 mod exceptions;
 mod notes;
 mod smp;
+pub(crate) mod upcall;
 
 pub(crate) use smp::{secondary_init, start_vcpu, stop_vcpu, vcpu_running};
 
@@ -152,4 +153,54 @@ extern "C" fn xencall_pv_main(start_info: u64) -> ! {
     // mapped by Xen's initial page tables.
     let boot = unsafe { boot_info::from_pv(start_info) };
     crate::rt::start(boot)
+}
+
+/// Events for the boot vCPU arrive as an upcall (PVH only): register the
+/// vector with Xen and have the handler clear `pending` (the vCPU's
+/// `evtchn_upcall_pending` byte).
+pub(crate) fn enable_upcall(boot: &BootInfo, pending: *mut u8) -> Result<()> {
+    use crate::abi::hvm::HvmParam;
+    use crate::abi::memory::DOMID_SELF;
+    if boot.guest_mode != GuestMode::Pvh {
+        return Err(crate::error::Error::Xen(crate::abi::XenErrno::EOPNOTSUPP));
+    }
+    upcall::set_pending_flag(pending);
+    // HVM_PARAM_CALLBACK_IRQ type 2 (bits 63:56): deliver as this vector.
+    crate::Xencall::open(None, crate::OpenFlags::empty())?.hvm_set_param(
+        DOMID_SELF,
+        HvmParam::CALLBACK_IRQ,
+        (2 << 56) | u64::from(upcall::UPCALL_VECTOR),
+    )
+}
+
+/// Stop upcalls: no callback registered, the handler touches nothing.
+pub(crate) fn disable_upcall() -> Result<()> {
+    use crate::abi::hvm::HvmParam;
+    use crate::abi::memory::DOMID_SELF;
+    crate::Xencall::open(None, crate::OpenFlags::empty())?.hvm_set_param(
+        DOMID_SELF,
+        HvmParam::CALLBACK_IRQ,
+        0,
+    )?;
+    upcall::set_pending_flag(core::ptr::null_mut());
+    Ok(())
+}
+
+/// `SCHEDOP_block` with interrupts enabled for its duration, so that the
+/// event that wakes the vCPU is delivered (and the upcall taken) at once.
+pub(crate) fn block_with_upcalls() -> Result<()> {
+    if is_pv() {
+        // `sti` is privileged for a PV kernel; PV delivery is not set up.
+        return Err(crate::error::Error::Xen(crate::abi::XenErrno::EOPNOTSUPP));
+    }
+    let xc = crate::Xencall::open(None, crate::OpenFlags::empty())?;
+    x86_64::instructions::interrupts::enable();
+    let r = xc.sched_block();
+    x86_64::instructions::interrupts::disable();
+    r
+}
+
+/// Upcalls taken so far.
+pub(crate) fn upcall_count() -> u64 {
+    upcall::count()
 }
