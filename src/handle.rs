@@ -225,6 +225,17 @@ impl<B: Backend> Xencall<B> {
         self.pool
     }
 
+    /// Run one hypercall and decode its result; for a `NON_REENTRANT`
+    /// handle, through [`exclusive`](Self::exclusive), so that the common
+    /// path costs one flag test and nothing else.
+    #[inline(always)]
+    fn dispatch(&self, call: impl FnOnce() -> u64) -> Result<u64> {
+        if self.flags.contains(OpenFlags::NON_REENTRANT) {
+            return self.exclusive(call);
+        }
+        Error::from_hypercall(call())
+    }
+
     /// A call on a `NON_REENTRANT` handle: refused if the handle is
     /// already in a call. Out of line and cold, so that the common path
     /// costs one flag test and nothing else.
@@ -267,12 +278,8 @@ impl<B: Backend> Xencall<B> {
     /// ```
     #[inline(always)]
     pub unsafe fn call0(&self, op: HypercallOp) -> Result<u64> {
-        if self.flags.contains(OpenFlags::NON_REENTRANT) {
-            // SAFETY: forwarded contract.
-            return self.exclusive(move || unsafe { self.backend.call0(op.0.into()) });
-        }
         // SAFETY: forwarded contract.
-        Error::from_hypercall(unsafe { self.backend.call0(op.0.into()) })
+        self.dispatch(move || unsafe { self.backend.call0(op.0.into()) })
     }
 
     /// `xencall1`.
@@ -293,12 +300,8 @@ impl<B: Backend> Xencall<B> {
     /// ```
     #[inline(always)]
     pub unsafe fn call1(&self, op: HypercallOp, a1: u64) -> Result<u64> {
-        if self.flags.contains(OpenFlags::NON_REENTRANT) {
-            // SAFETY: forwarded contract.
-            return self.exclusive(move || unsafe { self.backend.call1(op.0.into(), a1) });
-        }
         // SAFETY: forwarded contract.
-        Error::from_hypercall(unsafe { self.backend.call1(op.0.into(), a1) })
+        self.dispatch(move || unsafe { self.backend.call1(op.0.into(), a1) })
     }
 
     /// `xencall2`.
@@ -318,12 +321,8 @@ impl<B: Backend> Xencall<B> {
     /// ```
     #[inline(always)]
     pub unsafe fn call2(&self, op: HypercallOp, a1: u64, a2: u64) -> Result<u64> {
-        if self.flags.contains(OpenFlags::NON_REENTRANT) {
-            // SAFETY: forwarded contract.
-            return self.exclusive(move || unsafe { self.backend.call2(op.0.into(), a1, a2) });
-        }
         // SAFETY: forwarded contract.
-        Error::from_hypercall(unsafe { self.backend.call2(op.0.into(), a1, a2) })
+        self.dispatch(move || unsafe { self.backend.call2(op.0.into(), a1, a2) })
     }
 
     /// `xencall3`.
@@ -343,12 +342,8 @@ impl<B: Backend> Xencall<B> {
     /// ```
     #[inline(always)]
     pub unsafe fn call3(&self, op: HypercallOp, a1: u64, a2: u64, a3: u64) -> Result<u64> {
-        if self.flags.contains(OpenFlags::NON_REENTRANT) {
-            // SAFETY: forwarded contract.
-            return self.exclusive(move || unsafe { self.backend.call3(op.0.into(), a1, a2, a3) });
-        }
         // SAFETY: forwarded contract.
-        Error::from_hypercall(unsafe { self.backend.call3(op.0.into(), a1, a2, a3) })
+        self.dispatch(move || unsafe { self.backend.call3(op.0.into(), a1, a2, a3) })
     }
 
     /// `xencall4`.
@@ -369,13 +364,8 @@ impl<B: Backend> Xencall<B> {
     /// ```
     #[inline(always)]
     pub unsafe fn call4(&self, op: HypercallOp, a1: u64, a2: u64, a3: u64, a4: u64) -> Result<u64> {
-        if self.flags.contains(OpenFlags::NON_REENTRANT) {
-            // SAFETY: forwarded contract.
-            return self
-                .exclusive(move || unsafe { self.backend.call4(op.0.into(), a1, a2, a3, a4) });
-        }
         // SAFETY: forwarded contract.
-        Error::from_hypercall(unsafe { self.backend.call4(op.0.into(), a1, a2, a3, a4) })
+        self.dispatch(move || unsafe { self.backend.call4(op.0.into(), a1, a2, a3, a4) })
     }
 
     /// `xencall5`.
@@ -404,13 +394,8 @@ impl<B: Backend> Xencall<B> {
         a4: u64,
         a5: u64,
     ) -> Result<u64> {
-        if self.flags.contains(OpenFlags::NON_REENTRANT) {
-            // SAFETY: forwarded contract.
-            return self
-                .exclusive(move || unsafe { self.backend.call5(op.0.into(), a1, a2, a3, a4, a5) });
-        }
         // SAFETY: forwarded contract.
-        Error::from_hypercall(unsafe { self.backend.call5(op.0.into(), a1, a2, a3, a4, a5) })
+        self.dispatch(move || unsafe { self.backend.call5(op.0.into(), a1, a2, a3, a4, a5) })
     }
 
     /// `xencall_alloc_buffer_pages`: `nr_pages` zeroed, page-aligned pages.

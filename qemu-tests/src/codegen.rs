@@ -435,14 +435,6 @@ pub fn compare(
     }
 }
 
-/// A program on PATH.
-fn find_program(name: &str) -> Option<PathBuf> {
-    let path = env::var_os("PATH")?;
-    env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
-
 /// The disassembler: `XENCALL_OBJDUMP`, else `llvm-objdump` (Debian's
 /// `llvm`; both targets), else the target's GNU objdump.
 fn disassembler(arch: Arch) -> Result<PathBuf, String> {
@@ -455,7 +447,7 @@ fn disassembler(arch: Arch) -> Result<PathBuf, String> {
     };
     std::iter::once("llvm-objdump")
         .chain(gnu.iter().copied())
-        .find_map(find_program)
+        .find_map(crate::setup::in_path)
         .ok_or_else(|| {
             format!(
                 "no disassembler for {}: install llvm-objdump (`apt-get install llvm`){}, \
