@@ -166,6 +166,21 @@ mod guest {
         #[inline(always)]
         pub fn xen_version(trap: Trap, cmd: u64) -> u64 {
             let ret: u64;
+            // The direct instruction with op 17 in rax, the same registers
+            // in and out as the page stub.
+            macro_rules! direct {
+                ($insn:literal) => {
+                    core::arch::asm!(
+                        $insn,
+                        inout("rax") 17u64 => ret,
+                        inout("rdi") cmd => _,
+                        inout("rsi") 0u64 => _,
+                        out("rdx") _, out("r10") _, out("r8") _, out("r9") _,
+                        out("rcx") _, out("r11") _,
+                        options(nostack),
+                    )
+                };
+            }
             match trap {
                 // SAFETY: XENVER_version reads and writes no memory; the
                 // page holds Xen's stubs in page mode. The stub is called,
@@ -183,31 +198,12 @@ mod guest {
                         out("rcx") _, out("r11") _,
                     )
                 },
-                // SAFETY: as above; only chosen in PVH direct mode on an
-                // Intel CPU, where it traps to Xen. No stack use.
-                Trap::Vmcall => unsafe {
-                    core::arch::asm!(
-                        "vmcall",
-                        inout("rax") 17u64 => ret,
-                        inout("rdi") cmd => _,
-                        inout("rsi") 0u64 => _,
-                        out("rdx") _, out("r10") _, out("r8") _, out("r9") _,
-                        out("rcx") _, out("r11") _,
-                        options(nostack),
-                    )
-                },
+                // SAFETY: as above; only chosen in PVH direct mode, with the
+                // instruction of the CPU's vendor, where it traps to Xen.
+                // No stack use.
+                Trap::Vmcall => unsafe { direct!("vmcall") },
                 // SAFETY: as for `vmcall`, on AMD/Hygon.
-                Trap::Vmmcall => unsafe {
-                    core::arch::asm!(
-                        "vmmcall",
-                        inout("rax") 17u64 => ret,
-                        inout("rdi") cmd => _,
-                        inout("rsi") 0u64 => _,
-                        out("rdx") _, out("r10") _, out("r8") _, out("r9") _,
-                        out("rcx") _, out("r11") _,
-                        options(nostack),
-                    )
-                },
+                Trap::Vmmcall => unsafe { direct!("vmmcall") },
             }
             ret
         }

@@ -610,21 +610,31 @@ mod guest {
     struct SharedInfoPage([u8; 4096]);
     static mut SHARED_INFO_PAGE: SharedInfoPage = SharedInfoPage([0; 4096]);
 
-    fn shared_info_pending_bit(boot: &BootInfo) -> TestResult {
-        use core::ptr::{addr_of, addr_of_mut};
+    /// Map Xen's shared-info page over [`SHARED_INFO_PAGE`] (translated
+    /// guests: PVH, Arm) and return where it now is.
+    fn map_shared_info(
+        xc: &Xencall,
+        boot: &BootInfo,
+    ) -> Result<*mut xencall::abi::shared_info::SharedInfo, Error> {
         use xencall::abi::memory::{MapSpace, DOMID_SELF};
-        use xencall::abi::shared_info::SharedInfo;
-        if boot.guest_mode == GuestMode::Pv {
-            skip!("PV is given shared info by Xen (start_info); add_to_physmap is for translated guests");
-        }
-        let xc = open()?;
-        let page = addr_of_mut!(SHARED_INFO_PAGE).cast::<SharedInfo>();
+        let page = core::ptr::addr_of_mut!(SHARED_INFO_PAGE).cast();
         xc.add_to_physmap(
             DOMID_SELF,
             MapSpace::SHARED_INFO,
             0,
             boot.frame_of(page as usize),
         )?;
+        Ok(page)
+    }
+
+    fn shared_info_pending_bit(boot: &BootInfo) -> TestResult {
+        use core::ptr::addr_of;
+        use xencall::abi::memory::DOMID_SELF;
+        if boot.guest_mode == GuestMode::Pv {
+            skip!("PV is given shared info by Xen (start_info); add_to_physmap is for translated guests");
+        }
+        let xc = open()?;
+        let page = map_shared_info(&xc, boot)?;
         // Xen's page, not ours, now sits at that address: its wall clock
         // has been set, where our zeroed page had nothing.
         // SAFETY: the page is mapped and Xen writes it concurrently, hence
@@ -697,8 +707,6 @@ mod guest {
         {
             use core::ptr::{addr_of, addr_of_mut};
             use xencall::abi::event_channel::Virq;
-            use xencall::abi::memory::{MapSpace, DOMID_SELF};
-            use xencall::abi::shared_info::SharedInfo;
             use xencall::rt::events;
             if boot.guest_mode != GuestMode::Pvh {
                 skip!(
@@ -707,13 +715,7 @@ mod guest {
                 );
             }
             let xc = open()?;
-            let page = addr_of_mut!(SHARED_INFO_PAGE).cast::<SharedInfo>();
-            xc.add_to_physmap(
-                DOMID_SELF,
-                MapSpace::SHARED_INFO,
-                0,
-                boot.frame_of(page as usize),
-            )?;
+            let page = map_shared_info(&xc, boot)?;
             // SAFETY: vCPU 0's vcpu_info in the shared-info page mapped
             // just above, which stays mapped for the rest of the boot.
             unsafe { events::enable_upcall(boot, addr_of_mut!((*page).vcpu_info[0]))? };
