@@ -65,6 +65,10 @@ mod guest {
                     run: unknown_op_is_enosys,
                 },
                 TestCase {
+                    name: "invalid_subcommand_is_refused",
+                    run: invalid_subcommand_is_refused,
+                },
+                TestCase {
                     name: "bad_pointer_is_efault",
                     run: bad_pointer_is_efault,
                 },
@@ -370,6 +374,29 @@ mod guest {
             ensure_eq!(
                 xc.call1(HypercallOp(1000), 0),
                 Err(Error::Xen(XenErrno::ENOSYS))
+            );
+        }
+        Ok(())
+    }
+
+    fn invalid_subcommand_is_refused(_: &BootInfo) -> TestResult {
+        let xc = open()?;
+        // Sub-command 999 exists in no family; Xen refuses it without
+        // reading the (null) argument, with ENOSYS or EINVAL as the family
+        // decides, and the crate passes that on as `Error::Xen`.
+        for op in [
+            HypercallOp::XEN_VERSION,
+            HypercallOp::MEMORY_OP,
+            HypercallOp::SCHED_OP,
+            HypercallOp::EVENT_CHANNEL_OP,
+            HypercallOp::GRANT_TABLE_OP,
+            HypercallOp::VCPU_OP,
+        ] {
+            // SAFETY: an unknown sub-command is refused before any access.
+            let r = unsafe { xc.call3(op, 999, 0, 0) };
+            ensure!(
+                matches!(r, Err(Error::Xen(XenErrno::ENOSYS | XenErrno::EINVAL))),
+                "{op:?} sub-command 999: {r:?}"
             );
         }
         Ok(())
@@ -709,6 +736,8 @@ mod guest {
             use xencall::abi::event_channel::Virq;
             use xencall::rt::events;
             if boot.guest_mode != GuestMode::Pvh {
+                // Refused, rather than a block that would never return.
+                ensure_eq!(events::block(), Err(Error::Xen(XenErrno::EOPNOTSUPP)));
                 skip!(
                     "blocking needs event delivery; the runtime delivers events on PVH only \
                      (PV needs an event callback ending in HYPERVISOR_iret)"
@@ -757,6 +786,11 @@ mod guest {
         #[cfg(not(target_arch = "x86_64"))]
         {
             let _ = boot;
+            // Refused, rather than a block that would never return.
+            ensure_eq!(
+                xencall::rt::events::block(),
+                Err(Error::Xen(XenErrno::EOPNOTSUPP))
+            );
             // Measured on Xen 4.17: without the event interrupt enabled in
             // the GIC, SCHEDOP_block never returns, even when another vCPU
             // sends an event while this one is blocked.

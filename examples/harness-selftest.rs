@@ -1,7 +1,8 @@
 //! A guest that misbehaves on request, so `cargo qemu test` can prove its
 //! harness catches it: `xencall-selftest=fail` (a case asserts something
-//! false), `=fault` (a case executes an invalid instruction), `=hang` (a
-//! case never returns). Without the option every case passes.
+//! false), `=fault` (a case executes an invalid instruction), `=badaccess`
+//! (a case reads an unmapped address), `=hang` (a case never returns).
+//! Without the option every case passes.
 #![cfg_attr(target_os = "none", no_std)]
 #![cfg_attr(target_os = "none", no_main)]
 
@@ -28,6 +29,10 @@ mod guest {
                 TestCase {
                     name: "faults",
                     run: faults,
+                },
+                TestCase {
+                    name: "bad_memory_access",
+                    run: bad_memory_access,
                 },
                 TestCase {
                     name: "hangs",
@@ -65,6 +70,20 @@ mod guest {
             #[cfg(target_arch = "aarch64")]
             core::arch::asm!("udf #0");
         }
+        Ok(())
+    }
+
+    fn bad_memory_access(boot: &BootInfo) -> TestResult {
+        if !asked(boot, "badaccess") {
+            skip!("xencall-selftest=badaccess not given");
+        }
+        // 128 TiB: canonical on x86_64 but mapped in no mode (PVH maps
+        // 4 GiB, PV what Xen built), and beyond Arm's 39-bit space.
+        let unmapped = 0x0000_7fff_ffff_0000usize as *const u64;
+        // SAFETY: deliberately faulting read: the runtime's exception
+        // handler reports it and exits with failure.
+        let value = unsafe { unmapped.read_volatile() };
+        ensure_eq!(value, 0);
         Ok(())
     }
 

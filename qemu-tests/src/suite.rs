@@ -413,6 +413,18 @@ fn steps() -> Vec<Step> {
             arch: Arch::Aarch64,
             ..selftest("fault")
         },
+        // A bad memory access too, in every mode.
+        selftest("badaccess"),
+        Step {
+            name: "selftest::badaccess-pv".to_string(),
+            mode: Mode::Pv,
+            ..selftest("badaccess")
+        },
+        Step {
+            name: "selftest::badaccess-aarch64".to_string(),
+            arch: Arch::Aarch64,
+            ..selftest("badaccess")
+        },
     ];
     // Dom0 shutting down through the runtime, then with every reason.
     for (prefix, arch, mode) in [
@@ -635,11 +647,11 @@ fn selftest_expectations(
             .any(|(n, o)| n == case && matches!(o, Outcome::Failed(_)))
     };
     match what {
-        "fail" | "fault" => {
-            let case = if what == "fail" {
-                "asserts_false"
-            } else {
-                "faults"
+        "fail" | "fault" | "badaccess" => {
+            let case = match what {
+                "fail" => "asserts_false",
+                "fault" => "faults",
+                _ => "bad_memory_access",
             };
             if !failed(case) {
                 wrong.push(format!("case {case} not reported FAILED"));
@@ -647,7 +659,7 @@ fn selftest_expectations(
             if !output.contains(&format!("::{case} ... FAILED")) {
                 wrong.push(format!("no `{case} ... FAILED` line"));
             }
-            if what == "fault" && ending == Ending::TimedOut {
+            if what != "fail" && ending == Ending::TimedOut {
                 wrong.push("the fault hung instead of being reported".into());
             }
         }
