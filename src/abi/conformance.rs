@@ -11,6 +11,10 @@
 
 use core::mem::{align_of, size_of};
 
+use super::callback::{
+    CallbackOpCmd, CallbackType, CALLBACKF_MASK_EVENTS, UVMF_ALL, UVMF_INVLPG, UVMF_LOCAL,
+    UVMF_NONE, UVMF_TLB_FLUSH,
+};
 use super::console_io::ConsoleIoCmd;
 use super::cpuid::*;
 use super::domctl::{DomctlCmd, XEN_DOMCTL_INTERFACE_VERSION};
@@ -103,6 +107,8 @@ pub const FAMILIES: &[CodeFamily] = &[
     family!(HvmParam, "HVM_PARAM_", false),
     family!(SysctlCmd, "XEN_SYSCTL_", true),
     family!(DomctlCmd, "XEN_DOMCTL_", true),
+    family!(CallbackOpCmd, "CALLBACKOP_", true),
+    family!(CallbackType, "CALLBACKTYPE_", true),
 ];
 
 /// Codes whose C name is not the family prefix plus the lower-cased Rust
@@ -148,6 +154,7 @@ macro_rules! typedef {
 /// The structures, from the `abi_layout!` beside each one (the
 /// architecture-specific ones in their build's layout).
 pub const STRUCTS: &[&[AbiItem]] = &[
+    super::callback::CALLBACK_REGISTER,
     super::domctl::XEN_ARCH_DOMAINCONFIG,
     super::domctl::XEN_DOMCTL,
     super::domctl::XEN_DOMCTL_GETDOMAININFO,
@@ -210,6 +217,12 @@ pub const STRUCTS: &[&[AbiItem]] = &[
 /// Plain constants.
 pub const LAYOUT: &[AbiItem] = &[
     c!(DOMID_FIRST_RESERVED),
+    c!(CALLBACKF_MASK_EVENTS => "CALLBACKF_mask_events"),
+    c!(UVMF_NONE),
+    c!(UVMF_TLB_FLUSH),
+    c!(UVMF_INVLPG),
+    c!(UVMF_LOCAL),
+    c!(UVMF_ALL),
     c!(DOMID_SELF),
     c!(DOMID_IO),
     c!(DOMID_XEN),

@@ -96,6 +96,7 @@ macro_rules! abi_layout {
     };
 }
 
+pub mod callback;
 #[doc(hidden)]
 pub mod conformance;
 pub mod console_io;

@@ -21,12 +21,14 @@
 //! ```
 
 mod c_string;
+mod callback;
 mod console;
 mod domctl;
 mod event_channel;
 mod grant_table;
 mod hvm;
 mod memory;
+mod mmu;
 mod multicall;
 mod physdev;
 mod sched;
