@@ -637,14 +637,32 @@ mod guest {
     struct SharedInfoPage([u8; 4096]);
     static mut SHARED_INFO_PAGE: SharedInfoPage = SharedInfoPage([0; 4096]);
 
-    /// Map Xen's shared-info page over [`SHARED_INFO_PAGE`] (translated
-    /// guests: PVH, Arm) and return where it now is.
+    /// Map Xen's shared-info page over [`SHARED_INFO_PAGE`] and return
+    /// where it now is: translated guests (PVH, Arm) put its frame into
+    /// their physical map with `add_to_physmap`; a PV guest points the
+    /// page's virtual address at the machine frame `start_info` names.
     fn map_shared_info(
         xc: &Xencall,
         boot: &BootInfo,
     ) -> Result<*mut xencall::abi::shared_info::SharedInfo, Error> {
         use xencall::abi::memory::{MapSpace, DOMID_SELF};
         let page = core::ptr::addr_of_mut!(SHARED_INFO_PAGE).cast();
+        #[cfg(target_arch = "x86_64")]
+        if let xencall::rt::RawBootInfo::StartInfo(start_info) = boot.raw {
+            use xencall::abi::callback::UVMF_INVLPG;
+            use xencall::abi::start_info::StartInfo;
+            // SAFETY: Xen maps start_info for a PV guest for good.
+            let maddr = unsafe {
+                core::ptr::addr_of!((*(start_info as *const StartInfo)).shared_info).read()
+            };
+            // Present, writable, user (a 64-bit PV kernel runs in ring 3),
+            // accessed, dirty.
+            let pte = (maddr & !0xfff) | 0x67;
+            // SAFETY: SHARED_INFO_PAGE is ours and nothing holds a
+            // reference into it; from now on it shows Xen's page.
+            unsafe { xc.update_va_mapping(page as u64, pte, UVMF_INVLPG)? };
+            return Ok(page);
+        }
         xc.add_to_physmap(
             DOMID_SELF,
             MapSpace::SHARED_INFO,
@@ -657,9 +675,6 @@ mod guest {
     fn shared_info_pending_bit(boot: &BootInfo) -> TestResult {
         use core::ptr::addr_of;
         use xencall::abi::memory::DOMID_SELF;
-        if boot.guest_mode == GuestMode::Pv {
-            skip!("PV is given shared info by Xen (start_info); add_to_physmap is for translated guests");
-        }
         let xc = open()?;
         let page = map_shared_info(&xc, boot)?;
         // Xen's page, not ours, now sits at that address: its wall clock
@@ -735,14 +750,9 @@ mod guest {
             use core::ptr::{addr_of, addr_of_mut};
             use xencall::abi::event_channel::Virq;
             use xencall::rt::events;
-            if boot.guest_mode != GuestMode::Pvh {
-                // Refused, rather than a block that would never return.
-                ensure_eq!(events::block(), Err(Error::Xen(XenErrno::EOPNOTSUPP)));
-                skip!(
-                    "blocking needs event delivery; the runtime delivers events on PVH only \
-                     (PV needs an event callback ending in HYPERVISOR_iret)"
-                );
-            }
+            // Refused before delivery is set up, rather than a block that
+            // would never return.
+            ensure_eq!(events::block(), Err(Error::Xen(XenErrno::EINVAL)));
             let xc = open()?;
             let page = map_shared_info(&xc, boot)?;
             // SAFETY: vCPU 0's vcpu_info in the shared-info page mapped

@@ -6,10 +6,13 @@
 //! fired stays in shared info's `evtchn_pending`: clear a port's bit once
 //! handled, or Xen raises nothing for its next event.
 //!
-//! Supported on x86_64 PVH (an interrupt vector registered through
-//! `HVM_PARAM_CALLBACK_IRQ`). PV (an event callback ending in
-//! `HYPERVISOR_iret`) and aarch64 (the event interrupt enabled in the GIC)
-//! answer `EOPNOTSUPP` for now.
+//! Delivery per mode: x86_64 PVH takes an interrupt vector registered
+//! through `HVM_PARAM_CALLBACK_IRQ`; x86_64 PV registers an event callback
+//! (`CALLBACKOP_register`) that returns through `HYPERVISOR_iret`, and
+//! reads shared info through a page the caller maps with
+//! `update_va_mapping`. aarch64 answers `EOPNOTSUPP` for now.
+//! [`block`] before [`enable_upcall`] answers `EINVAL` instead of sleeping
+//! for good.
 
 use super::BootInfo;
 use crate::abi::shared_info::VcpuInfo;

@@ -155,45 +155,88 @@ extern "C" fn xencall_pv_main(start_info: u64) -> ! {
     crate::rt::start(boot)
 }
 
-/// Events for the boot vCPU arrive as an upcall (PVH only): register the
-/// vector with Xen and have the handler clear `pending` (the vCPU's
-/// `evtchn_upcall_pending` byte).
+/// Events for the boot vCPU arrive as an upcall: on PVH an interrupt
+/// vector registered with `HVM_PARAM_CALLBACK_IRQ`, on PV the event
+/// callback registered with `CALLBACKOP_register`. The handler clears the
+/// flag and selector of the `vcpu_info` at `pending`.
 pub(crate) fn enable_upcall(boot: &BootInfo, pending: *mut u8) -> Result<()> {
+    use crate::abi::callback::{CallbackRegister, CallbackType};
     use crate::abi::hvm::HvmParam;
     use crate::abi::memory::DOMID_SELF;
-    if boot.guest_mode != GuestMode::Pvh {
-        return Err(crate::error::Error::Xen(crate::abi::XenErrno::EOPNOTSUPP));
+    let xc = crate::Xencall::open(None, crate::OpenFlags::empty())?;
+    match boot.guest_mode {
+        GuestMode::Pvh => {
+            upcall::set_pending_flag(pending);
+            // HVM_PARAM_CALLBACK_IRQ type 2 (bits 63:56): deliver as this vector.
+            xc.hvm_set_param(
+                DOMID_SELF,
+                HvmParam::CALLBACK_IRQ,
+                (2 << 56) | u64::from(upcall::UPCALL_VECTOR),
+            )
+        }
+        GuestMode::Pv => {
+            // Events stay masked (the vcpu_info's mask byte) until
+            // SCHEDOP_block unmasks them, so nothing arrives before the
+            // handler knows its vcpu_info.
+            upcall::set_pending_flag(pending);
+            let callback = CallbackRegister {
+                r#type: CallbackType::EVENT,
+                flags: 0,
+                address: upcall::pv_stub_address(),
+            };
+            // SAFETY: the stub handles Xen's PV event frame (rcx, r11,
+            // then an iret frame) and leaves through HYPERVISOR_iret; it
+            // is part of the image and never unmapped.
+            unsafe { xc.callback_register(callback) }
+        }
+        _ => Err(crate::error::Error::Xen(crate::abi::XenErrno::EOPNOTSUPP)),
     }
-    upcall::set_pending_flag(pending);
-    // HVM_PARAM_CALLBACK_IRQ type 2 (bits 63:56): deliver as this vector.
-    crate::Xencall::open(None, crate::OpenFlags::empty())?.hvm_set_param(
-        DOMID_SELF,
-        HvmParam::CALLBACK_IRQ,
-        (2 << 56) | u64::from(upcall::UPCALL_VECTOR),
-    )
 }
 
-/// Stop upcalls: no callback registered, the handler touches nothing.
+/// Stop upcalls: on PVH no vector is registered any more; on PV (where Xen
+/// refuses to unregister the event callback) events are masked and the
+/// handler, finding no `vcpu_info`, keeps them masked.
 pub(crate) fn disable_upcall() -> Result<()> {
     use crate::abi::hvm::HvmParam;
     use crate::abi::memory::DOMID_SELF;
-    crate::Xencall::open(None, crate::OpenFlags::empty())?.hvm_set_param(
-        DOMID_SELF,
-        HvmParam::CALLBACK_IRQ,
-        0,
-    )?;
+    if is_pv() {
+        let pending = upcall::pending_flag();
+        if !pending.is_null() {
+            // SAFETY: `pending` is the vcpu_info enable_upcall was given,
+            // valid while upcalls are enabled; byte 1 is its
+            // evtchn_upcall_mask, the guest's to set.
+            unsafe { pending.add(1).write_volatile(1) };
+        }
+    } else {
+        crate::Xencall::open(None, crate::OpenFlags::empty())?.hvm_set_param(
+            DOMID_SELF,
+            HvmParam::CALLBACK_IRQ,
+            0,
+        )?;
+    }
     upcall::set_pending_flag(core::ptr::null_mut());
     Ok(())
 }
 
-/// `SCHEDOP_block` with interrupts enabled for its duration, so that the
-/// event that wakes the vCPU is delivered (and the upcall taken) at once.
+/// `SCHEDOP_block` with event delivery enabled for its duration, so that
+/// the event that wakes the vCPU is delivered (and the upcall taken) at
+/// once. `EINVAL` before [`enable_upcall`]: nothing would handle the event.
 pub(crate) fn block_with_upcalls() -> Result<()> {
-    if is_pv() {
-        // `sti` is privileged for a PV kernel; PV delivery is not set up.
-        return Err(crate::error::Error::Xen(crate::abi::XenErrno::EOPNOTSUPP));
+    let pending = upcall::pending_flag();
+    if pending.is_null() {
+        return Err(crate::error::Error::Xen(crate::abi::XenErrno::EINVAL));
     }
     let xc = crate::Xencall::open(None, crate::OpenFlags::empty())?;
+    if is_pv() {
+        // `sti` is privileged for a PV kernel: SCHEDOP_block itself clears
+        // the vcpu_info's event mask; the event is delivered on the way
+        // back, and the mask is set again here.
+        let r = xc.sched_block();
+        // SAFETY: as in disable_upcall: byte 1 of the registered
+        // vcpu_info is its evtchn_upcall_mask.
+        unsafe { pending.add(1).write_volatile(1) };
+        return r;
+    }
     x86_64::instructions::interrupts::enable();
     let r = xc.sched_block();
     x86_64::instructions::interrupts::disable();

@@ -8,6 +8,13 @@
 //!
 //! This is what lets `SCHEDOP_block` return: Xen wakes a blocked HVM vCPU
 //! for an event only when it can deliver it.
+//!
+//! PV guests have no interrupt vectors for events: Xen enters the callback
+//! registered with `CALLBACKOP_register` on the guest's stack, with
+//! `rcx` and `r11` pushed above an `iret` frame and events masked in the
+//! `vcpu_info`. A PV kernel cannot `iretq` to itself (it runs in ring 3),
+//! so the stub leaves through `HYPERVISOR_iret`, which also restores the
+//! event mask from the frame's interrupt flag.
 
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -38,6 +45,29 @@ xencall_upcall_stub:
     lock andq $0, 8(%rax)
 1:  pop %rax
     iretq
+
+    // PV: Xen's frame is rcx, r11, rip, cs, rflags, rsp, ss.
+    .globl xencall_pv_upcall_stub
+xencall_pv_upcall_stub:
+    pop %rcx
+    pop %r11
+    push %rax
+    lock incq xencall_upcall_count(%rip)
+    mov xencall_upcall_pending_flag(%rip), %rax
+    test %rax, %rax
+    jnz 2f
+    // No vcpu_info to clear: return with the frame's interrupt flag clear,
+    // so that HYPERVISOR_iret leaves events masked instead of re-entering
+    // here for the same pending event forever.
+    andq $~0x200, 24(%rsp)
+    jmp 3f
+2:  movb $0, (%rax)
+    lock andq $0, 8(%rax)
+3:  pop %rax
+    // HYPERVISOR_iret's stub pushes rcx, r11 and rax (the values to
+    // restore) above this flags word; 0: not returning from a syscall.
+    push $0
+    jmp xencall_hypercall_page + 23 * 32
     .popsection
     "#,
     options(att_syntax)
@@ -45,11 +75,22 @@ xencall_upcall_stub:
 
 extern "C" {
     fn xencall_upcall_stub();
+    fn xencall_pv_upcall_stub();
 }
 
 /// The handler's address, for the IDT.
 pub(super) fn stub_address() -> u64 {
     xencall_upcall_stub as *const () as u64
+}
+
+/// The PV event callback's address, for `CALLBACKOP_register`.
+pub(super) fn pv_stub_address() -> u64 {
+    xencall_pv_upcall_stub as *const () as u64
+}
+
+/// The `vcpu_info` the handler clears (null: none).
+pub(crate) fn pending_flag() -> *mut u8 {
+    PENDING_FLAG.load(Ordering::Acquire) as *mut u8
 }
 
 /// Send upcalls to the handler, which clears the flag and selector of the
