@@ -565,8 +565,9 @@ mod guest {
 
     fn memory_give_back_and_repopulate(boot: &BootInfo) -> TestResult {
         use xencall::abi::memory::DOMID_SELF;
-        if boot.guest_mode == GuestMode::Pv {
-            skip!("PV frame numbers are machine frames: needs the p2m list, not yet read");
+        #[cfg(target_arch = "x86_64")]
+        if let xencall::rt::RawBootInfo::StartInfo(start_info) = boot.raw {
+            return pv_give_back_and_repopulate(boot, start_info);
         }
         let xc = open()?;
         if xc
@@ -589,6 +590,56 @@ mod guest {
         ensure_eq!(repopulated, Ok(1));
         ensure_eq!(xc.current_reservation(DOMID_SELF)?, before);
         // SAFETY: the frame is backed again; write and read it back.
+        unsafe {
+            page.as_ptr().write_volatile(0x5a);
+            ensure_eq!(page.as_ptr().read_volatile(), 0x5a);
+            xc.free_buffer_pages(page.as_ptr(), 1)?;
+        }
+        Ok(())
+    }
+
+    /// The PV round trip: the guest owns its physical-to-machine list and
+    /// its page tables, so it unmaps the page, gives its machine frame
+    /// back, repopulates the pseudo-physical frame (Xen picks a new
+    /// machine frame and records it in its machine-to-physical table),
+    /// enters the new frame in the p2m list and maps it again.
+    #[cfg(target_arch = "x86_64")]
+    fn pv_give_back_and_repopulate(boot: &BootInfo, start_info: u64) -> TestResult {
+        use xencall::abi::callback::UVMF_INVLPG;
+        use xencall::abi::memory::DOMID_SELF;
+        use xencall::abi::start_info::StartInfo;
+        let xc = open()?;
+        let page = xc.alloc_buffer_pages(1)?;
+        let va = page.as_ptr() as u64;
+        let pfn = va >> 12;
+        let old_mfn = boot.frame_of(va as usize);
+        // SAFETY: Xen maps start_info and the p2m list it names (one
+        // writable entry per page of the domain) for a PV guest for good.
+        let p2m = unsafe {
+            core::ptr::addr_of!((*(start_info as *const StartInfo)).mfn_list).read() as *mut u64
+        };
+        let before = xc.current_reservation(DOMID_SELF)?;
+        // SAFETY: the buffer is ours and nothing reads it until it is
+        // mapped again below; a PTE of 0 just unmaps it.
+        unsafe { xc.update_va_mapping(va, 0, UVMF_INVLPG)? };
+        ensure_eq!(xc.decrease_reservation(DOMID_SELF, &[old_mfn], 0)?, 1);
+        ensure_eq!(xc.current_reservation(DOMID_SELF)?, before - 1);
+        let mut frames = [pfn];
+        ensure_eq!(xc.populate_physmap(DOMID_SELF, &mut frames, 0), Ok(1));
+        let new_mfn = frames[0];
+        ensure!(
+            new_mfn != pfn && new_mfn != 0,
+            "populate_physmap gave no machine frame ({new_mfn:#x})"
+        );
+        ensure_eq!(xc.current_reservation(DOMID_SELF)?, before);
+        // SAFETY: entry `pfn` of the p2m list is this page's; the guest
+        // keeps the list.
+        unsafe { p2m.add(pfn as usize).write_volatile(new_mfn) };
+        ensure_eq!(boot.frame_of(va as usize), new_mfn);
+        // SAFETY: the new frame is ours (Xen just gave it); map it where
+        // the buffer was, present, writable, user, accessed, dirty.
+        unsafe { xc.update_va_mapping(va, (new_mfn << 12) | 0x67, UVMF_INVLPG)? };
+        // SAFETY: mapped again; write and read it back, then free it.
         unsafe {
             page.as_ptr().write_volatile(0x5a);
             ensure_eq!(page.as_ptr().read_volatile(), 0x5a);
