@@ -3,6 +3,19 @@
 //! The leaves sit at `XEN_CPUID_FIRST_LEAF + n`, but Xen may move the
 //! whole block up in steps of 0x100 (to coexist with Viridian), so a guest
 //! scans for the signature rather than trusting the first base.
+//!
+//! ```
+//! use xencall::abi::cpuid::*;
+//!
+//! // A guest compares EBX, ECX, EDX of each candidate base leaf with these;
+//! // together they spell Xen's signature.
+//! let regs = [XEN_CPUID_SIGNATURE_EBX, XEN_CPUID_SIGNATURE_ECX, XEN_CPUID_SIGNATURE_EDX];
+//! let sig: Vec<u8> = regs.iter().flat_map(|r| r.to_le_bytes()).collect();
+//! assert_eq!(sig, b"XenVMMXenVMM");
+//! // The candidates: the first base, then up in steps of 0x100.
+//! let bases: Vec<u32> = (0..3).map(|i| XEN_CPUID_FIRST_LEAF + i * 0x100).collect();
+//! assert_eq!(bases, [0x4000_0000, 0x4000_0100, 0x4000_0200]);
+//! ```
 
 /// `XEN_CPUID_FIRST_LEAF`: the lowest base the Xen leaves can start at.
 pub const XEN_CPUID_FIRST_LEAF: u32 = 0x4000_0000;

@@ -1,8 +1,28 @@
 //! Xen's ELF note types (`public/elfnote.h`) and the feature bit a dom0
 //! kernel advertises (`public/features.h`).
+//!
+//! ```
+//! use xencall::abi::elfnote::{ElfNote, XENFEAT_DOM0};
+//!
+//! // A note in a kernel's PT_NOTE segment, as 32-bit words: name size,
+//! // descriptor size, type, the name "Xen\0", then the descriptor. This is
+//! // the bitmap of `XENFEAT_*` bits a dom0-capable kernel must carry.
+//! let note = [4, 4, 17, u32::from_le_bytes(*b"Xen\0"), 0x800];
+//! assert_eq!(ElfNote(note[2]), ElfNote::SUPPORTED_FEATURES);
+//! assert_ne!(note[4] & (1 << XENFEAT_DOM0), 0); // Xen boots it as dom0
+//! ```
 
 xen_code! {
     /// An ELF note type in the `"Xen"` namespace.
+    ///
+    /// ```
+    /// use xencall::abi::elfnote::ElfNote;
+    ///
+    /// // The note that names a PVH kernel's 32-bit entry point.
+    /// assert_eq!(ElfNote::PHYS32_ENTRY.0, 18); // XEN_ELFNOTE_PHYS32_ENTRY
+    /// assert_eq!(format!("{:?}", ElfNote(18)), "PHYS32_ENTRY");
+    /// assert_eq!(format!("{:?}", ElfNote(99)), "ElfNote(99)");
+    /// ```
     pub struct ElfNote(u32);
     INFO = 0;
     ENTRY = 1;

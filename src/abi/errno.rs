@@ -2,9 +2,28 @@
 //!
 //! Xen uses the Linux x86 numbering on every architecture, so a value here is
 //! also the POSIX `errno` a Linux C library would report.
+//!
+//! ```
+//! use xencall::{abi::XenErrno, Error};
+//!
+//! // A hypercall returns -errno on failure: -1 is what a domU gets for a
+//! // control-domain operation.
+//! assert_eq!(Error::from_hypercall(-1i64 as u64), Err(Error::Xen(XenErrno::EPERM)));
+//! assert_eq!(Error::from_hypercall(0x0004_0011), Ok(0x0004_0011));
+//! ```
 
 xen_code! {
     /// A Xen error number: hypercalls return its negation.
+    ///
+    /// ```
+    /// use xencall::abi::XenErrno;
+    ///
+    /// assert_eq!(format!("{:?}", XenErrno::ENOSYS), "ENOSYS");
+    /// assert_eq!(XenErrno::ENOSYS.0, 38);
+    /// // An alias prints as the name declared first for its value.
+    /// assert_eq!(format!("{:?}", XenErrno::EWOULDBLOCK), "EAGAIN");
+    /// assert_eq!(format!("{:?}", XenErrno(1000)), "XenErrno(1000)");
+    /// ```
     pub struct XenErrno(i32);
     EPERM = 1;
     ENOENT = 2;
@@ -64,11 +83,29 @@ xen_code! {
 impl XenErrno {
     /// The POSIX `errno` value for this error. Xen's numbering is Linux's,
     /// so this is the identity; it exists so callers say what they mean.
+    ///
+    /// ```
+    /// use std::io::{Error, ErrorKind};
+    /// use xencall::abi::XenErrno;
+    ///
+    /// // Hand Xen's refusal to code that speaks errno.
+    /// let io = Error::from_raw_os_error(XenErrno::EACCES.to_posix());
+    /// assert_eq!(io.kind(), ErrorKind::PermissionDenied);
+    /// ```
     pub const fn to_posix(self) -> i32 {
         self.0
     }
 
     /// A short human-readable description, or `None` for an unknown number.
+    ///
+    /// ```
+    /// use xencall::abi::XenErrno;
+    ///
+    /// assert_eq!(XenErrno::ESRCH.description(), Some("no such domain or process"));
+    /// assert_eq!(XenErrno(1000).description(), None);
+    /// // `Display` puts the name and the description together.
+    /// assert_eq!(XenErrno::ESRCH.to_string(), "ESRCH (no such domain or process)");
+    /// ```
     pub const fn description(self) -> Option<&'static str> {
         Some(match self.0 {
             1 => "operation not permitted",

@@ -1,7 +1,29 @@
 //! Hypercall numbers (`public/xen.h`, `__HYPERVISOR_*`).
+//!
+//! ```
+//! use xencall::abi::{xen_version::XenVersionCmd, HypercallOp};
+//! use xencall::{mock::MockBackend, OpenFlags, Xencall};
+//!
+//! let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+//! xc.backend().set_responder(&|_, _| 0x0004_0011); // Xen 4.17
+//! // SAFETY: XENVER_version takes no buffer (and the mock makes no call).
+//! let v = unsafe { xc.call2(HypercallOp::XEN_VERSION, XenVersionCmd::VERSION.0.into(), 0)? };
+//! assert_eq!((v >> 16, v & 0xffff), (4, 17));
+//! assert_eq!(xc.backend().last().unwrap().0, 17); // __HYPERVISOR_xen_version
+//! # Ok::<(), xencall::Error>(())
+//! ```
 
 xen_code! {
     /// A hypercall number: the `op` of `call0`..`call5`.
+    ///
+    /// ```
+    /// use xencall::abi::HypercallOp;
+    ///
+    /// assert_eq!(format!("{:?}", HypercallOp::SCHED_OP), "SCHED_OP");
+    /// assert_eq!(HypercallOp::SCHED_OP.0, 29); // __HYPERVISOR_sched_op
+    /// // What a trace of raw calls shows for a number: 11 is unassigned.
+    /// assert_eq!(format!("{:?}", HypercallOp(11)), "HypercallOp(11)");
+    /// ```
     pub struct HypercallOp(u32);
     SET_TRAP_TABLE = 0;
     MMU_UPDATE = 1;

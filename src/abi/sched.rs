@@ -1,7 +1,30 @@
 //! `__HYPERVISOR_sched_op` (`public/sched.h`).
+//!
+//! ```
+//! use xencall::abi::sched::{SchedOpCmd, SchedShutdown, ShutdownReason};
+//! use xencall::{mock::MockBackend, OpenFlags, Xencall};
+//!
+//! let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+//! // Play Xen: sched_op(SCHEDOP_shutdown_code, &sched_shutdown) arrives.
+//! xc.backend().set_responder(&|_, a| {
+//!     assert_eq!(a[0], SchedOpCmd::SHUTDOWN_CODE.0.into());
+//!     assert_eq!(unsafe { *(a[1] as *const SchedShutdown) }.reason, ShutdownReason::REBOOT.0);
+//!     0
+//! });
+//! xc.sched_shutdown_code(ShutdownReason::REBOOT)?;
+//! # Ok::<(), xencall::Error>(())
+//! ```
 
 xen_code! {
     /// A `sched_op` command.
+    ///
+    /// ```
+    /// use xencall::abi::sched::SchedOpCmd;
+    ///
+    /// assert_eq!(format!("{:?}", SchedOpCmd::POLL), "POLL");
+    /// assert_eq!(SchedOpCmd::POLL.0, 3); // SCHEDOP_poll
+    /// assert_eq!(format!("{:?}", SchedOpCmd(8)), "SchedOpCmd(8)");
+    /// ```
     pub struct SchedOpCmd(u32);
     YIELD = 0;
     BLOCK = 1;
@@ -15,6 +38,15 @@ xen_code! {
 
 xen_code! {
     /// Why a domain shuts down (`SHUTDOWN_*`).
+    ///
+    /// ```
+    /// use xencall::abi::sched::ShutdownReason;
+    ///
+    /// // As `xl` would report a domain that called SCHEDOP_shutdown with 3.
+    /// assert_eq!(format!("{:?}", ShutdownReason(3)), "CRASH");
+    /// assert_eq!(ShutdownReason::SOFT_RESET.0, 5); // SHUTDOWN_soft_reset
+    /// assert_eq!(format!("{:?}", ShutdownReason(6)), "ShutdownReason(6)");
+    /// ```
     pub struct ShutdownReason(u32);
     POWEROFF = 0;
     REBOOT = 1;
@@ -25,6 +57,15 @@ xen_code! {
 }
 
 /// `struct sched_shutdown`: the argument of `SCHEDOP_shutdown`.
+///
+/// ```
+/// use xencall::abi::sched::{SchedShutdown, ShutdownReason};
+///
+/// // A guest giving up after a fatal error: `xl` applies its on_crash action.
+/// let arg = SchedShutdown { reason: ShutdownReason::CRASH.0 };
+/// assert_eq!(core::mem::size_of_val(&arg), 4); // sizeof(struct sched_shutdown)
+/// assert_eq!(ShutdownReason(arg.reason), ShutdownReason::CRASH);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct SchedShutdown {
@@ -40,6 +81,22 @@ abi_layout! {
 
 /// `struct sched_poll`: block until one of the ports is pending or the
 /// timeout (absolute Xen system time in ns; 0 for none) passes.
+///
+/// ```
+/// use xencall::abi::sched::SchedPoll;
+/// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // Play Xen: read the sched_poll and the port list its handle points to.
+/// xc.backend().set_responder(&|_, a| {
+///     let poll = unsafe { *(a[1] as *const SchedPoll) };
+///     let ports = unsafe { std::slice::from_raw_parts(poll.ports as *const u32, poll.nr_ports as usize) };
+///     assert_eq!((ports, poll.timeout), (&[3, 5][..], 1_000_000));
+///     0
+/// });
+/// xc.sched_poll(&[3, 5], Some(1_000_000))?;
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct SchedPoll {
@@ -60,6 +117,19 @@ abi_layout! {
 }
 
 /// `struct sched_remote_shutdown`: shut another domain down (privileged).
+///
+/// ```
+/// use xencall::abi::sched::{SchedOpCmd, SchedRemoteShutdown, ShutdownReason};
+/// use xencall::{abi::HypercallOp, mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // No typed wrapper: a control domain powers domain 5 off with the raw call.
+/// let arg = xc.buffer(SchedRemoteShutdown { domain_id: 5, reason: ShutdownReason::POWEROFF.0 })?;
+/// // SAFETY: Xen only reads the structure, alive until after the call.
+/// unsafe { xc.call2(HypercallOp::SCHED_OP, SchedOpCmd::REMOTE_SHUTDOWN.0.into(), arg.addr())? };
+/// assert_eq!(core::mem::size_of::<SchedRemoteShutdown>(), 8); // the reason at offset 4
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct SchedRemoteShutdown {

@@ -1,8 +1,32 @@
 //! `__HYPERVISOR_vcpu_op` (`public/vcpu.h`): the commands and structures
 //! the crate uses.
+//!
+//! ```
+//! use xencall::abi::vcpu::{Runstate, VcpuRunstateInfo};
+//! use xencall::{mock::MockBackend, OpenFlags, Xencall};
+//!
+//! let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+//! // Play Xen: vcpu_op(VCPUOP_get_runstate_info, vCPU, &info) fills it in.
+//! xc.backend().set_responder(&|_, a| {
+//!     let info = unsafe { &mut *(a[2] as *mut VcpuRunstateInfo) };
+//!     (info.state, info.time) = (Runstate::RUNNING.0, [9_000_000, 1_000_000, 0, 0]);
+//!     0
+//! });
+//! let info = xc.vcpu_runstate_info(0)?;
+//! assert_eq!(info.time[Runstate::RUNNABLE.0 as usize], 1_000_000); // stolen: 1 ms
+//! # Ok::<(), xencall::Error>(())
+//! ```
 
 xen_code! {
     /// A `vcpu_op` command.
+    ///
+    /// ```
+    /// use xencall::abi::vcpu::VcpuOpCmd;
+    ///
+    /// assert_eq!(format!("{:?}", VcpuOpCmd::IS_UP), "IS_UP");
+    /// assert_eq!(VcpuOpCmd::IS_UP.0, 3); // VCPUOP_is_up
+    /// assert_eq!(format!("{:?}", VcpuOpCmd(99)), "VcpuOpCmd(99)");
+    /// ```
     pub struct VcpuOpCmd(u32);
     INITIALISE = 0;
     UP = 1;
@@ -22,6 +46,14 @@ xen_code! {
 
 xen_code! {
     /// A vCPU's scheduling state (`RUNSTATE_*`).
+    ///
+    /// ```
+    /// use xencall::abi::vcpu::Runstate;
+    ///
+    /// assert_eq!(format!("{:?}", Runstate(1)), "RUNNABLE");
+    /// assert_eq!(Runstate::OFFLINE.0, 3); // RUNSTATE_offline
+    /// assert_eq!(format!("{:?}", Runstate(-1)), "Runstate(-1)");
+    /// ```
     pub struct Runstate(i32);
     RUNNING = 0;
     RUNNABLE = 1;
@@ -30,6 +62,17 @@ xen_code! {
 }
 
 /// `struct vcpu_runstate_info`.
+///
+/// ```
+/// use xencall::abi::vcpu::{Runstate, VcpuRunstateInfo};
+///
+/// // 48 bytes, also the layout VCPUOP_register_runstate_memory_area keeps updated.
+/// assert_eq!(core::mem::size_of::<VcpuRunstateInfo>(), 48);
+/// // `time` is indexed by runstate: a blocked vCPU's idle time is time[2].
+/// let info = VcpuRunstateInfo { state: Runstate::BLOCKED.0, time: [7, 0, 40, 0], ..Default::default() };
+/// assert_eq!(Runstate(info.state), Runstate::BLOCKED);
+/// assert_eq!(info.time[Runstate::BLOCKED.0 as usize], 40);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct VcpuRunstateInfo {
@@ -54,6 +97,21 @@ abi_layout! {
 pub const VCPU_SSHOTTMR_FUTURE: u32 = 1 << 0;
 
 /// `struct vcpu_set_singleshot_timer`.
+///
+/// ```
+/// use xencall::abi::vcpu::{VcpuSetSingleshotTimer, VCPU_SSHOTTMR_FUTURE};
+/// use xencall::{abi::XenErrno, mock::MockBackend, Error, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // Play Xen at system time 5 s: with VCPU_SSHOTTMR_future, a past deadline is ETIME.
+/// xc.backend().set_responder(&|_, a| {
+///     let t = unsafe { *(a[2] as *const VcpuSetSingleshotTimer) };
+///     if t.flags & VCPU_SSHOTTMR_FUTURE != 0 && t.timeout_abs_ns < 5_000_000_000 { -62i64 as u64 } else { 0 }
+/// });
+/// let late = xc.vcpu_set_singleshot_timer(0, 4_000_000_000, VCPU_SSHOTTMR_FUTURE);
+/// assert_eq!(late, Err(Error::Xen(XenErrno::ETIME)));
+/// assert_eq!(xc.vcpu_set_singleshot_timer(0, 6_000_000_000, VCPU_SSHOTTMR_FUTURE), Ok(()));
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct VcpuSetSingleshotTimer {
@@ -71,6 +129,21 @@ abi_layout! {
 }
 
 /// `struct vcpu_set_periodic_timer`.
+///
+/// ```
+/// use xencall::abi::vcpu::{VcpuOpCmd, VcpuSetPeriodicTimer};
+/// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // Play Xen: vcpu_op(VCPUOP_set_periodic_timer, vCPU 0, &vcpu_set_periodic_timer).
+/// xc.backend().set_responder(&|_, a| {
+///     assert_eq!(a[..2], [VcpuOpCmd::SET_PERIODIC_TIMER.0.into(), 0]);
+///     assert_eq!(unsafe { *(a[2] as *const VcpuSetPeriodicTimer) }.period_ns, 4_000_000);
+///     0
+/// });
+/// xc.vcpu_set_periodic_timer(0, 4_000_000)?; // a 250 Hz tick
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct VcpuSetPeriodicTimer {
