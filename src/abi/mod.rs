@@ -5,6 +5,22 @@
 //! Each structure carries compile-time size and offset checks for both
 //! architectures, and `tests/abi_conformance.rs` compares every item against
 //! the installed Xen headers.
+//!
+//! ```
+//! use xencall::abi::xen_version::{XenFeatureBit, XenFeatureInfo, XenVersionCmd};
+//! use xencall::{abi::HypercallOp, mock::MockBackend, OpenFlags, Xencall};
+//!
+//! let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+//! // Play Xen as a PVH guest sees it: submap 0 has XENFEAT_auto_translated_physmap.
+//! xc.backend().set_responder(&|_, a| unsafe { (*(a[1] as *mut XenFeatureInfo)).submap = 1 << 2; 0 });
+//! // The raw pattern: a structure laid out as the header says, in a hypercall
+//! // buffer; its address as the argument; then read what Xen wrote back.
+//! let arg = xc.buffer(XenFeatureInfo { submap_idx: 0, submap: 0 })?;
+//! // SAFETY: XENVER_get_features writes one xen_feature_info into the buffer.
+//! unsafe { xc.call2(HypercallOp::XEN_VERSION, XenVersionCmd::GET_FEATURES.0.into(), arg.addr())? };
+//! assert_ne!(arg.read().submap & (1 << XenFeatureBit::AUTO_TRANSLATED_PHYSMAP.0), 0);
+//! # Ok::<(), xencall::Error>(())
+//! ```
 
 /// Compile-time layout checks for one `repr(C)` type, and the same facts as
 /// conformance-table entries (`conformance::AbiItem`) compared against the C
