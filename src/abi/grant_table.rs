@@ -1,9 +1,33 @@
 //! `__HYPERVISOR_grant_table_op` (`public/grant_table.h`): the commands
 //! and structures for querying and setting up the grant table and for
 //! grant copies.
+//!
+//! ```
+//! use xencall::abi::{grant_table::GnttabQuerySize, xen::DOMID_SELF};
+//! use xencall::{mock::MockBackend, OpenFlags, Xencall};
+//!
+//! let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+//! // Play Xen: GNTTABOP_query_size fills in the sizes (and status 0, GNTST_okay).
+//! xc.backend().set_responder(&|_, a| {
+//!     let q = unsafe { &mut *(a[1] as *mut GnttabQuerySize) };
+//!     (q.nr_frames, q.max_nr_frames) = (1, 64);
+//!     0
+//! });
+//! let (frames, max_frames) = xc.gnttab_query_size(DOMID_SELF)?;
+//! assert_eq!((frames, max_frames * 512), (1, 32768)); // 512 v1 entries per frame
+//! # Ok::<(), xencall::Error>(())
+//! ```
 
 xen_code! {
     /// A `grant_table_op` command.
+    ///
+    /// ```
+    /// use xencall::abi::grant_table::GnttabOpCmd;
+    ///
+    /// assert_eq!(format!("{:?}", GnttabOpCmd::COPY), "COPY");
+    /// assert_eq!(GnttabOpCmd::COPY.0, 5); // GNTTABOP_copy
+    /// assert_eq!(format!("{:?}", GnttabOpCmd(13)), "GnttabOpCmd(13)");
+    /// ```
     pub struct GnttabOpCmd(u32);
     MAP_GRANT_REF = 0;
     UNMAP_GRANT_REF = 1;
@@ -22,6 +46,15 @@ xen_code! {
 
 xen_code! {
     /// A per-operation grant status (`GNTST_*`, zero or negative).
+    ///
+    /// ```
+    /// use xencall::abi::grant_table::GrantStatus;
+    ///
+    /// // The `status` a copy came back with, by name.
+    /// assert_eq!(format!("{:?}", GrantStatus(-3)), "BAD_GNTREF");
+    /// assert_eq!(GrantStatus::OKAY.0, 0); // GNTST_okay
+    /// assert_eq!(format!("{:?}", GrantStatus(-99)), "GrantStatus(-99)");
+    /// ```
     pub struct GrantStatus(i16);
     OKAY = 0;
     GENERAL_ERROR = -1;
@@ -70,6 +103,16 @@ pub const GTF_TRANSFER_COMPLETED: u16 = 1 << 3;
 /// `struct grant_entry_v1`: one entry of a version-1 grant table, written
 /// by the granting guest. To grant, fill `domid` and `frame` first, then
 /// publish `flags` after a write barrier: Xen may read the entry at once.
+///
+/// ```
+/// use xencall::abi::grant_table::{GrantEntryV1, GTF_PERMIT_ACCESS, GTF_READONLY, GTF_TYPE_MASK};
+///
+/// // Let dom0 read our frame 0x1234 (its grant reference: the entry's index).
+/// let entry = GrantEntryV1 { flags: GTF_PERMIT_ACCESS | GTF_READONLY, domid: 0, frame: 0x1234 };
+/// assert_eq!(entry.flags & GTF_TYPE_MASK, GTF_PERMIT_ACCESS);
+/// // 8 bytes each: one 4 KiB frame of the table holds 512 grant references.
+/// assert_eq!(4096 / core::mem::size_of::<GrantEntryV1>(), 512);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct GrantEntryV1 {
@@ -90,6 +133,19 @@ abi_layout! {
 }
 
 /// `struct gnttab_query_size`.
+///
+/// ```
+/// use xencall::abi::grant_table::{GnttabQuerySize, GrantStatus};
+/// use xencall::{mock::MockBackend, Error, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // Play Xen: the hypercall succeeds, but the operation's `status` refuses.
+/// xc.backend().set_responder(&|_, a| {
+///     unsafe { (*(a[1] as *mut GnttabQuerySize)).status = GrantStatus::BAD_DOMAIN.0 };
+///     0
+/// });
+/// assert_eq!(xc.gnttab_query_size(7), Err(Error::Grant(GrantStatus::BAD_DOMAIN)));
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct GnttabQuerySize {
@@ -113,6 +169,24 @@ abi_layout! {
 }
 
 /// `struct gnttab_setup_table`.
+///
+/// ```
+/// use xencall::abi::{grant_table::GnttabSetupTable, xen::DOMID_SELF};
+/// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // Play Xen: one frame number per table frame, written at `frame_list`.
+/// xc.backend().set_responder(&|_, a| {
+///     let t = unsafe { *(a[1] as *const GnttabSetupTable) };
+///     let list = unsafe { std::slice::from_raw_parts_mut(t.frame_list as *mut u64, t.nr_frames as usize) };
+///     list.iter_mut().zip(0x8000..).for_each(|(f, mfn)| *f = mfn);
+///     0
+/// });
+/// let mut frames = [0u64; 2];
+/// xc.gnttab_setup_table(DOMID_SELF, &mut frames)?;
+/// assert_eq!(frames, [0x8000, 0x8001]);
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct GnttabSetupTable {
@@ -136,6 +210,22 @@ abi_layout! {
 }
 
 /// `struct gnttab_set_version`.
+///
+/// ```
+/// use xencall::abi::grant_table::{GnttabOpCmd, GnttabSetVersion};
+/// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // Play Xen: grant_table_op(GNTTABOP_set_version, &gnttab_set_version, count 1).
+/// xc.backend().set_responder(&|_, a| {
+///     assert_eq!((a[0], a[2]), (GnttabOpCmd::SET_VERSION.0.into(), 1));
+///     assert_eq!(unsafe { *(a[1] as *const GnttabSetVersion) }.version, 1);
+///     0
+/// });
+/// // Choose before granting anything; Xen answers with the version in force.
+/// assert_eq!(xc.gnttab_set_version(1)?, 1);
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct GnttabSetVersion {
@@ -150,6 +240,20 @@ abi_layout! {
 }
 
 /// `struct gnttab_get_version`.
+///
+/// ```
+/// use xencall::abi::{grant_table::GnttabGetVersion, xen::DOMID_SELF};
+/// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // Play Xen: this domain's table is at version 2 (16-byte entries).
+/// xc.backend().set_responder(&|_, a| {
+///     unsafe { (*(a[1] as *mut GnttabGetVersion)).version = 2 };
+///     0
+/// });
+/// assert_eq!(xc.gnttab_get_version(DOMID_SELF)?, 2);
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct GnttabGetVersion {
@@ -170,6 +274,18 @@ abi_layout! {
 }
 
 /// `struct gnttab_copy_ptr`: one end of a grant copy.
+///
+/// ```
+/// use xencall::abi::{grant_table::GnttabCopyPtr, xen::DOMID_SELF};
+///
+/// // Byte 512 of what domain 5 granted us as reference 8 (with
+/// // GNTCOPY_source_gref set in the copy's flags) ...
+/// let granted = GnttabCopyPtr { u: 8, domid: 5, offset: 512 };
+/// // ... or of our own frame 0x1234 (no flag: `u` is a frame number).
+/// let ours = GnttabCopyPtr { u: 0x1234, domid: DOMID_SELF, offset: 512 };
+/// assert_eq!(core::mem::size_of_val(&granted), 16); // sizeof(struct gnttab_copy_ptr)
+/// # let _ = ours;
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct GnttabCopyPtr {
@@ -191,6 +307,25 @@ abi_layout! {
 }
 
 /// `struct gnttab_copy`.
+///
+/// ```
+/// use xencall::abi::grant_table::{GnttabCopy, GnttabCopyPtr, GrantStatus, GNTCOPY_SOURCE_GREF};
+/// use xencall::{abi::xen::DOMID_SELF, mock::MockBackend, Error, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // Play Xen: the grant reference was revoked, and this op's status says so.
+/// xc.backend().set_responder(&|_, a| {
+///     unsafe { (*(a[1] as *mut GnttabCopy)).status = GrantStatus::BAD_GNTREF.0 };
+///     0
+/// });
+/// let mut ops = [GnttabCopy {
+///     source: GnttabCopyPtr { u: 8, domid: 5, offset: 0 },
+///     dest: GnttabCopyPtr { u: 0x1234, domid: DOMID_SELF, offset: 0 },
+///     len: 512, flags: GNTCOPY_SOURCE_GREF, status: 0,
+/// }];
+/// assert_eq!(xc.gnttab_copy(&mut ops), Err(Error::Grant(GrantStatus::BAD_GNTREF)));
+/// assert_eq!(ops[0].status, -3); // written back into the caller's array
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct GnttabCopy {

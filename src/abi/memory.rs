@@ -1,8 +1,32 @@
 //! `__HYPERVISOR_memory_op` (`public/memory.h`): the commands and
 //! structures the crate uses.
+//!
+//! ```
+//! use xencall::abi::memory::{MemoryOpCmd, DOMID_SELF};
+//! use xencall::{mock::MockBackend, OpenFlags, Xencall};
+//!
+//! let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+//! // Play Xen: memory_op(XENMEM_current_reservation, &domid) answers in pages.
+//! xc.backend().set_responder(&|_, a| {
+//!     assert_eq!(a[0], MemoryOpCmd::CURRENT_RESERVATION.0.into());
+//!     assert_eq!(unsafe { *(a[1] as *const u16) }, DOMID_SELF);
+//!     32768
+//! });
+//! assert_eq!(xc.current_reservation(DOMID_SELF)? * 4096, 128 << 20); // 128 MiB
+//! # Ok::<(), xencall::Error>(())
+//! ```
 
 xen_code! {
     /// A `memory_op` command.
+    ///
+    /// ```
+    /// use xencall::abi::memory::MemoryOpCmd;
+    ///
+    /// assert_eq!(format!("{:?}", MemoryOpCmd::POPULATE_PHYSMAP), "POPULATE_PHYSMAP");
+    /// assert_eq!(MemoryOpCmd::POPULATE_PHYSMAP.0, 6); // XENMEM_populate_physmap
+    /// // 8 has no XENMEM_* name in the header.
+    /// assert_eq!(format!("{:?}", MemoryOpCmd(8)), "MemoryOpCmd(8)");
+    /// ```
     pub struct MemoryOpCmd(u32);
     INCREASE_RESERVATION = 0;
     DECREASE_RESERVATION = 1;
@@ -36,6 +60,14 @@ xen_code! {
 
 xen_code! {
     /// What `XENMEM_add_to_physmap` maps (`XENMAPSPACE_*`).
+    ///
+    /// ```
+    /// use xencall::abi::memory::MapSpace;
+    ///
+    /// assert_eq!(format!("{:?}", MapSpace::GRANT_TABLE), "GRANT_TABLE");
+    /// assert_eq!(MapSpace::GRANT_TABLE.0, 1); // XENMAPSPACE_grant_table
+    /// assert_eq!(format!("{:?}", MapSpace(6)), "MapSpace(6)");
+    /// ```
     pub struct MapSpace(u32);
     SHARED_INFO = 0;
     GRANT_TABLE = 1;
@@ -50,6 +82,22 @@ pub use super::xen::DOMID_SELF;
 
 /// `struct xen_memory_reservation`: the argument of
 /// `XENMEM_{increase,decrease}_reservation` and `XENMEM_populate_physmap`.
+///
+/// ```
+/// use xencall::abi::memory::{XenMemoryReservation, DOMID_SELF};
+/// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // Play Xen: populate the listed frames; answer how many extents it did.
+/// xc.backend().set_responder(&|_, a| {
+///     let r = unsafe { *(a[1] as *const XenMemoryReservation) };
+///     assert_eq!((r.nr_extents, r.extent_order, r.domid), (2, 0, DOMID_SELF));
+///     r.nr_extents
+/// });
+/// let mut gpfns = [0x1000, 0x1001]; // two 4 KiB pages (order 0) back into our physmap
+/// assert_eq!(xc.populate_physmap(DOMID_SELF, &mut gpfns, 0)?, 2);
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct XenMemoryReservation {
@@ -76,6 +124,21 @@ abi_layout! {
 }
 
 /// `struct xen_add_to_physmap`.
+///
+/// ```
+/// use xencall::abi::memory::{MapSpace, XenAddToPhysmap, DOMID_SELF};
+/// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // Play Xen: a PVH guest asks for the shared-info page at its frame 0xfeff0.
+/// xc.backend().set_responder(&|_, a| {
+///     let m = unsafe { *(a[1] as *const XenAddToPhysmap) };
+///     assert_eq!((MapSpace(m.space), m.idx, m.gpfn), (MapSpace::SHARED_INFO, 0, 0xfeff0));
+///     0
+/// });
+/// xc.add_to_physmap(DOMID_SELF, MapSpace::SHARED_INFO, 0, 0xfeff0)?;
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct XenAddToPhysmap {
@@ -103,6 +166,24 @@ abi_layout! {
 
 /// `struct xen_memory_map`: `XENMEM_memory_map`'s argument. Xen reads the
 /// room for entries and writes back how many it stored.
+///
+/// ```
+/// use xencall::abi::memory::{E820Entry, XenMemoryMap};
+/// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // Play Xen: write one entry (1 GiB of RAM) at `buffer`, then the count.
+/// xc.backend().set_responder(&|_, a| unsafe {
+///     let m = &mut *(a[1] as *mut XenMemoryMap);
+///     *(m.buffer as *mut E820Entry) = E820Entry { addr: 0, size: 1 << 30, kind: 1 };
+///     m.nr_entries = 1;
+///     0
+/// });
+/// let mut map = [E820Entry::default(); 8];
+/// assert_eq!(xc.memory_map(&mut map)?, 1);
+/// assert_eq!({ map[0].size }, 1 << 30);
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct XenMemoryMap {
@@ -121,6 +202,19 @@ abi_layout! {
 
 /// One entry of the memory map `XENMEM_memory_map` returns: the PC BIOS's
 /// E820 layout (packed, 20 bytes), which Xen's headers do not define.
+///
+/// ```
+/// use xencall::abi::memory::E820Entry;
+///
+/// assert_eq!(core::mem::size_of::<E820Entry>(), 20);
+/// let map = [
+///     E820Entry { addr: 0, size: 0x9_fc00, kind: 1 },
+///     E820Entry { addr: 0xf_0000, size: 0x1_0000, kind: 2 },
+/// ];
+/// // Packed: copy fields out (`{ e.kind }`), never borrow them.
+/// let ram: u64 = map.iter().filter(|e| { e.kind } == 1).map(|e| { e.size }).sum();
+/// assert_eq!(ram, 639 << 10);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C, packed)]
 pub struct E820Entry {
