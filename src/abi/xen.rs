@@ -1,6 +1,16 @@
 //! Definitions shared by every hypercall family (`public/xen.h` and the
 //! architecture headers it includes): domain IDs, the guest-handle type
 //! and the integer typedefs whose width depends on the architecture.
+//!
+//! ```
+//! use xencall::abi::xen::{DomId, DOMID_FIRST_RESERVED, DOMID_INVALID, DOMID_SELF};
+//!
+//! // Real domains are numbered below DOMID_FIRST_RESERVED; the IDs from there
+//! // up stand for roles, such as "the caller" wherever a domid_t is taken.
+//! let is_real = |d: DomId| d < DOMID_FIRST_RESERVED;
+//! assert!(is_real(0) && !is_real(DOMID_SELF) && !is_real(DOMID_INVALID));
+//! assert_eq!(DOMID_SELF, 0x7ff0);
+//! ```
 
 use core::fmt;
 use core::marker::PhantomData;
@@ -48,6 +58,19 @@ pub const DOMID_MASK: DomId = 0x7fff;
 /// would make every structure `!Send`). The address is guest-physical or
 /// guest-virtual, as the guest's paging mode dictates; for a guest running
 /// with identity-mapped memory the two agree.
+///
+/// ```
+/// use xencall::abi::xen::GuestHandle;
+/// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // A port list for Xen to read: a hypercall buffer, named by its address.
+/// let ports = xc.buffer_from_slice(&[3u32, 5])?;
+/// let handle = GuestHandle::<u32>::new(ports.addr());
+/// assert_eq!(core::mem::size_of_val(&handle), 8); // as XEN_GUEST_HANDLE(uint32_t)
+/// assert_eq!(format!("{:?}", GuestHandle::<u32>::new(0x1000)), "GuestHandle(0x1000)");
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[repr(C)]
 pub struct GuestHandle<T> {
     /// The address; 0 is the null handle.
@@ -61,6 +84,15 @@ impl<T> GuestHandle<T> {
     pub const NULL: GuestHandle<T> = GuestHandle::new(0);
 
     /// A handle for the address `addr`.
+    ///
+    /// ```
+    /// use xencall::abi::xen::GuestHandle;
+    ///
+    /// // `const`, so a handle to a fixed address can be a constant.
+    /// const TABLE: GuestHandle<u64> = GuestHandle::new(0x20_0000);
+    /// assert_eq!(TABLE.addr(), 0x20_0000);
+    /// assert_eq!(GuestHandle::<u64>::from(0x20_0000), TABLE);
+    /// ```
     pub const fn new(addr: u64) -> Self {
         GuestHandle {
             addr,
@@ -70,16 +102,42 @@ impl<T> GuestHandle<T> {
 
     /// A handle for `ptr` (its address, which is what Xen sees when the
     /// guest's memory is identity-mapped).
+    ///
+    /// ```
+    /// use xencall::abi::xen::GuestHandle;
+    ///
+    /// let frames = [0u64; 4];
+    /// // The pointer's value: the address Xen sees where memory is identity-mapped.
+    /// let h = GuestHandle::from_ptr(frames.as_ptr());
+    /// assert_eq!(h.addr(), frames.as_ptr() as u64);
+    /// ```
     pub fn from_ptr(ptr: *const T) -> Self {
         GuestHandle::new(ptr as usize as u64)
     }
 
     /// The address.
+    ///
+    /// ```
+    /// use xencall::abi::{sched::SchedPoll, xen::GuestHandle};
+    ///
+    /// // The structures hold handles as plain `u64` fields: `addr()` fills them.
+    /// let ports: GuestHandle<u32> = GuestHandle::new(0x5000);
+    /// let poll = SchedPoll { ports: ports.addr(), nr_ports: 1, timeout: 0 };
+    /// assert_eq!(poll.ports, 0x5000);
+    /// ```
     pub const fn addr(self) -> u64 {
         self.addr
     }
 
     /// Whether this is the null handle.
+    ///
+    /// ```
+    /// use xencall::abi::xen::GuestHandle;
+    ///
+    /// assert!(GuestHandle::<u8>::NULL.is_null());
+    /// assert!(GuestHandle::<u8>::default().is_null()); // Default is NULL
+    /// assert!(!GuestHandle::<u8>::new(0x1000).is_null());
+    /// ```
     pub const fn is_null(self) -> bool {
         self.addr == 0
     }

@@ -1,7 +1,30 @@
 //! `__HYPERVISOR_xen_version` (`public/version.h`).
+//!
+//! ```
+//! use xencall::abi::xen_version::{XenFeatureBit, XenFeatureInfo};
+//! use xencall::{hypercalls::XenFeatures, mock::MockBackend, OpenFlags, Xencall};
+//!
+//! let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+//! // Play Xen: XENVER_get_features fills in submap 0, here for a PVH dom0.
+//! xc.backend().set_responder(&|_, a| {
+//!     let f = unsafe { &mut *(a[1] as *mut XenFeatureInfo) };
+//!     f.submap = 1 << XenFeatureBit::AUTO_TRANSLATED_PHYSMAP.0 | 1 << XenFeatureBit::DOM0.0;
+//!     0
+//! });
+//! assert!(xc.xen_features()?.contains(XenFeatures::AUTO_TRANSLATED_PHYSMAP | XenFeatures::DOM0));
+//! # Ok::<(), xencall::Error>(())
+//! ```
 
 xen_code! {
     /// A `xen_version` sub-command.
+    ///
+    /// ```
+    /// use xencall::abi::xen_version::XenVersionCmd;
+    ///
+    /// assert_eq!(format!("{:?}", XenVersionCmd::GET_FEATURES), "GET_FEATURES");
+    /// assert_eq!(XenVersionCmd::GET_FEATURES.0, 6); // XENVER_get_features
+    /// assert_eq!(format!("{:?}", XenVersionCmd(11)), "XenVersionCmd(11)");
+    /// ```
     pub struct XenVersionCmd(u32);
     VERSION = 0;
     EXTRAVERSION = 1;
@@ -29,6 +52,22 @@ pub type XenChangesetInfo = [u8; 64];
 pub type XenDomainHandle = [u8; 16];
 
 /// `struct xen_compile_info`: NUL-padded strings.
+///
+/// ```
+/// use xencall::abi::xen_version::XenCompileInfo;
+/// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // Play Xen: XENVER_compile_info writes the strings, NUL-padded.
+/// xc.backend().set_responder(&|_, a| {
+///     let info = unsafe { &mut *(a[1] as *mut XenCompileInfo) };
+///     info.compile_by[..4].copy_from_slice(b"root");
+///     0
+/// });
+/// assert_eq!(xc.xen_compile_info()?.compile_by.as_str(), "root");
+/// assert_eq!(core::mem::size_of::<XenCompileInfo>(), 144);
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub struct XenCompileInfo {
@@ -63,6 +102,20 @@ impl Default for XenCompileInfo {
 }
 
 /// `struct xen_platform_parameters`.
+///
+/// ```
+/// use xencall::abi::xen_version::XenPlatformParameters;
+/// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // Play Xen for a 64-bit PV guest: Xen keeps the top half of the address space.
+/// xc.backend().set_responder(&|_, a| {
+///     unsafe { (*(a[1] as *mut XenPlatformParameters)).virt_start = 0xffff_8000_0000_0000 };
+///     0
+/// });
+/// assert_eq!(xc.xen_platform_parameters()?.virt_start, 0xffff_8000_0000_0000);
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct XenPlatformParameters {
@@ -77,6 +130,16 @@ abi_layout! {
 }
 
 /// `struct xen_feature_info`: one 32-bit submap of feature flags.
+///
+/// ```
+/// use xencall::abi::xen_version::{XenFeatureBit, XenFeatureInfo};
+///
+/// // XENVER_get_features' answer with bits 2 and 11 set: a translated dom0.
+/// let info = XenFeatureInfo { submap_idx: 0, submap: 0x804 };
+/// let has = |bit: XenFeatureBit| info.submap & (1 << bit.0) != 0;
+/// assert!(has(XenFeatureBit::AUTO_TRANSLATED_PHYSMAP) && has(XenFeatureBit::DOM0));
+/// assert!(!has(XenFeatureBit::WRITABLE_PAGE_TABLES));
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct XenFeatureInfo {
@@ -95,6 +158,15 @@ abi_layout! {
 
 xen_code! {
     /// A feature bit number in `XENVER_get_features` submap 0 (`XENFEAT_*`).
+    ///
+    /// ```
+    /// use xencall::abi::xen_version::XenFeatureBit;
+    ///
+    /// assert_eq!(format!("{:?}", XenFeatureBit(11)), "DOM0");
+    /// assert_eq!(XenFeatureBit::DOM0.0, 11); // XENFEAT_dom0
+    /// // 12 (grant_map_identity) is withdrawn, so it prints raw.
+    /// assert_eq!(format!("{:?}", XenFeatureBit(12)), "XenFeatureBit(12)");
+    /// ```
     pub struct XenFeatureBit(u32);
     WRITABLE_PAGE_TABLES = 0;
     WRITABLE_DESCRIPTOR_TABLES = 1;
