@@ -19,6 +19,25 @@ mod aarch64;
 pub use self::aarch64::*;
 
 /// How hypercalls are issued.
+///
+/// Displayed as the value of the boot runtime's `xencall-hypercall=`
+/// option that selects it.
+///
+/// ```
+/// use xencall::arch::HypercallMode;
+///
+/// // How a guest reads its choice from `xencall-hypercall=direct|page`.
+/// fn mode(option: Option<&str>) -> HypercallMode {
+///     match option {
+///         Some("direct") => HypercallMode::Direct,
+///         _ => HypercallMode::Page,
+///     }
+/// }
+/// assert_eq!(mode(None), HypercallMode::Page);
+/// for m in [HypercallMode::Page, HypercallMode::Direct] {
+///     assert_eq!(mode(Some(&m.to_string())), m);
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HypercallMode {
     /// x86: `call hypercall_page + op*32`, through the page Xen fills in

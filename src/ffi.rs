@@ -33,6 +33,27 @@ use crate::handle::Xencall;
 pub const MAX_HANDLES: usize = 16;
 
 /// The opaque `xencall_handle`: a [`Xencall`] in a slot of the table.
+///
+/// The exported functions use a table of `CHandle<Native>`; the same
+/// logic runs on the host over a table of mocks, through [`generic`]:
+///
+/// ```
+/// use xencall::ffi::{generic, CHandle, MAX_HANDLES};
+/// use xencall::{abi::HypercallOp, mock::MockBackend, OpenFlags, Xencall};
+///
+/// static TABLE: [CHandle<MockBackend>; MAX_HANDLES] = [const { CHandle::new() }; MAX_HANDLES];
+///
+/// // What `xencall_open(NULL, 0)` does, over a mock instead of the CPU.
+/// let h = generic::open(&TABLE, 0, |flags| {
+///     Ok(Xencall::with_backend(MockBackend::new(), None, flags))
+/// });
+/// assert!(!h.is_null());
+/// // What `xencall1(h, __HYPERVISOR_sched_op, 0)` does.
+/// // SAFETY: the mock reads no memory.
+/// let r = generic::with(&TABLE, h, |xc| unsafe { xc.call1(HypercallOp::SCHED_OP, 0) });
+/// assert_eq!(generic::to_int(r), 0);
+/// assert_eq!(generic::close(&TABLE, h), 0);
+/// ```
 pub struct CHandle<B: Backend> {
     state: AtomicU8,
     handle: UnsafeCell<Option<Xencall<B>>>,
@@ -51,6 +72,19 @@ unsafe impl<B: Backend + Sync> Sync for CHandle<B> {}
 
 impl<B: Backend> CHandle<B> {
     /// An unused slot.
+    ///
+    /// ```
+    /// use xencall::ffi::{generic, CHandle};
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// // `const`, so a table of slots is a plain `static`.
+    /// static TABLE: [CHandle<MockBackend>; 1] = [CHandle::new()];
+    /// let mock = |flags| Ok(Xencall::with_backend(MockBackend::new(), None, flags));
+    /// let h = generic::open(&TABLE, 0, mock);
+    /// assert!(core::ptr::eq(h, &TABLE[0]));
+    /// // One slot: a second open finds none free.
+    /// assert!(generic::open(&TABLE, 0, mock).is_null());
+    /// ```
     pub const fn new() -> Self {
         CHandle {
             state: AtomicU8::new(FREE),
@@ -81,6 +115,25 @@ pub mod generic {
     use super::*;
 
     /// `xencall_open`: claim a slot and open a handle in it.
+    ///
+    /// Returns NULL with `errno` set when the flags are unknown (`EINVAL`),
+    /// every slot is taken (`EMFILE`) or `make` fails.
+    ///
+    /// ```
+    /// # use xencall::ffi::{generic, CHandle};
+    /// # use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    /// # static TABLE: [CHandle<MockBackend>; 2] = [const { CHandle::new() }; 2];
+    /// # let mock = |flags| Ok(Xencall::with_backend(MockBackend::new(), None, flags));
+    /// # let errno = || std::io::Error::last_os_error().raw_os_error();
+    /// let h = generic::open(&TABLE, OpenFlags::NON_REENTRANT.bits(), mock);
+    /// assert_eq!(generic::handle(&TABLE, h).unwrap().flags(), OpenFlags::NON_REENTRANT);
+    /// // Flags libxencall does not know are refused, not ignored.
+    /// assert!(generic::open(&TABLE, 0x80, mock).is_null());
+    /// assert_eq!(errno(), Some(22)); // EINVAL
+    /// let _second = generic::open(&TABLE, 0, mock);
+    /// assert!(generic::open(&TABLE, 0, mock).is_null());
+    /// assert_eq!(errno(), Some(24)); // EMFILE: both slots in use
+    /// ```
     pub fn open<B: Backend>(
         table: &'static [CHandle<B>],
         flags: c_uint,
@@ -115,6 +168,21 @@ pub mod generic {
     }
 
     /// The handle behind a C pointer, if it is an open slot of `table`.
+    ///
+    /// ```
+    /// # use xencall::ffi::{generic, CHandle};
+    /// # use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    /// # static TABLE: [CHandle<MockBackend>; 2] = [const { CHandle::new() }; 2];
+    /// # let mock = |flags| Ok(Xencall::with_backend(MockBackend::new(), None, flags));
+    /// # let errno = || std::io::Error::last_os_error().raw_os_error();
+    /// let h = generic::open(&TABLE, 0, mock);
+    /// assert!(generic::handle(&TABLE, h).is_some());
+    /// // A pointer from elsewhere, or a closed slot, is no handle.
+    /// let stray = CHandle::<MockBackend>::new();
+    /// assert!(generic::handle(&TABLE, &stray as *const _ as *mut _).is_none());
+    /// generic::close(&TABLE, h);
+    /// assert!(generic::handle(&TABLE, h).is_none());
+    /// ```
     pub fn handle<B: Backend>(
         table: &'static [CHandle<B>],
         h: *mut CHandle<B>,
@@ -130,6 +198,20 @@ pub mod generic {
     }
 
     /// `xencall_close`: NULL is fine (0); anything not open is `EBADF`.
+    ///
+    /// ```
+    /// # use xencall::ffi::{generic, CHandle};
+    /// # use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    /// # static TABLE: [CHandle<MockBackend>; 2] = [const { CHandle::new() }; 2];
+    /// # let mock = |flags| Ok(Xencall::with_backend(MockBackend::new(), None, flags));
+    /// # let errno = || std::io::Error::last_os_error().raw_os_error();
+    /// let h = generic::open(&TABLE, 0, mock);
+    /// assert_eq!(generic::close(&TABLE, h), 0);
+    /// // Closing twice is caught instead of freeing someone else's handle.
+    /// assert_eq!(generic::close(&TABLE, h), -1);
+    /// assert_eq!(errno(), Some(9)); // EBADF
+    /// assert_eq!(generic::close(&TABLE, core::ptr::null_mut()), 0);
+    /// ```
     pub fn close<B: Backend>(table: &'static [CHandle<B>], h: *mut CHandle<B>) -> c_int {
         if h.is_null() {
             return 0;
@@ -147,6 +229,16 @@ pub mod generic {
     }
 
     /// Turn a call's result into libxencall's `int` convention.
+    ///
+    /// ```
+    /// use xencall::{abi::XenErrno, ffi::generic::to_int, Error};
+    ///
+    /// assert_eq!(to_int(Ok(5)), 5);
+    /// // Truncated to `int`, as libxencall's `xencall2` does.
+    /// assert_eq!(to_int(Ok(0x1_0000_0005)), 5);
+    /// assert_eq!(to_int(Err(Error::Xen(XenErrno::ENOSYS))), -1);
+    /// assert_eq!(std::io::Error::last_os_error().raw_os_error(), Some(38));
+    /// ```
     pub fn to_int(r: Result<u64>) -> c_int {
         match r {
             Ok(v) => v as c_int,
@@ -155,6 +247,15 @@ pub mod generic {
     }
 
     /// Turn a call's result into `long`.
+    ///
+    /// ```
+    /// use xencall::{abi::XenErrno, ffi::generic::to_long, Error};
+    ///
+    /// // `xencall2L` keeps what `xencall2` would truncate.
+    /// assert_eq!(to_long(Ok(0x1_0000_0005)), 0x1_0000_0005);
+    /// assert_eq!(to_long(Err(Error::Xen(XenErrno::EPERM))), -1);
+    /// assert_eq!(std::io::Error::last_os_error().raw_os_error(), Some(1));
+    /// ```
     pub fn to_long(r: Result<u64>) -> c_long {
         match r {
             Ok(v) => v as c_long,
@@ -163,6 +264,22 @@ pub mod generic {
     }
 
     /// Run `f` on the handle, or fail with `EBADF`.
+    ///
+    /// ```
+    /// # use xencall::ffi::{generic, CHandle};
+    /// # use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    /// # static TABLE: [CHandle<MockBackend>; 2] = [const { CHandle::new() }; 2];
+    /// # let mock = |flags| Ok(Xencall::with_backend(MockBackend::new(), None, flags));
+    /// # let errno = || std::io::Error::last_os_error().raw_os_error();
+    /// use xencall::{abi::XenErrno, Error};
+    ///
+    /// let h = generic::open(&TABLE, 0, mock);
+    /// assert_eq!(generic::with(&TABLE, h, |xc| Ok(xc.buffers_never_fault())), Ok(true));
+    /// generic::close(&TABLE, h);
+    /// // `f` does not run on a closed handle.
+    /// let r = generic::with(&TABLE, h, |_| -> xencall::Result<()> { unreachable!() });
+    /// assert_eq!(r, Err(Error::Xen(XenErrno::EBADF)));
+    /// ```
     pub fn with<B: Backend, R>(
         table: &'static [CHandle<B>],
         h: *mut CHandle<B>,
@@ -175,6 +292,21 @@ pub mod generic {
     }
 
     /// Allocation result to a C pointer (NULL and errno on failure).
+    ///
+    /// ```
+    /// # use xencall::ffi::{generic, CHandle};
+    /// # use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    /// # static TABLE: [CHandle<MockBackend>; 2] = [const { CHandle::new() }; 2];
+    /// # let mock = |flags| Ok(Xencall::with_backend(MockBackend::new(), None, flags));
+    /// # let errno = || std::io::Error::last_os_error().raw_os_error();
+    /// let h = generic::open(&TABLE, 0, mock);
+    /// // What `xencall_alloc_buffer(h, 100)` returns: a page-aligned buffer.
+    /// let p = generic::to_ptr(generic::with(&TABLE, h, |xc| xc.alloc_buffer(100)));
+    /// assert!(!p.is_null() && p as usize % 4096 == 0);
+    /// // And `xencall_alloc_buffer(h, 0)`: NULL with errno set.
+    /// assert!(generic::to_ptr(generic::with(&TABLE, h, |xc| xc.alloc_buffer(0))).is_null());
+    /// assert_eq!(errno(), Some(22)); // EINVAL: no zero-sized buffers
+    /// ```
     pub fn to_ptr(r: Result<NonNull<u8>>) -> *mut c_void {
         match r {
             Ok(p) => p.as_ptr().cast(),
@@ -383,10 +515,39 @@ mod exports {
     /// serves are single-threaded.
     static mut ERRNO: c_int = 0;
 
-    /// `__errno_location`, as a C library provides it.
-    #[no_mangle]
-    pub extern "C" fn __errno_location() -> *mut c_int {
-        ptr::addr_of_mut!(ERRNO)
+    // `__errno_location`, as a C library provides it, but weak: linked
+    // beside a C library that has its own (thread-local) errno, the
+    // library's wins and errors land where its C code looks. Stable Rust
+    // has no weak definitions, hence the assembly.
+    #[cfg(target_arch = "x86_64")]
+    core::arch::global_asm!(
+        ".pushsection .text.__errno_location, \"ax\"",
+        ".weak __errno_location",
+        ".type __errno_location, @function",
+        "__errno_location:",
+        "    lea rax, [rip + {errno}]",
+        "    ret",
+        ".size __errno_location, . - __errno_location",
+        ".popsection",
+        errno = sym ERRNO,
+    );
+    #[cfg(target_arch = "aarch64")]
+    core::arch::global_asm!(
+        ".pushsection .text.__errno_location, \"ax\"",
+        ".weak __errno_location",
+        ".type __errno_location, %function",
+        "__errno_location:",
+        "    adrp x0, {errno}",
+        "    add x0, x0, :lo12:{errno}",
+        "    ret",
+        ".size __errno_location, . - __errno_location",
+        ".popsection",
+        errno = sym ERRNO,
+    );
+
+    extern "C" {
+        /// The C library's errno slot, or the weak one above.
+        pub fn __errno_location() -> *mut c_int;
     }
 }
 

@@ -16,6 +16,22 @@ struct State {
 
 /// Records every hypercall (op, argument count, arguments) and answers
 /// through a [`Responder`] (0 when none is set).
+///
+/// ```
+/// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+///
+/// // Code written against `Xencall<B>` is tested on the host by giving it a mock.
+/// fn xen_major<B: xencall::Backend>(xc: &Xencall<B>) -> xencall::Result<u16> {
+///     Ok(xc.xen_version()?.major)
+/// }
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// xc.backend().set_responder(&|_, _| 0x0004_0013); // XENVER_version: Xen 4.19
+/// assert_eq!(xen_major(&xc)?, 4);
+/// // xen_version (17), XENVER_version (0), no buffer.
+/// assert_eq!(xc.backend().last(), Some((17, 2, [0; 5])));
+/// # Ok::<(), xencall::Error>(())
+/// ```
 pub struct MockBackend {
     state: spin::Mutex<State>,
 }
@@ -28,6 +44,17 @@ impl Default for MockBackend {
 
 impl MockBackend {
     /// A mock that answers 0 to everything.
+    ///
+    /// ```
+    /// use xencall::{mock::MockBackend, Backend};
+    ///
+    /// // `const`: a mock can live in a `static`, shared by several handles.
+    /// static MOCK: MockBackend = MockBackend::new();
+    /// assert_eq!((MOCK.calls(), MOCK.last()), (0, None));
+    /// // SAFETY: the mock only records the call.
+    /// assert_eq!(unsafe { MOCK.call1(29, 0) }, 0);
+    /// assert_eq!(MOCK.calls(), 1);
+    /// ```
     pub const fn new() -> MockBackend {
         MockBackend {
             state: spin::Mutex::new(State {
@@ -45,16 +72,48 @@ impl MockBackend {
     }
 
     /// Answer with `f` from now on.
+    ///
+    /// ```
+    /// use xencall::{abi::XenErrno, mock::MockBackend, Error, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// // A Xen that refuses sched_op (29) with -ENOSYS and accepts the rest.
+    /// xc.backend().set_responder(&|op, _| if op == 29 { -38i64 as u64 } else { 0 });
+    /// assert_eq!(xc.sched_yield(), Err(Error::Xen(XenErrno::ENOSYS)));
+    /// assert!(xc.xen_version().is_ok());
+    /// ```
     pub fn set_responder(&self, f: Responder) {
         self.state.lock().responder = Some(f);
     }
 
     /// The last call: `(op, argument count, arguments padded with 0)`.
+    ///
+    /// ```
+    /// use xencall::{abi::HypercallOp, mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// assert_eq!(xc.backend().last(), None);
+    /// // SAFETY: the mock reads no memory.
+    /// unsafe { xc.call3(HypercallOp::CONSOLE_IO, 0, 5, 0x1000)? };
+    /// assert_eq!(xc.backend().last(), Some((18, 3, [0, 5, 0x1000, 0, 0])));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn last(&self) -> Option<(u64, usize, [u64; 5])> {
         self.state.lock().last
     }
 
     /// Calls made so far.
+    ///
+    /// ```
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// xc.sched_yield()?;
+    /// xc.sched_yield()?;
+    /// // Each helper is exactly one hypercall.
+    /// assert_eq!(xc.backend().calls(), 2);
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn calls(&self) -> usize {
         self.state.lock().calls
     }

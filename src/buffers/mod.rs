@@ -23,6 +23,18 @@ pub use pool::{add_region, global, Pool, MAX_REGIONS};
 include!(concat!(env!("OUT_DIR"), "/arena_pages.rs"));
 
 /// Pages needed for `bytes` bytes, or `None` for zero or an overflowing size.
+///
+/// ```
+/// use xencall::buffers::{pages_for, PAGE_SIZE};
+///
+/// assert_eq!(pages_for(1), Some(1));
+/// assert_eq!(pages_for(PAGE_SIZE), Some(1));
+/// assert_eq!(pages_for(PAGE_SIZE + 1), Some(2));
+/// // Neither can be allocated: there is no empty buffer, and no page count
+/// // for a size that overflows when rounded up.
+/// assert_eq!(pages_for(0), None);
+/// assert_eq!(pages_for(usize::MAX), None);
+/// ```
 pub const fn pages_for(bytes: usize) -> Option<usize> {
     if bytes == 0 {
         return None;

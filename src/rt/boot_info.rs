@@ -3,6 +3,18 @@
 use crate::arch::HypercallMode;
 
 /// How this guest was started.
+///
+/// ```
+/// use xencall::rt::GuestMode;
+///
+/// // What a case does when a feature exists in some modes only.
+/// fn has_hypercall_msr(mode: GuestMode) -> bool {
+///     mode == GuestMode::Pvh // PV gets its page from Xen; Arm has none
+/// }
+/// assert!(has_hypercall_msr(GuestMode::Pvh) && !has_hypercall_msr(GuestMode::Pv));
+/// // Displayed as Xen's documentation names the modes.
+/// assert_eq!(format!("in {} mode", GuestMode::Pvh), "in PVH mode");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GuestMode {
     /// x86_64 paravirtualised guest: entered in long mode with `start_info`.
@@ -25,6 +37,22 @@ impl core::fmt::Display for GuestMode {
 }
 
 /// The raw boot structure the guest was entered with.
+///
+/// ```
+/// use xencall::rt::{BootInfo, GuestMode, RawBootInfo};
+///
+/// // A PV-only step reads `start_info` itself; other modes have none.
+/// fn start_info(boot: &BootInfo) -> Option<u64> {
+///     match boot.raw {
+///         RawBootInfo::StartInfo(addr) => Some(addr),
+///         RawBootInfo::HvmStartInfo(_) | RawBootInfo::DeviceTree(_) => None,
+///     }
+/// }
+/// let pv = BootInfo::new(GuestMode::Pv, RawBootInfo::StartInfo(0x2000));
+/// assert_eq!(start_info(&pv), Some(0x2000));
+/// let arm = BootInfo::new(GuestMode::Arm, RawBootInfo::DeviceTree(0x4800_0000));
+/// assert_eq!(start_info(&arm), None);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RawBootInfo {
     /// PV: address of `start_info` (`rsi` at entry).
@@ -36,6 +64,15 @@ pub enum RawBootInfo {
 }
 
 /// Kind of a memory-map entry.
+///
+/// ```
+/// use xencall::rt::MemoryKind;
+///
+/// // Only RAM may be handed to an allocator; the other kinds must be left alone.
+/// let usable = |k: MemoryKind| k == MemoryKind::Ram;
+/// assert!(usable(MemoryKind::Ram));
+/// assert!(!usable(MemoryKind::AcpiReclaimable) && !usable(MemoryKind::Other(12)));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MemoryKind {
     /// Usable RAM.
@@ -54,6 +91,15 @@ pub enum MemoryKind {
 
 impl MemoryKind {
     /// From an E820 type number (as in `hvm_memmap_table_entry`).
+    ///
+    /// ```
+    /// use xencall::rt::MemoryKind;
+    ///
+    /// assert_eq!(MemoryKind::from_e820(1), MemoryKind::Ram);
+    /// assert_eq!(MemoryKind::from_e820(4), MemoryKind::AcpiNvs);
+    /// // Types without a name (12 is persistent memory) keep their number.
+    /// assert_eq!(MemoryKind::from_e820(12), MemoryKind::Other(12));
+    /// ```
     pub fn from_e820(kind: u32) -> MemoryKind {
         match kind {
             1 => MemoryKind::Ram,
@@ -67,6 +113,14 @@ impl MemoryKind {
 }
 
 /// One memory-map entry.
+///
+/// ```
+/// use xencall::rt::{MemoryKind, MemoryRegion};
+///
+/// let low = MemoryRegion { start: 0, len: 0xa_0000, kind: MemoryKind::Ram };
+/// // The end is exclusive: the VGA hole starts where this region stops.
+/// assert_eq!(low.start + low.len, 0xa_0000);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemoryRegion {
     /// Guest-physical start.
@@ -78,6 +132,19 @@ pub struct MemoryRegion {
 }
 
 /// One boot module (initrd and the like).
+///
+/// ```
+/// use xencall::rt::{BootInfo, GuestMode, Module, RawBootInfo};
+///
+/// // The first module whose command line names it, as a guest finds its initrd.
+/// fn find<'b>(boot: &'b BootInfo, name: &str) -> Option<&'b Module> {
+///     boot.modules().iter().find(|m| m.cmdline.split(' ').next() == Some(name))
+/// }
+/// let mut boot = BootInfo::new(GuestMode::Pvh, RawBootInfo::HvmStartInfo(0));
+/// boot.push_module(Module { start: 0x200_0000, len: 4096, cmdline: "initrd ro" });
+/// assert_eq!(find(&boot, "initrd").map(|m| m.start), Some(0x200_0000));
+/// assert!(find(&boot, "ro").is_none());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Module {
     /// Guest address of the module's first byte.
@@ -95,6 +162,24 @@ pub const MAX_MEMORY_REGIONS: usize = 64;
 pub const MAX_MODULES: usize = 8;
 
 /// What the guest learnt at boot, one type for PV, PVH and Arm.
+///
+/// The runtime fills it before calling the function named by
+/// [`entry!`](crate::entry), which gets it by reference; a guest reads it
+/// the same way in every mode.
+///
+/// ```
+/// use xencall::rt::{BootInfo, GuestMode, MemoryKind, MemoryRegion, RawBootInfo};
+///
+/// fn describe(boot: &BootInfo) -> String {
+///     format!("{} guest, {} MiB, quiet={}",
+///         boot.guest_mode, boot.ram_bytes() >> 20, boot.option("quiet").is_some())
+/// }
+/// # let mut boot = BootInfo::new(GuestMode::Pvh, RawBootInfo::HvmStartInfo(0x1000));
+/// # boot.cmdline = "console=hvc0 quiet";
+/// # boot.push_memory(MemoryRegion { start: 0, len: 32 << 20, kind: MemoryKind::Ram });
+/// // With the runtime's `boot` for a 32 MiB PVH guest booted with `quiet`:
+/// assert_eq!(describe(&boot), "PVH guest, 32 MiB, quiet=true");
+/// ```
 #[derive(Clone, Debug)]
 pub struct BootInfo {
     /// How the guest was started.
@@ -115,6 +200,17 @@ pub struct BootInfo {
 
 impl BootInfo {
     /// An empty boot description; the entry code fills it.
+    ///
+    /// Guests get theirs from the runtime; building one is for the entry
+    /// code and for testing code that takes a `&BootInfo` on the host.
+    ///
+    /// ```
+    /// use xencall::rt::{BootInfo, GuestMode, RawBootInfo};
+    ///
+    /// let boot = BootInfo::new(GuestMode::Pvh, RawBootInfo::HvmStartInfo(0x1000));
+    /// assert_eq!((boot.cmdline, boot.hypercall_mode), ("", None));
+    /// assert!(boot.memory_map().is_empty() && boot.modules().is_empty());
+    /// ```
     pub const fn new(guest_mode: GuestMode, raw: RawBootInfo) -> BootInfo {
         const NO_REGION: MemoryRegion = MemoryRegion {
             start: 0,
@@ -140,6 +236,19 @@ impl BootInfo {
     }
 
     /// Add a memory-map entry (counted as dropped when full).
+    ///
+    /// ```
+    /// use xencall::rt::boot_info::MAX_MEMORY_REGIONS;
+    /// use xencall::rt::{BootInfo, GuestMode, MemoryKind, MemoryRegion, RawBootInfo};
+    ///
+    /// let mut boot = BootInfo::new(GuestMode::Pvh, RawBootInfo::HvmStartInfo(0));
+    /// for i in 0..MAX_MEMORY_REGIONS as u64 + 2 {
+    ///     boot.push_memory(MemoryRegion { start: i << 20, len: 1 << 20, kind: MemoryKind::Ram });
+    /// }
+    /// // What did not fit is counted, so a guest can tell its map is partial.
+    /// assert_eq!(boot.memory_map().len(), MAX_MEMORY_REGIONS);
+    /// assert_eq!(boot.memory_dropped, 2);
+    /// ```
     pub fn push_memory(&mut self, region: MemoryRegion) {
         if self.memory_len < MAX_MEMORY_REGIONS {
             self.memory[self.memory_len] = region;
@@ -150,6 +259,16 @@ impl BootInfo {
     }
 
     /// Add a module; returns `false` when full.
+    ///
+    /// ```
+    /// use xencall::rt::boot_info::MAX_MODULES;
+    /// use xencall::rt::{BootInfo, GuestMode, Module, RawBootInfo};
+    ///
+    /// let mut boot = BootInfo::new(GuestMode::Pv, RawBootInfo::StartInfo(0));
+    /// let initrd = Module { start: 0x100_0000, len: 8192, cmdline: "" };
+    /// let kept = (0..MAX_MODULES + 1).filter(|_| boot.push_module(initrd)).count();
+    /// assert_eq!(kept, MAX_MODULES);
+    /// ```
     pub fn push_module(&mut self, module: Module) -> bool {
         if self.modules_len < MAX_MODULES {
             self.modules[self.modules_len] = module;
@@ -161,17 +280,53 @@ impl BootInfo {
     }
 
     /// The memory map.
+    ///
+    /// ```
+    /// use xencall::rt::{BootInfo, GuestMode, MemoryKind, MemoryRegion, RawBootInfo};
+    ///
+    /// let mut boot = BootInfo::new(GuestMode::Pvh, RawBootInfo::HvmStartInfo(0));
+    /// boot.push_memory(MemoryRegion { start: 0, len: 0xa_0000, kind: MemoryKind::Ram });
+    /// boot.push_memory(MemoryRegion { start: 0xfee0_0000, len: 4096, kind: MemoryKind::Reserved });
+    /// // The highest RAM address, e.g. to size a frame table.
+    /// let top = boot.memory_map().iter()
+    ///     .filter(|r| r.kind == MemoryKind::Ram)
+    ///     .map(|r| r.start + r.len)
+    ///     .max();
+    /// assert_eq!(top, Some(0xa_0000));
+    /// ```
     pub fn memory_map(&self) -> &[MemoryRegion] {
         &self.memory[..self.memory_len]
     }
 
     /// The boot modules.
+    ///
+    /// ```
+    /// use xencall::rt::{BootInfo, GuestMode, Module, RawBootInfo};
+    ///
+    /// let mut boot = BootInfo::new(GuestMode::Pvh, RawBootInfo::HvmStartInfo(0));
+    /// assert!(boot.modules().is_empty());
+    /// boot.push_module(Module { start: 0x200_0000, len: 4096, cmdline: "initrd" });
+    /// boot.push_module(Module { start: 0x200_1000, len: 512, cmdline: "config" });
+    /// // In the order Xen listed them.
+    /// let names: Vec<&str> = boot.modules().iter().map(|m| m.cmdline).collect();
+    /// assert_eq!(names, ["initrd", "config"]);
+    /// ```
     pub fn modules(&self) -> &[Module] {
         &self.modules[..self.modules_len]
     }
 
     /// The value of `key=value` on the command line (see
     /// [`cmdline::option`](crate::rt::cmdline::option)).
+    ///
+    /// ```
+    /// use xencall::rt::{BootInfo, GuestMode, RawBootInfo};
+    ///
+    /// let mut boot = BootInfo::new(GuestMode::Pvh, RawBootInfo::HvmStartInfo(0));
+    /// boot.cmdline = "xencall-exit=qemu rounds=20";
+    /// let rounds: u32 = boot.option("rounds").and_then(|v| v.parse().ok()).unwrap_or(5);
+    /// assert_eq!(rounds, 20);
+    /// assert_eq!(boot.option("xencall-exit"), Some("qemu"));
+    /// ```
     pub fn option(&self, key: &str) -> Option<&'static str> {
         crate::rt::cmdline::option(self.cmdline, key)
     }
@@ -180,6 +335,22 @@ impl BootInfo {
     /// frame where Xen translates (PVH, Arm: the runtime's identity map
     /// makes it `addr >> 12`), the machine frame for PV, looked up in the
     /// page-frame list Xen gave in `start_info`.
+    ///
+    /// Runs in a guest only (this method exists for `target_os = "none"`);
+    /// `examples/boot-tests.rs` uses it this way to map shared info, and
+    /// for grant copies between frames.
+    ///
+    /// ```ignore
+    /// use xencall::abi::memory::{MapSpace, DOMID_SELF};
+    ///
+    /// #[repr(C, align(4096))]
+    /// struct Page([u8; 4096]);
+    /// static mut SHARED_INFO: Page = Page([0; 4096]);
+    ///
+    /// // In a PVH or Arm guest: Xen puts its shared-info page at our frame.
+    /// let page = core::ptr::addr_of_mut!(SHARED_INFO) as usize;
+    /// xc.add_to_physmap(DOMID_SELF, MapSpace::SHARED_INFO, 0, boot.frame_of(page))?;
+    /// ```
     #[cfg(target_os = "none")]
     pub fn frame_of(&self, addr: usize) -> u64 {
         match self.raw {
@@ -197,6 +368,17 @@ impl BootInfo {
     }
 
     /// RAM in the memory map, in bytes.
+    ///
+    /// ```
+    /// use xencall::rt::{BootInfo, GuestMode, MemoryKind, MemoryRegion, RawBootInfo};
+    ///
+    /// let mut boot = BootInfo::new(GuestMode::Pvh, RawBootInfo::HvmStartInfo(0));
+    /// boot.push_memory(MemoryRegion { start: 0, len: 0xa_0000, kind: MemoryKind::Ram });
+    /// boot.push_memory(MemoryRegion { start: 0xa_0000, len: 0x6_0000, kind: MemoryKind::Reserved });
+    /// boot.push_memory(MemoryRegion { start: 0x10_0000, len: 63 << 20, kind: MemoryKind::Ram });
+    /// // Reserved ranges do not count.
+    /// assert_eq!(boot.ram_bytes(), 0xa_0000 + (63 << 20));
+    /// ```
     pub fn ram_bytes(&self) -> u64 {
         self.memory_map()
             .iter()

@@ -2,6 +2,16 @@
 
 /// The value of the last `key=value` word on `cmdline`, or `""` for a bare
 /// `key`. Words are separated by spaces; no quoting.
+///
+/// ```
+/// use xencall::rt::cmdline::option;
+///
+/// let cmdline = "console=hvc0 xencall-exit=qemu quiet xencall-exit=none";
+/// assert_eq!(option(cmdline, "xencall-exit"), Some("none")); // the last one wins
+/// assert_eq!(option(cmdline, "quiet"), Some(""));
+/// // Whole keys only: `console` is not `con`.
+/// assert_eq!(option(cmdline, "con"), None);
+/// ```
 pub fn option<'a>(cmdline: &'a str, key: &str) -> Option<&'a str> {
     let mut found = None;
     for word in cmdline.split_ascii_whitespace() {
@@ -16,6 +26,19 @@ pub fn option<'a>(cmdline: &'a str, key: &str) -> Option<&'a str> {
 
 /// Turn a NUL-terminated string at `addr` (at most `max` bytes) into a
 /// `&'static str`, keeping the longest valid UTF-8 prefix.
+///
+/// ```
+/// use xencall::rt::cmdline::from_c_string;
+///
+/// // As the entry code reads `start_info.cmd_line` (a 1024-byte array).
+/// static CMD_LINE: [u8; 16] = *b"quiet\0stale text";
+/// // SAFETY: a static, readable for its 16 bytes and never changed.
+/// let cmdline = unsafe { from_c_string(CMD_LINE.as_ptr() as u64, CMD_LINE.len()) };
+/// assert_eq!(cmdline, "quiet");
+/// // A NULL pointer (no command line at all) reads as empty.
+/// // SAFETY: 0 is never read.
+/// assert_eq!(unsafe { from_c_string(0, 1024) }, "");
+/// ```
 ///
 /// # Safety
 /// `addr` must be readable for up to `max` bytes or up to its NUL, and the

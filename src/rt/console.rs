@@ -14,6 +14,18 @@ const CONSOLEIO_WRITE: u64 = crate::abi::console_io::ConsoleIoCmd::WRITE.0 as u6
 static LOCK: spin::Mutex<()> = spin::Mutex::new(());
 
 /// Write raw bytes to the console.
+///
+/// Unlike [`print!`](crate::print), it takes no lock, so a fault handler
+/// can use it even if it interrupted a `print!`. In a guest the bytes
+/// reach Xen's console; on the host they are dropped.
+///
+/// ```no_run
+/// use xencall::rt::console::write_bytes;
+///
+/// // Bytes that are not text can go out as they are: a hex dump's input
+/// // is not the console's job, but the line around it is.
+/// write_bytes(b"fault: stack follows\n");
+/// ```
 pub fn write_bytes(bytes: &[u8]) {
     #[cfg(all(
         target_os = "none",
@@ -54,6 +66,25 @@ pub fn write_bytes(bytes: &[u8]) {
 }
 
 /// A `fmt::Write` over the console.
+///
+/// ```no_run
+/// use core::fmt::Write;
+/// use xencall::rt::console::Console;
+///
+/// // A `log` backend for a guest: records go to Xen's console.
+/// struct ConsoleLog;
+/// impl log::Log for ConsoleLog {
+///     fn enabled(&self, _: &log::Metadata<'_>) -> bool { true }
+///     fn log(&self, r: &log::Record<'_>) {
+///         let _ = writeln!(Console, "[{}] {}: {}", r.level(), r.target(), r.args());
+///     }
+///     fn flush(&self) {}
+/// }
+/// static LOGGER: ConsoleLog = ConsoleLog;
+/// log::set_logger(&LOGGER).expect("the first logger");
+/// log::set_max_level(log::LevelFilter::Info);
+/// log::info!("booted");
+/// ```
 pub struct Console;
 
 impl Write for Console {
@@ -70,12 +101,30 @@ pub fn _print(args: fmt::Arguments<'_>) {
 }
 
 /// Print to the boot runtime's console.
+///
+/// Whole calls are serialised across vCPUs, so output from two vCPUs does
+/// not interleave within one `print!`.
+///
+/// ```no_run
+/// // In a guest: a progress line built up in pieces.
+/// for round in 0..3 {
+///     xencall::print!("round {round} ");
+/// }
+/// xencall::print!("done\n");
+/// ```
 #[macro_export]
 macro_rules! print {
     ($($arg:tt)*) => { $crate::rt::console::_print(format_args!($($arg)*)) };
 }
 
 /// Print a line to the boot runtime's console.
+///
+/// ```no_run
+/// # let (major, minor) = (4, 19);
+/// // In a guest, as `examples/hello.rs` reports the version it found.
+/// xencall::println!("hello: Xen {major}.{minor}");
+/// xencall::println!();
+/// ```
 #[macro_export]
 macro_rules! println {
     () => { $crate::print!("\n") };

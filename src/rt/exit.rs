@@ -6,6 +6,18 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use crate::abi::sched::ShutdownReason;
 
 /// How the guest ends.
+///
+/// ```
+/// use xencall::rt::ExitStatus;
+///
+/// // A guest's verdict, e.g. from a run of its test cases.
+/// fn status(failed: usize) -> ExitStatus {
+///     if failed == 0 { ExitStatus::Success } else { ExitStatus::Failure }
+/// }
+/// assert_eq!(status(0), ExitStatus::Success);
+/// // A harness that reads QEMU's exit status sees the verdict.
+/// assert_eq!(status(2).qemu_status(), 35);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitStatus {
     /// Everything went well: Xen `SHUTDOWN_poweroff`; QEMU status 33.
@@ -18,6 +30,13 @@ impl ExitStatus {
     /// The byte for QEMU's debug-exit device; QEMU exits with
     /// `(byte << 1) | 1`: 33 for success, 35 for failure. (0 cannot mean
     /// success: QEMU also exits 0 when Xen powers the machine off.)
+    ///
+    /// ```
+    /// use xencall::rt::ExitStatus;
+    ///
+    /// assert_eq!(ExitStatus::Success.qemu_code(), 0x10);
+    /// assert_eq!(ExitStatus::Failure.qemu_code(), 0x11);
+    /// ```
     pub const fn qemu_code(self) -> u8 {
         match self {
             ExitStatus::Success => 0x10,
@@ -26,11 +45,32 @@ impl ExitStatus {
     }
 
     /// The status QEMU reports for this exit.
+    ///
+    /// ```
+    /// use xencall::rt::ExitStatus;
+    ///
+    /// // How a host-side runner reads QEMU's exit code.
+    /// fn verdict(code: i32) -> Option<ExitStatus> {
+    ///     [ExitStatus::Success, ExitStatus::Failure].into_iter().find(|s| s.qemu_status() == code)
+    /// }
+    /// assert_eq!(verdict(33), Some(ExitStatus::Success));
+    /// assert_eq!(verdict(35), Some(ExitStatus::Failure));
+    /// assert_eq!(verdict(0), None); // powered off by Xen: no verdict
+    /// ```
     pub const fn qemu_status(self) -> i32 {
         ((self.qemu_code() as i32) << 1) | 1
     }
 
     /// `SHUTDOWN_poweroff` or `SHUTDOWN_crash`.
+    ///
+    /// ```
+    /// use xencall::abi::sched::ShutdownReason;
+    /// use xencall::rt::ExitStatus;
+    ///
+    /// assert_eq!(ExitStatus::Success.shutdown_reason(), ShutdownReason::POWEROFF);
+    /// // A failed guest shows as crashed in `xl list` and the Xen log.
+    /// assert_eq!(ExitStatus::Failure.shutdown_reason(), ShutdownReason::CRASH);
+    /// ```
     pub const fn shutdown_reason(self) -> ShutdownReason {
         match self {
             ExitStatus::Success => ShutdownReason::POWEROFF,
@@ -43,11 +83,36 @@ static QEMU_EXIT: AtomicBool = AtomicBool::new(false);
 
 /// Use QEMU's debug-exit device from now on (set from the command line by
 /// `rt::start`, on bare metal).
+///
+/// ```no_run
+/// use xencall::rt::exit::use_qemu_exit;
+///
+/// // As the aarch64 fault handler does when leaving through QEMU's device
+/// // itself faulted (QEMU without semihosting): the next `rt::exit` shuts
+/// // the domain down through Xen instead.
+/// use_qemu_exit(false);
+/// ```
 pub fn use_qemu_exit(on: bool) {
     QEMU_EXIT.store(on, Ordering::Relaxed);
 }
 
 /// End the guest with `status`.
+///
+/// Runs in a guest only (it exists for `target_os = "none"`);
+/// `examples/hello.rs` ends this way when a call fails.
+///
+/// ```ignore
+/// use xencall::rt::{exit, ExitStatus};
+/// use xencall::{OpenFlags, Xencall};
+///
+/// let xc = match Xencall::open(None, OpenFlags::empty()) {
+///     Ok(xc) => xc,
+///     Err(e) => {
+///         xencall::println!("cannot open xencall: {e}");
+///         exit(ExitStatus::Failure); // never returns
+///     }
+/// };
+/// ```
 #[cfg(target_os = "none")]
 pub fn exit(status: ExitStatus) -> ! {
     use crate::backend::Backend;

@@ -44,6 +44,33 @@ pub use exit::ExitStatus;
 /// Declare the unikernel's main function: `xencall::entry!(main);` with
 /// `fn main(boot: &xencall::rt::BootInfo)`. When it returns, the runtime
 /// exits with success.
+///
+/// Every guest in `examples/` starts this way.
+///
+/// ```
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use xencall::rt::{BootInfo, GuestMode, RawBootInfo};
+///
+/// static QUIET: AtomicBool = AtomicBool::new(false);
+///
+/// fn guest(boot: &BootInfo) {
+///     QUIET.store(boot.option("quiet").is_some(), Ordering::Relaxed);
+/// }
+/// xencall::entry!(guest);
+///
+/// # fn main() {
+/// // What the runtime does once the guest is set up: call the symbol
+/// // `entry!` defined.
+/// extern "Rust" {
+///     fn xencall_main(boot: &BootInfo);
+/// }
+/// let mut boot = BootInfo::new(GuestMode::Pvh, RawBootInfo::HvmStartInfo(0));
+/// boot.cmdline = "quiet";
+/// // SAFETY: `entry!` defined `xencall_main` with this signature.
+/// unsafe { xencall_main(&boot) };
+/// assert!(QUIET.load(Ordering::Relaxed));
+/// # }
+/// ```
 #[macro_export]
 macro_rules! entry {
     ($main:path) => {
@@ -68,6 +95,19 @@ extern "Rust" {
 /// Sets up the heap, finds the hypercall mechanism, registers it for
 /// [`Xencall::open`](crate::Xencall::open), then runs the unikernel's main.
 /// Without Xen it prints why and exits with failure.
+///
+/// Runs in a guest only (it exists for `target_os = "none"`), called by
+/// the entry code in `arch/*/rt`, as the PVH entry does here:
+///
+/// ```ignore
+/// use xencall::rt::{BootInfo, GuestMode, RawBootInfo};
+///
+/// // Long mode, identity map and stack are set up; `ebx` held the
+/// // address of `hvm_start_info`.
+/// let mut boot = BootInfo::new(GuestMode::Pvh, RawBootInfo::HvmStartInfo(start_info));
+/// boot.cmdline = cmdline_from(start_info);
+/// xencall::rt::start(boot) // runs the `entry!` function, then exits
+/// ```
 #[cfg(target_os = "none")]
 pub fn start(mut boot: BootInfo) -> ! {
     heap::init();

@@ -19,11 +19,33 @@ pub const MAX_VCPUS: usize = 8;
 static MAIN: [AtomicUsize; MAX_VCPUS] = [const { AtomicUsize::new(0) }; MAX_VCPUS];
 
 /// A stack for a started vCPU: 64 KiB, 16-byte aligned.
+///
+/// Runs in a guest only (this module exists for `target_os = "none"`);
+/// `examples/smp-tests.rs` keeps its stacks this way.
+///
+/// ```ignore
+/// use xencall::rt::smp::Stack;
+///
+/// // In `.bss`: 64 KiB of zeroes cost nothing in the image.
+/// static mut SECOND_STACK: Stack = Stack::new();
+///
+/// // SAFETY: handed over once, to one vCPU; nothing else uses it.
+/// let stack: &'static mut Stack = unsafe { &mut *core::ptr::addr_of_mut!(SECOND_STACK) };
+/// ```
 #[repr(C, align(16))]
 pub struct Stack(pub [u8; 64 * 1024]);
 
 impl Stack {
     /// A zeroed stack (put it in a `static mut`, so it lands in `.bss`).
+    ///
+    /// Runs in a guest only (this module exists for `target_os = "none"`).
+    ///
+    /// ```ignore
+    /// use xencall::rt::smp::Stack;
+    ///
+    /// // `const`, so one stack per vCPU is a plain static array.
+    /// static mut STACKS: [Stack; 3] = [const { Stack::new() }; 3];
+    /// ```
     pub const fn new() -> Stack {
         Stack([0; 64 * 1024])
     }
@@ -43,6 +65,31 @@ impl Default for Stack {
 /// was already started, and whatever Xen answers for a vCPU the domain
 /// lacks (`ENOENT` on x86; PSCI's `INVALID_PARAMETERS`, as `EINVAL`, on
 /// Arm).
+///
+/// Runs in a guest only (this module exists for `target_os = "none"`);
+/// `examples/smp-tests.rs` starts vCPU 1 this way and checks the errors.
+///
+/// ```ignore
+/// use core::sync::atomic::{AtomicU32, Ordering};
+/// use xencall::abi::XenErrno;
+/// use xencall::rt::smp::{start_vcpu, Stack};
+/// use xencall::Error;
+///
+/// static mut STACK: Stack = Stack::new();
+/// static GREETED: AtomicU32 = AtomicU32::new(0);
+///
+/// // SAFETY: the stack is handed over once.
+/// let stack = unsafe { &mut *core::ptr::addr_of_mut!(STACK) };
+/// start_vcpu(boot, 1, stack, |vcpu| GREETED.store(vcpu, Ordering::Release))?;
+/// while GREETED.load(Ordering::Acquire) == 0 {
+///     core::hint::spin_loop();
+/// }
+/// // vCPU 0 is the one running this code.
+/// static mut OTHER: Stack = Stack::new();
+/// // SAFETY: handed over once (and refused before anything runs on it).
+/// let other = unsafe { &mut *core::ptr::addr_of_mut!(OTHER) };
+/// assert_eq!(start_vcpu(boot, 0, other, |_| {}), Err(Error::Xen(XenErrno::EINVAL)));
+/// ```
 pub fn start_vcpu(
     boot: &BootInfo,
     vcpu: u32,
@@ -69,6 +116,21 @@ pub fn start_vcpu(
 
 /// `true` while vCPU `vcpu` runs (x86: `VCPUOP_is_up`; Arm: PSCI
 /// `AFFINITY_INFO`, as Xen on Arm has no `VCPUOP_is_up`).
+///
+/// Runs in a guest only (this module exists for `target_os = "none"`);
+/// `examples/smp-tests.rs` waits for vCPU 1 to go down this way.
+///
+/// ```ignore
+/// use xencall::rt::smp::is_running;
+///
+/// // After vCPU 1's function returned: it takes itself down soon after.
+/// let mut spins = 0;
+/// while is_running(1)? && spins < 100_000 {
+///     core::hint::spin_loop();
+///     spins += 1;
+/// }
+/// assert!(!is_running(1)?);
+/// ```
 pub fn is_running(vcpu: u32) -> Result<bool> {
     crate::arch::rt::vcpu_running(vcpu)
 }

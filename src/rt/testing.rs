@@ -17,6 +17,28 @@ use core::fmt::{self, Write};
 use super::boot_info::BootInfo;
 
 /// Why a test case did not pass.
+///
+/// A hypercall error fails the case through `?`, with the error as its
+/// message.
+///
+/// ```
+/// use xencall::rt::testing::{Failure, TestResult};
+/// use xencall::rt::BootInfo;
+/// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+///
+/// fn yields(_: &BootInfo) -> TestResult {
+///     let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+///     xc.backend().set_responder(&|_, _| -38i64 as u64); // -ENOSYS
+///     xc.sched_yield()?;
+///     Ok(())
+/// }
+/// # use xencall::rt::{GuestMode, RawBootInfo};
+/// # let boot = BootInfo::new(GuestMode::Pvh, RawBootInfo::HvmStartInfo(0));
+/// match yields(&boot) {
+///     Err(Failure::Fail(m)) => assert_eq!(m.as_str(), "hypervisor error: ENOSYS (function not implemented)"),
+///     other => panic!("expected a failure, got {other:?}"),
+/// }
+/// ```
 #[derive(Debug)]
 pub enum Failure {
     /// The case failed; the message says where and why.
@@ -27,6 +49,16 @@ pub enum Failure {
 
 /// A failure message: one line (newlines become spaces, so a message
 /// cannot forge result lines), at most [`Message::MAX`] bytes.
+///
+/// ```
+/// use xencall::rt::testing::Message;
+///
+/// // Text from Xen or a device could contain a newline; it stays on one line.
+/// let m = Message::new(format_args!("got {:?}\nxencall-test: x ... ok", 3));
+/// assert_eq!(m.as_str(), "got 3 xencall-test: x ... ok");
+/// let long = Message::new(format_args!("{}", "x".repeat(1000)));
+/// assert_eq!(long.as_str().len(), Message::MAX);
+/// ```
 pub struct Message {
     text: alloc::string::String,
 }
@@ -36,6 +68,19 @@ impl Message {
     pub const MAX: usize = 300;
 
     /// Format `args` into a message.
+    ///
+    /// ```
+    /// use xencall::rt::testing::{Failure, Message, TestResult};
+    ///
+    /// // What `skip!` expands to, spelled out.
+    /// fn skip_on_arm(arm: bool) -> TestResult {
+    ///     if arm {
+    ///         return Err(Failure::Skip(Message::new(format_args!("no {} on Arm", "PV"))));
+    ///     }
+    ///     Ok(())
+    /// }
+    /// assert!(matches!(skip_on_arm(true), Err(Failure::Skip(m)) if m.as_str() == "no PV on Arm"));
+    /// ```
     pub fn new(args: fmt::Arguments<'_>) -> Message {
         let mut m = Message {
             text: alloc::string::String::new(),
@@ -45,6 +90,14 @@ impl Message {
     }
 
     /// The text.
+    ///
+    /// ```
+    /// use xencall::rt::testing::Message;
+    ///
+    /// let m = Message::new(format_args!("expected {}, got {}", 5, 4));
+    /// assert_eq!(m.as_str(), "expected 5, got 4");
+    /// assert_eq!(m.to_string(), m.as_str()); // Display shows the same
+    /// ```
     pub fn as_str(&self) -> &str {
         &self.text
     }
@@ -84,6 +137,24 @@ impl From<crate::Error> for Failure {
 pub type TestResult = Result<(), Failure>;
 
 /// One named test case.
+///
+/// ```
+/// use xencall::rt::testing::{run_with, TestCase, TestResult};
+/// use xencall::rt::BootInfo;
+///
+/// fn has_cmdline(boot: &BootInfo) -> TestResult {
+///     xencall::ensure!(!boot.cmdline.is_empty(), "no command line");
+///     Ok(())
+/// }
+/// // A guest lists its cases in the order they run.
+/// let cases = [TestCase { name: "has_cmdline", run: has_cmdline }];
+/// # use xencall::rt::{GuestMode, RawBootInfo};
+/// # let boot = BootInfo::new(GuestMode::Pvh, RawBootInfo::HvmStartInfo(0));
+/// let mut out = String::new();
+/// let summary = run_with(&mut out, &boot, &cases);
+/// assert_eq!(summary.failed, 1);
+/// assert!(out.contains("xencall-test: has_cmdline ... FAILED: "));
+/// ```
 #[derive(Clone, Copy)]
 pub struct TestCase {
     /// Reported name; no spaces.
@@ -93,6 +164,24 @@ pub struct TestCase {
 }
 
 /// Fail the current case unless `cond` holds.
+///
+/// The message names the file and line; without a format string it is the
+/// condition's text.
+///
+/// ```
+/// use xencall::rt::testing::{Failure, TestResult};
+///
+/// fn positive(n: i32) -> TestResult {
+///     xencall::ensure!(n > 0);
+///     xencall::ensure!(n < 100, "{n} is too big");
+///     Ok(())
+/// }
+/// assert!(positive(5).is_ok());
+/// let Err(Failure::Fail(m)) = positive(-1) else { panic!("-1 passed") };
+/// assert!(m.as_str().ends_with(": n > 0"));
+/// let Err(Failure::Fail(m)) = positive(500) else { panic!("500 passed") };
+/// assert!(m.as_str().ends_with(": 500 is too big"));
+/// ```
 #[macro_export]
 macro_rules! ensure {
     ($cond:expr) => {
@@ -108,6 +197,19 @@ macro_rules! ensure {
 }
 
 /// Fail the current case unless `left == right`.
+///
+/// ```
+/// use xencall::rt::testing::{Failure, TestResult};
+///
+/// fn version_is(v: (u16, u16)) -> TestResult {
+///     xencall::ensure_eq!(v, (4, 19));
+///     Ok(())
+/// }
+/// assert!(version_is((4, 19)).is_ok());
+/// // Both sides, as written and as found.
+/// let Err(Failure::Fail(m)) = version_is((4, 17)) else { panic!("4.17 passed") };
+/// assert!(m.as_str().ends_with("v == (4, 19): left (4, 17), right (4, 19)"));
+/// ```
 #[macro_export]
 macro_rules! ensure_eq {
     ($left:expr, $right:expr $(,)?) => {
@@ -125,6 +227,24 @@ macro_rules! ensure_eq {
 }
 
 /// Skip the current case with a reason.
+///
+/// ```
+/// use xencall::rt::testing::{run_with, TestCase, TestResult};
+/// use xencall::rt::{BootInfo, GuestMode};
+///
+/// fn pv_only(boot: &BootInfo) -> TestResult {
+///     if boot.guest_mode != GuestMode::Pv {
+///         xencall::skip!("needs a PV guest, this is {}", boot.guest_mode);
+///     }
+///     Ok(())
+/// }
+/// # use xencall::rt::RawBootInfo;
+/// # let boot = BootInfo::new(GuestMode::Pvh, RawBootInfo::HvmStartInfo(0));
+/// let mut out = String::new();
+/// let s = run_with(&mut out, &boot, &[TestCase { name: "pv_only", run: pv_only }]);
+/// assert_eq!((s.skipped, s.failed), (1, 0));
+/// assert!(out.contains("xencall-test: pv_only ... skipped: needs a PV guest, this is PVH\n"));
+/// ```
 #[macro_export]
 macro_rules! skip {
     ($($fmt:tt)+) => {
@@ -135,6 +255,21 @@ macro_rules! skip {
 }
 
 /// Counts of a run.
+///
+/// ```
+/// use xencall::rt::testing::{run_with, Summary, TestCase, TestResult};
+/// use xencall::rt::{BootInfo, ExitStatus};
+///
+/// fn passes(_: &BootInfo) -> TestResult { Ok(()) }
+/// # use xencall::rt::{GuestMode, RawBootInfo};
+/// # let boot = BootInfo::new(GuestMode::Pvh, RawBootInfo::HvmStartInfo(0));
+/// let cases = [TestCase { name: "a", run: passes }, TestCase { name: "b", run: passes }];
+/// let summary = run_with(&mut String::new(), &boot, &cases);
+/// assert_eq!(summary, Summary { passed: 2, failed: 0, skipped: 0 });
+/// // As `run` decides how the guest exits.
+/// let status = if summary.failed == 0 { ExitStatus::Success } else { ExitStatus::Failure };
+/// assert_eq!(status, ExitStatus::Success);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
     /// Cases that passed.
@@ -149,6 +284,30 @@ pub struct Summary {
 static CURRENT: spin::Mutex<Option<&'static str>> = spin::Mutex::new(None);
 
 /// Run `cases` in order, writing the protocol lines to `out`.
+///
+/// Guests use [`run`] (bare metal), which writes to the console and exits;
+/// this one writes anywhere, so cases can be checked on the host.
+///
+/// ```
+/// use xencall::rt::testing::{run_with, TestCase, TestResult};
+/// use xencall::rt::BootInfo;
+///
+/// fn passes(_: &BootInfo) -> TestResult { Ok(()) }
+/// fn fails(_: &BootInfo) -> TestResult {
+///     xencall::ensure_eq!(2 + 2, 5);
+///     Ok(())
+/// }
+/// # use xencall::rt::{GuestMode, RawBootInfo};
+/// # let boot = BootInfo::new(GuestMode::Pvh, RawBootInfo::HvmStartInfo(0));
+/// let mut out = String::new();
+/// let cases = [TestCase { name: "passes", run: passes }, TestCase { name: "fails", run: fails }];
+/// run_with(&mut out, &boot, &cases);
+/// let lines: Vec<&str> = out.lines().collect();
+/// assert_eq!(lines[0], "xencall-test: plan 2");
+/// assert_eq!(lines[1], "xencall-test: passes ... ok");
+/// assert!(lines[2].starts_with("xencall-test: fails ... FAILED: "));
+/// assert_eq!(lines[3], "xencall-test: done passed=1 failed=1 skipped=0");
+/// ```
 pub fn run_with(out: &mut dyn Write, boot: &BootInfo, cases: &[TestCase]) -> Summary {
     let mut summary = Summary::default();
     let _ = writeln!(out, "xencall-test: plan {}", cases.len());
@@ -180,6 +339,28 @@ pub fn run_with(out: &mut dyn Write, boot: &BootInfo, cases: &[TestCase]) -> Sum
 }
 
 /// Run `cases` on the console and exit: success when none failed.
+///
+/// Runs in a guest only (it exists for `target_os = "none"`); this is how
+/// `examples/boot-tests.rs` runs its cases. On the host, use
+/// [`run_with`].
+///
+/// ```ignore
+/// use xencall::rt::testing::{run, TestCase, TestResult};
+/// use xencall::rt::BootInfo;
+/// use xencall::{OpenFlags, Xencall};
+///
+/// xencall::entry!(main);
+///
+/// fn main(boot: &BootInfo) {
+///     run(boot, &[TestCase { name: "xen_version", run: xen_version }]);
+/// }
+///
+/// fn xen_version(_: &BootInfo) -> TestResult {
+///     let xc = Xencall::open(None, OpenFlags::empty())?;
+///     xencall::ensure!(xc.xen_version()?.major >= 4);
+///     Ok(())
+/// }
+/// ```
 #[cfg(target_os = "none")]
 pub fn run(boot: &BootInfo, cases: &[TestCase]) -> ! {
     let summary = run_with(&mut super::console::Console, boot, cases);
@@ -193,6 +374,16 @@ pub fn run(boot: &BootInfo, cases: &[TestCase]) -> ! {
 /// Report a crash (panic or CPU exception): as the running case's result
 /// line if a case is running, so the runner names it, and as a plain line
 /// otherwise.
+///
+/// In a guest the line goes to the console; on the host it is dropped.
+///
+/// ```no_run
+/// // A `#[panic_handler]` for a guest that does not use the crate's
+/// // (feature `panic-handler`), which does exactly this, then exits.
+/// fn on_panic(info: &core::panic::PanicInfo<'_>) {
+///     xencall::rt::testing::report_crash(format_args!("{info}"));
+/// }
+/// ```
 pub fn report_crash(what: fmt::Arguments<'_>) {
     // `try_lock`: the crash may have happened with the lock held.
     let current = CURRENT.try_lock().and_then(|c| *c);
