@@ -71,10 +71,19 @@ impl Fdt {
 
     /// Call `f(depth, node name, property name, value)` for every property.
     pub(super) fn for_each_property(&self, mut f: impl FnMut(usize, &str, &str, &'static [u8])) {
+        self.walk(|_, depth, node, prop, value| f(depth, node, prop, value));
+    }
+
+    /// [`for_each_property`](Self::for_each_property), also passing the
+    /// node's index (its position in the tree, counting from the root's
+    /// 0), which tells nodes of the same name apart.
+    fn walk(&self, mut f: impl FnMut(usize, usize, &str, &str, &'static [u8])) {
         let b = self.blob;
         let mut at = self.structs.start;
         let mut depth = 0usize;
         let mut names: [&str; 16] = [""; 16];
+        let mut nodes = 0usize;
+        let mut node_index = 0usize;
         while at + 4 <= self.structs.end {
             let Some(token) = be32(b, at) else { return };
             at += 4;
@@ -87,6 +96,8 @@ impl Fdt {
                         names[depth] = name;
                     }
                     depth += 1;
+                    node_index = nodes;
+                    nodes += 1;
                     at += (len + 1).next_multiple_of(4);
                 }
                 END_NODE => depth = depth.saturating_sub(1),
@@ -103,7 +114,13 @@ impl Fdt {
                         return;
                     };
                     let node = names.get(depth.wrapping_sub(1)).copied().unwrap_or("");
-                    f(depth, node, self.string(nameoff as usize), value);
+                    f(
+                        node_index,
+                        depth,
+                        node,
+                        self.string(nameoff as usize),
+                        value,
+                    );
                     at += (len as usize).next_multiple_of(4);
                 }
                 NOP => {}
@@ -143,15 +160,7 @@ impl Fdt {
     /// `(start, size)` of every `/memory*` `reg` entry, with the root's
     /// `#address-cells`/`#size-cells` (2 and 1 by default).
     pub(super) fn memory(&self, mut f: impl FnMut(u64, u64)) {
-        let (mut acells, mut scells) = (2usize, 1usize);
-        self.for_each_property(|depth, _, prop, value| {
-            if depth == 1 && prop == "#address-cells" {
-                acells = be32(value, 0).unwrap_or(2) as usize;
-            }
-            if depth == 1 && prop == "#size-cells" {
-                scells = be32(value, 0).unwrap_or(1) as usize;
-            }
-        });
+        let (acells, scells) = self.root_cells();
         let cells = |v: &[u8], n: usize| -> Option<u64> {
             (0..n).try_fold(0u64, |acc, i| {
                 Some((acc << 32) | u64::from(be32(v, i * 4)?))
@@ -172,5 +181,19 @@ impl Fdt {
                 }
             }
         });
+    }
+
+    /// The root's `#address-cells` and `#size-cells` (2 and 1 by default).
+    fn root_cells(&self) -> (usize, usize) {
+        let (mut acells, mut scells) = (2usize, 1usize);
+        self.for_each_property(|depth, _, prop, value| {
+            if depth == 1 && prop == "#address-cells" {
+                acells = be32(value, 0).unwrap_or(2) as usize;
+            }
+            if depth == 1 && prop == "#size-cells" {
+                scells = be32(value, 0).unwrap_or(1) as usize;
+            }
+        });
+        (acells, scells)
     }
 }
