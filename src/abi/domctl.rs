@@ -1,6 +1,22 @@
 //! `__HYPERVISOR_domctl` (`public/domctl.h`): per-domain control for the
 //! control domain. Like sysctl, every call carries the interface version
 //! (0x15 on Xen 4.17; a wrong one is `EACCES`).
+//!
+//! ```
+//! use xencall::abi::domctl::{DomctlCmd, XenDomctl, XEN_DOMCTL_INTERFACE_VERSION};
+//! use xencall::{abi::XenErrno, mock::MockBackend, Error, OpenFlags, Xencall};
+//!
+//! let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+//! // Play Xen 4.17: a request at another interface version is refused.
+//! xc.backend().set_responder(&|_, a| {
+//!     let d = unsafe { *(a[0] as *const XenDomctl) };
+//!     if d.interface_version == 0x15 { 0 } else { -13i64 as u64 }
+//! });
+//! xc.domctl(DomctlCmd::PAUSEDOMAIN, XEN_DOMCTL_INTERFACE_VERSION, 1, ())?;
+//! let from_4_16 = xc.domctl(DomctlCmd::PAUSEDOMAIN, 0x14, 1, ());
+//! assert_eq!(from_4_16, Err(Error::Xen(XenErrno::EACCES)));
+//! # Ok::<(), xencall::Error>(())
+//! ```
 
 use core::mem::size_of;
 
@@ -9,6 +25,14 @@ pub const XEN_DOMCTL_INTERFACE_VERSION: u32 = 0x15;
 
 xen_code! {
     /// A `domctl` command (`XEN_DOMCTL_*`), the ones this crate wraps.
+    ///
+    /// ```
+    /// use xencall::abi::domctl::DomctlCmd;
+    ///
+    /// assert_eq!(format!("{:?}", DomctlCmd::UNPAUSEDOMAIN), "UNPAUSEDOMAIN");
+    /// assert_eq!(DomctlCmd::UNPAUSEDOMAIN.0, 4); // XEN_DOMCTL_unpausedomain
+    /// assert_eq!(format!("{:?}", DomctlCmd(6)), "DomctlCmd(6)");
+    /// ```
     pub struct DomctlCmd(u32);
     CREATEDOMAIN = 1;
     DESTROYDOMAIN = 2;
@@ -19,6 +43,16 @@ xen_code! {
 
 /// `struct xen_domctl`: command, version, target domain and a 128-byte
 /// union of per-command payloads.
+///
+/// ```
+/// use xencall::abi::domctl::{DomctlCmd, XenDomctl, XEN_DOMCTL_INTERFACE_VERSION};
+///
+/// // Pause domain 3: no payload, so the union stays zero.
+/// let d = XenDomctl::new(DomctlCmd::PAUSEDOMAIN, XEN_DOMCTL_INTERFACE_VERSION, 3, ());
+/// assert_eq!((d.cmd, d.domain, d.u), (3, 3, [0; 16]));
+/// assert_eq!(core::mem::size_of::<XenDomctl>(), 144); // sizeof(struct xen_domctl)
+/// assert_eq!(core::mem::offset_of!(XenDomctl, u), 16);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub struct XenDomctl {
@@ -48,6 +82,22 @@ abi_layout! {
 impl XenDomctl {
     /// A request for `cmd` on `domain` carrying `payload` (at most 128
     /// bytes).
+    ///
+    /// ```
+    /// use xencall::abi::domctl::{DomctlCmd, XenDomctl, XenDomctlGetdomaininfo};
+    ///
+    /// let query = XenDomctlGetdomaininfo { domain: 1, ..Default::default() };
+    /// let d = XenDomctl::new(DomctlCmd::GETDOMAININFO, 0x15, 1, query);
+    /// // The payload starts the union: its first field is the low 16 bits.
+    /// assert_eq!(d.u[0] & 0xffff, 1);
+    /// ```
+    ///
+    /// A payload larger than the union does not build:
+    ///
+    /// ```compile_fail,E0080
+    /// use xencall::abi::domctl::{DomctlCmd, XenDomctl};
+    /// let d = XenDomctl::new(DomctlCmd::PAUSEDOMAIN, 0x15, 1, [0u8; 129]);
+    /// ```
     pub fn new<T: Copy>(
         cmd: DomctlCmd,
         interface_version: u32,
@@ -68,6 +118,15 @@ impl XenDomctl {
     }
 
     /// The payload as a `T`.
+    ///
+    /// ```
+    /// use xencall::abi::domctl::{DomctlCmd, XenDomctl, XenDomctlGetdomaininfo};
+    ///
+    /// // A getdomaininfo request as Xen leaves it: the answer is in the union.
+    /// let answer = XenDomctlGetdomaininfo { domain: 1, tot_pages: 65536, ..Default::default() };
+    /// let d = XenDomctl::new(DomctlCmd::GETDOMAININFO, 0x15, 1, answer);
+    /// assert_eq!(d.payload::<XenDomctlGetdomaininfo>().tot_pages, 65536);
+    /// ```
     pub fn payload<T: Copy>(&self) -> T {
         const { assert!(size_of::<T>() <= 128) };
         // SAFETY: as in `new`; payloads are plain integers.
@@ -76,6 +135,15 @@ impl XenDomctl {
 }
 
 /// `struct xen_arch_domainconfig`, x86 layout.
+///
+/// ```
+/// use xencall::abi::domctl::XenArchDomainconfig;
+///
+/// // A PVH guest's, as getdomaininfo reports it: Xen emulates only the local
+/// // APIC (XEN_X86_EMU_LAPIC, bit 0); an HVM guest has many more bits set.
+/// let pvh = XenArchDomainconfig { emulation_flags: 1 << 0, misc_flags: 0 };
+/// assert_eq!(core::mem::size_of_val(&pvh), 8); // sizeof(struct xen_arch_domainconfig)
+/// ```
 #[cfg(not(target_arch = "aarch64"))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
@@ -95,6 +163,14 @@ abi_layout! {
 }
 
 /// `struct xen_arch_domainconfig`, Arm layout.
+///
+/// ```
+/// use xencall::abi::domctl::XenArchDomainconfig;
+///
+/// // A guest with a GICv3 (XEN_DOMCTL_CONFIG_GIC_V3), 32 SPIs and the host's timer.
+/// let cfg = XenArchDomainconfig { gic_version: 2, tee_type: 0, nr_spis: 32, clock_frequency: 0 };
+/// assert_eq!(core::mem::size_of_val(&cfg), 12); // sizeof(struct xen_arch_domainconfig)
+/// ```
 #[cfg(target_arch = "aarch64")]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
@@ -121,6 +197,23 @@ abi_layout! {
 
 /// `struct xen_domctl_getdomaininfo` (also the element of sysctl's
 /// `getdomaininfolist`).
+///
+/// ```
+/// use xencall::abi::domctl::{DomctlCmd, XenDomctl, XenDomctlGetdomaininfo};
+/// use xencall::{abi::sched::ShutdownReason, mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // Play Xen: domain 1 crashed (XEN_DOMINF_shutdown, the reason in bits 16..24).
+/// xc.backend().set_responder(&|_, a| {
+///     let info = XenDomctlGetdomaininfo { domain: 1, flags: 1 << 2 | 3 << 16, ..Default::default() };
+///     unsafe { *(a[0] as *mut XenDomctl) = XenDomctl::new(DomctlCmd::GETDOMAININFO, 0x15, 1, info) };
+///     0
+/// });
+/// let info = xc.domctl_getdomaininfo(1)?;
+/// assert_ne!(info.flags & 1 << 2, 0);
+/// assert_eq!(ShutdownReason(info.flags >> 16 & 0xff), ShutdownReason::CRASH);
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct XenDomctlGetdomaininfo {

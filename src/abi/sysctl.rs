@@ -6,6 +6,23 @@
 //! used 0x14, 4.18 0x15 too). To drive another release, build against its
 //! headers' `XEN_SYSCTL_INTERFACE_VERSION` (or pass the version explicitly
 //! to [`Xencall::sysctl`](crate::Xencall::sysctl)).
+//!
+//! ```
+//! use xencall::abi::sysctl::{SysctlCmd, XenSysctl, XenSysctlPhysinfo};
+//! use xencall::{mock::MockBackend, OpenFlags, Xencall};
+//!
+//! let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+//! // Play Xen: answer XEN_SYSCTL_physinfo for a 4-CPU host with 8 GiB.
+//! xc.backend().set_responder(&|_, a| {
+//!     let s = unsafe { &mut *(a[0] as *mut XenSysctl) };
+//!     let p = XenSysctlPhysinfo { nr_cpus: 4, total_pages: 2 << 20, ..s.payload() };
+//!     *s = XenSysctl::new(SysctlCmd::PHYSINFO, s.interface_version, p);
+//!     0
+//! });
+//! let p = xc.sysctl_physinfo()?;
+//! assert_eq!((p.nr_cpus, p.total_pages * 4096), (4, 8 << 30));
+//! # Ok::<(), xencall::Error>(())
+//! ```
 
 use core::mem::size_of;
 
@@ -14,6 +31,14 @@ pub const XEN_SYSCTL_INTERFACE_VERSION: u32 = 0x15;
 
 xen_code! {
     /// A `sysctl` command (`XEN_SYSCTL_*`), the ones this crate wraps.
+    ///
+    /// ```
+    /// use xencall::abi::sysctl::SysctlCmd;
+    ///
+    /// assert_eq!(format!("{:?}", SysctlCmd::PHYSINFO), "PHYSINFO");
+    /// assert_eq!(SysctlCmd::PHYSINFO.0, 3); // XEN_SYSCTL_physinfo
+    /// assert_eq!(format!("{:?}", SysctlCmd(0)), "SysctlCmd(0)");
+    /// ```
     pub struct SysctlCmd(u32);
     READCONSOLE = 1;
     TBUF_OP = 2;
@@ -28,6 +53,14 @@ xen_code! {
 
 /// `struct xen_sysctl`: the command, the interface version and a
 /// 128-byte union of per-command payloads.
+///
+/// ```
+/// use xencall::abi::sysctl::XenSysctl;
+///
+/// // Unlike `xen_domctl` there is no domain field: the union follows at 8.
+/// assert_eq!(core::mem::size_of::<XenSysctl>(), 136); // sizeof(struct xen_sysctl)
+/// assert_eq!(core::mem::offset_of!(XenSysctl, u), 8);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub struct XenSysctl {
@@ -50,6 +83,23 @@ abi_layout! {
 
 impl XenSysctl {
     /// A request for `cmd` carrying `payload` (which must fit in 128 bytes).
+    ///
+    /// ```
+    /// use xencall::abi::sysctl::{SysctlCmd, XenSysctl, XenSysctlPhysinfo, XEN_SYSCTL_INTERFACE_VERSION};
+    ///
+    /// let p = XenSysctlPhysinfo { threads_per_core: 2, cores_per_socket: 8, ..Default::default() };
+    /// let s = XenSysctl::new(SysctlCmd::PHYSINFO, XEN_SYSCTL_INTERFACE_VERSION, p);
+    /// assert_eq!((s.cmd, s.interface_version), (3, 0x15));
+    /// // The payload starts the union, its fields at their C offsets.
+    /// assert_eq!(s.u[0], 2 | 8 << 32);
+    /// ```
+    ///
+    /// A payload larger than the union does not build:
+    ///
+    /// ```compile_fail,E0080
+    /// use xencall::abi::sysctl::{SysctlCmd, XenSysctl};
+    /// let s = XenSysctl::new(SysctlCmd::PHYSINFO, 0x15, [0u64; 17]);
+    /// ```
     pub fn new<T: Copy>(cmd: SysctlCmd, interface_version: u32, payload: T) -> XenSysctl {
         const { assert!(size_of::<T>() <= 128) };
         let mut s = XenSysctl {
@@ -64,6 +114,15 @@ impl XenSysctl {
     }
 
     /// The payload as a `T`.
+    ///
+    /// ```
+    /// use xencall::abi::sysctl::{SysctlCmd, XenSysctl, XenSysctlPhysinfo};
+    ///
+    /// // A physinfo request as Xen leaves it: the answer is in the union.
+    /// let answer = XenSysctlPhysinfo { nr_cpus: 4, ..Default::default() };
+    /// let s = XenSysctl::new(SysctlCmd::PHYSINFO, 0x15, answer);
+    /// assert_eq!(s.payload::<XenSysctlPhysinfo>().nr_cpus, 4);
+    /// ```
     pub fn payload<T: Copy>(&self) -> T {
         const { assert!(size_of::<T>() <= 128) };
         // SAFETY: as in `new`; the payload types are plain integers.
@@ -72,6 +131,18 @@ impl XenSysctl {
 }
 
 /// `struct xen_sysctl_physinfo`.
+///
+/// ```
+/// use xencall::abi::sysctl::XenSysctlPhysinfo;
+///
+/// // Part of the answer from a host with 2 sockets of 8 cores, 2 threads each.
+/// let p = XenSysctlPhysinfo {
+///     threads_per_core: 2, cores_per_socket: 8, nr_cpus: 32, free_pages: 4 << 20, ..Default::default()
+/// };
+/// assert_eq!(p.nr_cpus / (p.threads_per_core * p.cores_per_socket), 2); // sockets
+/// assert_eq!(p.free_pages * 4096 >> 30, 16); // GiB free: counts are 4 KiB pages
+/// assert_eq!(core::mem::size_of_val(&p), 112); // Xen 4.17's layout
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct XenSysctlPhysinfo {
@@ -131,6 +202,26 @@ abi_layout! {
 }
 
 /// `struct xen_sysctl_getdomaininfolist`.
+///
+/// ```
+/// use xencall::abi::sysctl::{SysctlCmd, XenSysctl, XenSysctlGetdomaininfolist};
+/// use xencall::{abi::domctl::XenDomctlGetdomaininfo, mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // Play Xen with domains 0 and 3: fill `buffer`, then set `num_domains`.
+/// xc.backend().set_responder(&|_, a| unsafe {
+///     let s = &mut *(a[0] as *mut XenSysctl);
+///     let mut l: XenSysctlGetdomaininfolist = s.payload();
+///     let out = std::slice::from_raw_parts_mut(l.buffer as *mut XenDomctlGetdomaininfo, 2);
+///     (out[0].domain, out[1].domain, l.num_domains) = (0, 3, 2);
+///     *s = XenSysctl::new(SysctlCmd::GETDOMAININFOLIST, s.interface_version, l);
+///     0
+/// });
+/// let mut batch = [XenDomctlGetdomaininfo::default(); 8];
+/// assert_eq!(xc.sysctl_getdomaininfolist(0, &mut batch)?, 2);
+/// assert_eq!(batch[1].domain, 3);
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct XenSysctlGetdomaininfolist {
@@ -154,6 +245,25 @@ abi_layout! {
 }
 
 /// `struct xen_sysctl_readconsole`.
+///
+/// ```
+/// use xencall::abi::sysctl::{SysctlCmd, XenSysctl, XenSysctlReadconsole};
+/// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // Play Xen: an incremental read from index 100 finds 8 bytes.
+/// xc.backend().set_responder(&|_, a| unsafe {
+///     let s = &mut *(a[0] as *mut XenSysctl);
+///     let mut r: XenSysctlReadconsole = s.payload();
+///     assert_eq!((r.incremental, r.index, r.clear), (1, 100, 0));
+///     (r.count, r.index) = (8, 108);
+///     *s = XenSysctl::new(SysctlCmd::READCONSOLE, s.interface_version, r);
+///     0
+/// });
+/// let mut buf = [0u8; 64];
+/// assert_eq!(xc.sysctl_readconsole(&mut buf, Some(100), false)?, (8, 108)); // next read from 108
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct XenSysctlReadconsole {
