@@ -1,5 +1,13 @@
-//! Exception vectors: every one saves the registers, reports, and exits
-//! with failure instead of hanging until the harness's timeout.
+//! Exception vectors: every one but the IRQ vector of normal code saves
+//! the registers, reports, and exits with failure instead of hanging until
+//! the harness's timeout.
+//!
+//! IRQs from normal code ("IRQ, current EL with SP0") go to the runtime's
+//! interrupt handler (`gic`): every caller-saved register (`x0`..`x18`,
+//! `x29`, `x30`, `q0`..`q7`, `q16`..`q31`, FPCR, FPSR) is saved on the
+//! exception stack, the Rust handler runs, everything is restored and
+//! `eret` resumes the interrupted code (`ELR_EL1`/`SPSR_EL1` are not
+//! saved: IRQs stay masked in the handler, so nothing nests).
 //!
 //! Normal code runs on `SP_EL0` (see `entry`), so its faults arrive at the
 //! "current EL with SP0" vectors and the handler runs on `SP_EL1`, its own
@@ -39,9 +47,73 @@ core::arch::global_asm!(
     .balign 2048                        /* VBAR_EL1 bits [10:0] are RES0 */
     .globl xencall_vectors
 xencall_vectors:
-    .irp kind, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+    xencall_vector 0
+    .balign 0x80
+    b       xencall_arm_irq_entry       /* 1: IRQ, current EL with SP0 */
+    .irp kind, 2,3,4,5,6,7,8,9,10,11,12,13,14,15
     xencall_vector \kind
     .endr
+
+    /* Frame: x0..x18, x29, x30 (176 bytes with padding), FPCR and FPSR
+       (16), q0..q7 and q16..q31 (384). */
+xencall_arm_irq_entry:
+    sub     sp, sp, #576
+    stp     x0, x1, [sp, #0]
+    stp     x2, x3, [sp, #16]
+    stp     x4, x5, [sp, #32]
+    stp     x6, x7, [sp, #48]
+    stp     x8, x9, [sp, #64]
+    stp     x10, x11, [sp, #80]
+    stp     x12, x13, [sp, #96]
+    stp     x14, x15, [sp, #112]
+    stp     x16, x17, [sp, #128]
+    stp     x18, x29, [sp, #144]
+    str     x30, [sp, #160]
+    stp     q0, q1, [sp, #192]
+    stp     q2, q3, [sp, #224]
+    stp     q4, q5, [sp, #256]
+    stp     q6, q7, [sp, #288]
+    stp     q16, q17, [sp, #320]
+    stp     q18, q19, [sp, #352]
+    stp     q20, q21, [sp, #384]
+    stp     q22, q23, [sp, #416]
+    stp     q24, q25, [sp, #448]
+    stp     q26, q27, [sp, #480]
+    stp     q28, q29, [sp, #512]
+    stp     q30, q31, [sp, #544]
+    mrs     x0, fpcr
+    mrs     x1, fpsr
+    stp     x0, x1, [sp, #176]
+    mov     x29, #0                     /* end of the frame-pointer chain */
+    bl      xencall_arm_irq
+    ldp     x0, x1, [sp, #176]
+    msr     fpcr, x0
+    msr     fpsr, x1
+    ldp     q0, q1, [sp, #192]
+    ldp     q2, q3, [sp, #224]
+    ldp     q4, q5, [sp, #256]
+    ldp     q6, q7, [sp, #288]
+    ldp     q16, q17, [sp, #320]
+    ldp     q18, q19, [sp, #352]
+    ldp     q20, q21, [sp, #384]
+    ldp     q22, q23, [sp, #416]
+    ldp     q24, q25, [sp, #448]
+    ldp     q26, q27, [sp, #480]
+    ldp     q28, q29, [sp, #512]
+    ldp     q30, q31, [sp, #544]
+    ldp     x0, x1, [sp, #0]
+    ldp     x2, x3, [sp, #16]
+    ldp     x4, x5, [sp, #32]
+    ldp     x6, x7, [sp, #48]
+    ldp     x8, x9, [sp, #64]
+    ldp     x10, x11, [sp, #80]
+    ldp     x12, x13, [sp, #96]
+    ldp     x14, x15, [sp, #112]
+    ldp     x16, x17, [sp, #128]
+    ldp     x18, x29, [sp, #144]
+    ldr     x30, [sp, #160]
+    add     sp, sp, #576
+    eret
 
 xencall_arm_exception_common:
     mov     x1, sp

@@ -1,5 +1,6 @@
 //! A small, bounds-checked flattened-device-tree reader: just what the boot
-//! runtime needs (Xen's node, `/chosen/bootargs`, `/memory` ranges).
+//! runtime needs (Xen's node and its event interrupt, `/chosen/bootargs`,
+//! `/memory` ranges, the GICv3 frames and the virtual timer's interrupt).
 //! Malformed input ends the walk; it never reads outside the blob.
 
 /// `FDT_MAGIC`, big-endian at offset 0.
@@ -195,5 +196,84 @@ impl Fdt {
             }
         });
         (acells, scells)
+    }
+
+    /// The index of the first child of the root whose `compatible` list
+    /// holds one of `compatibles`.
+    fn root_child_compatible(&self, compatibles: &[&[u8]]) -> Option<usize> {
+        let mut found = None;
+        self.walk(|index, depth, _, prop, value| {
+            if found.is_none()
+                && depth == 2
+                && prop == "compatible"
+                && value.split(|&c| c == 0).any(|s| compatibles.contains(&s))
+            {
+                found = Some(index);
+            }
+        });
+        found
+    }
+
+    /// Property `name` of the node at `index`.
+    fn property(&self, index: usize, name: &str) -> Option<&'static [u8]> {
+        let mut found = None;
+        self.walk(|i, _, _, prop, value| {
+            if i == index && prop == name {
+                found = Some(value);
+            }
+        });
+        found
+    }
+
+    /// The GIC interrupt ID of entry `n` of a node's `interrupts`, read as
+    /// the GICv3 binding's three cells: type (0 SPI, 1 PPI), number (from
+    /// 32 for SPIs, from 16 for PPIs), flags.
+    fn gic_interrupt(interrupts: &[u8], n: usize) -> Option<u32> {
+        let kind = be32(interrupts, n * 12)?;
+        let number = be32(interrupts, n * 12 + 4)?;
+        match kind {
+            0 => number.checked_add(32),
+            1 => number.checked_add(16),
+            _ => None,
+        }
+    }
+
+    /// The interrupt ID Xen raises for events: `/hypervisor`'s
+    /// (`xen,xen`) `interrupts`, a PPI. `None` if the node or property is
+    /// missing or not a GIC interrupt.
+    pub(super) fn xen_event_interrupt(&self) -> Option<u32> {
+        let node = self.root_child_compatible(&[b"xen,xen"])?;
+        Self::gic_interrupt(self.property(node, "interrupts")?, 0)
+    }
+
+    /// The virtual timer's interrupt ID: the third entry of the
+    /// architected timer node's `interrupts` (secure physical, non-secure
+    /// physical, virtual, hypervisor).
+    pub(super) fn virtual_timer_interrupt(&self) -> Option<u32> {
+        let node = self.root_child_compatible(&[b"arm,armv8-timer", b"arm,armv7-timer"])?;
+        Self::gic_interrupt(self.property(node, "interrupts")?, 2)
+    }
+
+    /// `(GICD, GICR)`: the distributor's base and the first redistributor
+    /// region's base and size, from the `arm,gic-v3` node's `reg` (with
+    /// the root's cell sizes: the node is a child of the root). `None`
+    /// without a GICv3.
+    pub(super) fn gic_v3(&self) -> Option<(u64, (u64, u64))> {
+        let node = self.root_child_compatible(&[b"arm,gic-v3"])?;
+        let reg = self.property(node, "reg")?;
+        let (acells, scells) = self.root_cells();
+        let cells = |at: usize, n: usize| -> Option<u64> {
+            (0..n).try_fold(0u64, |acc, i| {
+                Some((acc << 32) | u64::from(be32(reg, at + i * 4)?))
+            })
+        };
+        let entry = (acells + scells) * 4;
+        if entry == 0 || acells > 2 || scells > 2 {
+            return None;
+        }
+        let gicd = cells(0, acells)?;
+        let gicr = cells(entry, acells)?;
+        let gicr_size = cells(entry + acells * 4, scells)?;
+        Some((gicd, (gicr, gicr_size)))
     }
 }

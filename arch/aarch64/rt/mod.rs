@@ -10,7 +10,12 @@
 mod entry;
 mod exceptions;
 mod fdt;
+mod gic;
 mod smp;
+/// Public as `rt::events::arm_timer` once `src/rt` re-exports it; until
+/// then nothing in the crate calls it.
+#[allow(dead_code)]
+pub(crate) mod timer;
 
 pub(crate) use smp::{secondary_init, start_vcpu, stop_vcpu, vcpu_running};
 
@@ -104,23 +109,54 @@ extern "C" fn xencall_arm_main(dtb: u64) -> ! {
     crate::rt::start(boot)
 }
 
-/// Event upcalls on Arm need the event interrupt enabled in the GIC: not
-/// done yet.
-pub(crate) fn enable_upcall(_: &BootInfo, _: *mut u8) -> Result<()> {
-    Err(Error::Xen(crate::abi::XenErrno::EOPNOTSUPP))
+/// Events for the boot vCPU arrive as Xen's event PPI: set up the GIC
+/// (distributor, this vCPU's redistributor and CPU interface) and enable
+/// the PPI; the handler clears the flag and selector of the `vcpu_info` at
+/// `vcpu_info`. IRQs stay masked (PSTATE.I) until [`block_with_upcalls`].
+pub(crate) fn enable_upcall(boot: &BootInfo, vcpu_info: *mut u8) -> Result<()> {
+    gic::enable_upcall(boot, vcpu_info)
 }
 
-/// Nothing to stop on Arm.
+/// Stop upcalls: the event PPI disabled, the handler touches nothing.
 pub(crate) fn disable_upcall() -> Result<()> {
-    Ok(())
+    gic::disable_upcall()
 }
 
-/// No event delivery on Arm yet, so no blocking.
+/// `SCHEDOP_block`, then the interrupt that woke the vCPU taken. `EINVAL`
+/// before [`enable_upcall`]: nothing would handle the event, and Xen would
+/// never wake the vCPU.
+///
+/// The hypercall is made with IRQs masked: Xen's `SCHEDOP_block` clears
+/// the guest's PSTATE.I itself (its "event delivery enable" on Arm) and
+/// only then checks for pending interrupts before sleeping, so an event
+/// arriving just before the call still ends the block (no lost wake-up),
+/// and the vCPU returns with IRQs unmasked, taking it at once. Unmasking
+/// before the call instead would let the handler consume that event first
+/// and the block then sleep past it. IRQs are masked again on return
+/// (after a brief unmask in case Xen left them masked), as the rest of the
+/// runtime expects.
 pub(crate) fn block_with_upcalls() -> Result<()> {
-    Err(Error::Xen(crate::abi::XenErrno::EOPNOTSUPP))
+    if !gic::upcalls_enabled() {
+        return Err(Error::Xen(crate::abi::XenErrno::EINVAL));
+    }
+    let xc = crate::Xencall::open(None, crate::OpenFlags::empty())?;
+    let r = xc.sched_block();
+    // SAFETY: unmasking IRQs lets the pending interrupt (if any) be taken
+    // here by the runtime's handler, which saves and restores every
+    // register it uses; `isb` makes the unmask take effect before the mask
+    // comes back. Not `nomem`: the handler writes memory.
+    unsafe {
+        core::arch::asm!(
+            "msr daifclr, #2",
+            "isb",
+            "msr daifset, #2",
+            options(nostack)
+        )
+    };
+    r
 }
 
-/// No upcalls on Arm yet.
+/// Event upcalls taken so far.
 pub(crate) fn upcall_count() -> u64 {
-    0
+    gic::upcall_count()
 }
