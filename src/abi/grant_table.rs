@@ -178,7 +178,8 @@ abi_layout! {
 /// // Play Xen: one frame number per table frame, written at `frame_list`.
 /// xc.backend().set_responder(&|_, a| {
 ///     let t = unsafe { *(a[1] as *const GnttabSetupTable) };
-///     let list = unsafe { std::slice::from_raw_parts_mut(t.frame_list as *mut u64, t.nr_frames as usize) };
+///     let (at, n) = (t.frame_list as *mut u64, t.nr_frames as usize);
+///     let list = unsafe { std::slice::from_raw_parts_mut(at, n) };
 ///     list.iter_mut().zip(0x8000..).for_each(|(f, mfn)| *f = mfn);
 ///     0
 /// });

@@ -6,7 +6,8 @@
 //!
 //! let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
 //! // XENVER_version (0) and XENVER_pagesize (7) for one trap into Xen.
-//! let ver = |cmd| MulticallEntry { op: HypercallOp::XEN_VERSION.0.into(), args: [cmd, 0, 0, 0, 0, 0], result: 0 };
+//! let op = HypercallOp::XEN_VERSION.0.into();
+//! let ver = |cmd| MulticallEntry { op, args: [cmd, 0, 0, 0, 0, 0], result: 0 };
 //! let mut batch = [ver(0), ver(7)];
 //! // SAFETY: neither sub-command takes a buffer (and the mock makes no call).
 //! unsafe { xc.multicall(&mut batch)? };
@@ -28,7 +29,8 @@
 ///     unsafe { (*(a[0] as *mut MulticallEntry)).result = 4096 };
 ///     0
 /// });
-/// let mut batch = [MulticallEntry { op: HypercallOp::XEN_VERSION.0.into(), args: [7, 0, 0, 0, 0, 0], result: 0 }];
+/// let op = HypercallOp::XEN_VERSION.0.into();
+/// let mut batch = [MulticallEntry { op, args: [7, 0, 0, 0, 0, 0], result: 0 }];
 /// // SAFETY: XENVER_pagesize takes no buffer (and the mock makes no call).
 /// unsafe { xc.multicall(&mut batch)? };
 /// assert_eq!(batch[0].result, 4096);

@@ -90,7 +90,8 @@ abi_layout! {
 /// // Play Xen: read the sched_poll and the port list its handle points to.
 /// xc.backend().set_responder(&|_, a| {
 ///     let poll = unsafe { *(a[1] as *const SchedPoll) };
-///     let ports = unsafe { std::slice::from_raw_parts(poll.ports as *const u32, poll.nr_ports as usize) };
+///     let (at, n) = (poll.ports as *const u32, poll.nr_ports as usize);
+///     let ports = unsafe { std::slice::from_raw_parts(at, n) };
 ///     assert_eq!((ports, poll.timeout), (&[3, 5][..], 1_000_000));
 ///     0
 /// });

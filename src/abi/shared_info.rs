@@ -5,6 +5,19 @@
 //! The layouts differ per architecture: x86 reserves room for 32 legacy
 //! vCPUs and has a PV upcall mask and p2m bookkeeping, Arm has one legacy
 //! vCPU slot and empty architecture parts.
+//!
+//! ```
+//! use xencall::abi::shared_info::SharedInfo;
+//!
+//! // A stand-in for Xen's page: a guest maps the real one (XENMEM_add_to_physmap
+//! // with XENMAPSPACE_shared_info, or the frame start_info names on PV).
+//! let mut info: SharedInfo = unsafe { core::mem::zeroed() };
+//! (info.wc_version, info.wc_sec, info.wc_sec_hi, info.wc_nsec) = (2, 1_700_000_000, 0, 0);
+//! // Wall-clock time is Xen's boot time plus Xen system time (a vCPU's `time`).
+//! let boot_s = u64::from(info.wc_sec_hi) << 32 | u64::from(info.wc_sec);
+//! let system_time_ns = 90_000_000_000u64; // 90 s since Xen booted
+//! assert_eq!(boot_s + system_time_ns / 1_000_000_000, 1_700_000_090);
+//! ```
 
 use super::xen::XenUlong;
 
@@ -27,6 +40,20 @@ pub const XEN_PVCLOCK_GUEST_STOPPED: u8 = 1 << 1;
 ///
 /// Xen bumps `version` before and after an update (odd while updating):
 /// read it, copy the fields, and retry if it changed or was odd.
+///
+/// ```
+/// use xencall::abi::shared_info::VcpuTimeInfo;
+///
+/// // Published at TSC 1_000_000 = 5 s of system time, for a 2 GHz TSC:
+/// // 0.5 ns a tick, so mul = 2^32 / 2 and no shift.
+/// let t = VcpuTimeInfo { version: 2, tsc_timestamp: 1_000_000, system_time: 5_000_000_000,
+///                        tsc_to_system_mul: 1 << 31, tsc_shift: 0, ..Default::default() };
+/// let tsc = 3_000_000u64; // RDTSC, read after the fields
+/// let d = tsc - t.tsc_timestamp;
+/// let d = if t.tsc_shift >= 0 { d << t.tsc_shift } else { d >> -t.tsc_shift };
+/// let now = t.system_time + ((u128::from(d) * u128::from(t.tsc_to_system_mul)) >> 32) as u64;
+/// assert_eq!(now, 5_001_000_000); // 2 million ticks later: 1 ms
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct VcpuTimeInfo {
@@ -63,6 +90,16 @@ abi_layout! {
 
 /// `struct arch_vcpu_info`, x86_64: the faulting address of a PV page
 /// fault.
+///
+/// ```
+/// use xencall::abi::shared_info::{ArchVcpuInfo, VcpuInfo};
+///
+/// // A PV kernel's page-fault handler reads the address here rather than
+/// // CR2, whose reads Xen would have to emulate.
+/// let arch = ArchVcpuInfo { cr2: 0xdead_b000, pad: 0 };
+/// assert_eq!(core::mem::size_of_val(&arch), 16);
+/// assert_eq!(core::mem::offset_of!(VcpuInfo, arch), 16);
+/// ```
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
@@ -83,6 +120,14 @@ abi_layout! {
 
 /// `struct arch_vcpu_info`, Arm: empty (zero-sized, as the GNU C empty
 /// struct in the header).
+///
+/// ```
+/// use xencall::abi::shared_info::{ArchVcpuInfo, VcpuInfo};
+///
+/// // Zero-sized: `time` starts where `arch` does.
+/// assert_eq!(core::mem::size_of::<ArchVcpuInfo>(), 0);
+/// assert_eq!(core::mem::offset_of!(VcpuInfo, time), core::mem::offset_of!(VcpuInfo, arch));
+/// ```
 #[cfg(not(target_arch = "x86_64"))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
@@ -94,6 +139,18 @@ abi_layout! {
 }
 
 /// `struct vcpu_info`, x86_64 (64 bytes).
+///
+/// ```
+/// use xencall::abi::shared_info::VcpuInfo;
+///
+/// // Xen's view of a vCPU after an event on port 67 (word 1 of the bitmaps).
+/// let mut v = VcpuInfo { evtchn_upcall_pending: 1, evtchn_pending_sel: 1 << 1, ..Default::default() };
+/// // The upcall handler clears the flag, then takes the selector (atomically
+/// // on the real page), and scans those words of `evtchn_pending`.
+/// v.evtchn_upcall_pending = 0;
+/// assert_eq!(core::mem::take(&mut v.evtchn_pending_sel), 0b10);
+/// assert_eq!(core::mem::size_of::<VcpuInfo>(), 64);
+/// ```
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
@@ -123,6 +180,18 @@ abi_layout! {
 }
 
 /// `struct vcpu_info`, Arm (48 bytes; no PV upcall mask, the GIC masks).
+///
+/// ```
+/// use xencall::abi::shared_info::VcpuInfo;
+///
+/// // Xen's view of a vCPU after an event on port 67 (word 1 of the bitmaps).
+/// let mut v = VcpuInfo { evtchn_upcall_pending: 1, evtchn_pending_sel: 1 << 1, ..Default::default() };
+/// // The event handler clears the flag, then takes the selector (atomically
+/// // on the real page), and scans those words of `evtchn_pending`.
+/// v.evtchn_upcall_pending = 0;
+/// assert_eq!(core::mem::take(&mut v.evtchn_pending_sel), 0b10);
+/// assert_eq!(core::mem::size_of::<VcpuInfo>(), 48);
+/// ```
 #[cfg(not(target_arch = "x86_64"))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
@@ -153,6 +222,19 @@ abi_layout! {
 
 /// `struct arch_shared_info`, x86_64: where a PV guest publishes its p2m
 /// for tools (save/restore, dumps).
+///
+/// ```
+/// use xencall::abi::shared_info::{ArchSharedInfo, SharedInfo};
+///
+/// // A PV guest with a virtually mapped linear p2m list (1 GiB of pages):
+/// // all ones in the frame-list field sends tools to `p2m_vaddr`.
+/// let arch = ArchSharedInfo {
+///     max_pfn: 0x4_0000, pfn_to_mfn_frame_list_list: !0, p2m_vaddr: 0xffff_c900_0000_0000,
+///     ..Default::default()
+/// };
+/// assert_eq!(arch.p2m_generation % 2, 0); // even: no update in progress
+/// assert_eq!(core::mem::offset_of!(SharedInfo, arch), 3088);
+/// ```
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
@@ -185,6 +267,14 @@ abi_layout! {
 }
 
 /// `struct arch_shared_info`, Arm: empty.
+///
+/// ```
+/// use xencall::abi::shared_info::{ArchSharedInfo, SharedInfo};
+///
+/// // Nothing architecture-specific: the page's layout ends with the wall clock.
+/// assert_eq!(core::mem::size_of::<ArchSharedInfo>(), 0);
+/// assert_eq!(core::mem::size_of::<SharedInfo>(), core::mem::offset_of!(SharedInfo, arch));
+/// ```
 #[cfg(not(target_arch = "x86_64"))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
@@ -197,6 +287,18 @@ abi_layout! {
 
 /// `struct shared_info`: the page Xen shares with the domain (mapped with
 /// `XENMEM_add_to_physmap` / `XENMAPSPACE_shared_info`).
+///
+/// ```
+/// use xencall::abi::shared_info::SharedInfo;
+///
+/// // A stand-in for the mapped page, with port 67 pending as Xen marks it.
+/// let mut info: SharedInfo = unsafe { core::mem::zeroed() };
+/// info.evtchn_pending[1] = 1 << 3;
+/// // Port n is bit n % 64 of word n / 64; a masked port raises no upcall.
+/// let bit = |words: &[u64; 64], port: usize| words[port / 64] >> (port % 64) & 1 != 0;
+/// assert!(bit(&info.evtchn_pending, 67) && !bit(&info.evtchn_mask, 67));
+/// assert!(core::mem::size_of::<SharedInfo>() <= 4096); // it fits its page
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub struct SharedInfo {

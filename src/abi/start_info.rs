@@ -1,6 +1,20 @@
 //! The structures x86 guests are entered with: `struct hvm_start_info`
 //! (`arch-x86/hvm/start_info.h`, PVH, in `ebx`) and `struct start_info`
 //! (`xen.h`, 64-bit PV, in `rsi`).
+//!
+//! ```
+//! use std::ffi::{c_char, CStr};
+//! use xencall::abi::start_info::{HvmStartInfo, XEN_HVM_START_MAGIC_VALUE};
+//!
+//! // What a PVH kernel finds at `ebx`, identity-mapped (here built in place).
+//! let cmdline = c"console=hvc0 quiet";
+//! let cmdline_paddr = cmdline.as_ptr() as u64;
+//! let info = HvmStartInfo { magic: 0x336e_c578, version: 1, cmdline_paddr, ..Default::default() };
+//! // Trust nothing before the magic matches; then follow the physical addresses.
+//! assert_eq!(info.magic, XEN_HVM_START_MAGIC_VALUE);
+//! let args = unsafe { CStr::from_ptr(info.cmdline_paddr as *const c_char) };
+//! assert_eq!(args.to_str(), Ok("console=hvc0 quiet"));
+//! ```
 
 /// `XEN_HVM_START_MAGIC_VALUE`: the first word of `hvm_start_info`.
 pub const XEN_HVM_START_MAGIC_VALUE: u32 = 0x336e_c578;
@@ -23,6 +37,16 @@ pub const XEN_HVM_MEMMAP_TYPE_DISABLED: u32 = 6;
 pub const XEN_HVM_MEMMAP_TYPE_PMEM: u32 = 7;
 
 /// `struct hvm_start_info`.
+///
+/// ```
+/// use xencall::abi::start_info::{HvmStartInfo, XEN_HVM_START_MAGIC_VALUE};
+///
+/// // From a Xen that wrote version 0: the memory-map fields are not valid,
+/// // so the guest asks Xen for its map instead (XENMEM_memory_map).
+/// let info = HvmStartInfo { magic: XEN_HVM_START_MAGIC_VALUE, version: 0, ..Default::default() };
+/// assert!(!(info.version >= 1 && info.memmap_paddr != 0));
+/// assert_eq!(core::mem::size_of::<HvmStartInfo>(), 56); // version 1's size
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct HvmStartInfo {
@@ -64,6 +88,19 @@ abi_layout! {
 }
 
 /// `struct hvm_modlist_entry`.
+///
+/// ```
+/// use xencall::abi::start_info::{HvmModlistEntry, HvmStartInfo};
+///
+/// // An initrd of 4 MiB at 16 MiB, without a command line of its own.
+/// let mods = [HvmModlistEntry { paddr: 16 << 20, size: 4 << 20, cmdline_paddr: 0, reserved: 0 }];
+/// let info = HvmStartInfo { nr_modules: 1, modlist_paddr: mods.as_ptr() as u64, ..Default::default() };
+/// // An identity-mapped guest reads the array where `modlist_paddr` points.
+/// let (at, n) = (info.modlist_paddr as *const HvmModlistEntry, info.nr_modules as usize);
+/// let list = unsafe { core::slice::from_raw_parts(at, n) };
+/// assert_eq!(list[0].paddr + list[0].size, 20 << 20);
+/// assert_eq!(core::mem::size_of::<HvmModlistEntry>(), 32);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct HvmModlistEntry {
@@ -87,6 +124,18 @@ abi_layout! {
 }
 
 /// `struct hvm_memmap_table_entry`.
+///
+/// ```
+/// use xencall::abi::start_info::{HvmMemmapTableEntry, XEN_HVM_MEMMAP_TYPE_RAM as RAM};
+///
+/// let entry = |addr, size, r#type| HvmMemmapTableEntry { addr, size, r#type, reserved: 0 };
+/// // A small PVH guest: low RAM, RAM from 1 MiB, a reserved range below 4 GiB.
+/// let map = [entry(0, 0xa_0000, RAM), entry(1 << 20, 255 << 20, RAM), entry(0xfc00_0000, 1 << 26, 2)];
+/// let ram: u64 = map.iter().filter(|e| e.r#type == RAM).map(|e| e.size).sum();
+/// assert_eq!(ram, 0xa_0000 + (255 << 20));
+/// // 24 bytes: not the packed 20-byte E820 entry of XENMEM_memory_map.
+/// assert_eq!(core::mem::size_of::<HvmMemmapTableEntry>(), 24);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct HvmMemmapTableEntry {
@@ -124,6 +173,18 @@ pub const SIF_PM_MASK: u32 = 0xff << 8;
 
 /// `struct start_info`, 64-bit layout (x86 PV only; Arm and PVH guests get
 /// a device tree or [`HvmStartInfo`] instead).
+///
+/// ```
+/// use xencall::abi::start_info::{StartInfo, SIF_INITDOMAIN};
+///
+/// // A domU's, as Xen fills it (a PV kernel gets its address in `rsi`).
+/// let mut si: StartInfo = unsafe { core::mem::zeroed() };
+/// si.magic[..14].copy_from_slice(b"xen-3.0-x86_64");
+/// si.console = [0x1234, 2]; // a domU's console: ring frame, event channel
+/// assert!(si.magic.starts_with(b"xen-3.0-"));
+/// assert_eq!(si.flags & SIF_INITDOMAIN, 0); // not dom0: `console` reads as above
+/// assert_eq!(core::mem::offset_of!(StartInfo, cmd_line), 128);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub struct StartInfo {
@@ -180,6 +241,22 @@ abi_layout! {
 }
 
 /// `struct trap_info`: one entry of `HYPERVISOR_set_trap_table` (x86 PV).
+///
+/// ```
+/// use xencall::abi::start_info::{TrapInfo, FLAT_KERNEL_CS64};
+/// use xencall::{abi::HypercallOp, mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// # let pf_handler = 0xffff_ffff_8100_0000u64;
+/// // A PV kernel's table: the page-fault entry, then the zero entry that ends it.
+/// let page_fault = TrapInfo { vector: 14, flags: 0, cs: FLAT_KERNEL_CS64, address: pf_handler };
+/// let traps = [page_fault, TrapInfo::default()];
+/// let table = xc.buffer_from_slice(&traps)?;
+/// // SAFETY: Xen only reads the table (and the mock makes no call).
+/// unsafe { xc.call1(HypercallOp::SET_TRAP_TABLE, table.addr())? };
+/// assert_eq!(core::mem::size_of::<TrapInfo>(), 16);
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct TrapInfo {

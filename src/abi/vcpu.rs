@@ -106,7 +106,8 @@ pub const VCPU_SSHOTTMR_FUTURE: u32 = 1 << 0;
 /// // Play Xen at system time 5 s: with VCPU_SSHOTTMR_future, a past deadline is ETIME.
 /// xc.backend().set_responder(&|_, a| {
 ///     let t = unsafe { *(a[2] as *const VcpuSetSingleshotTimer) };
-///     if t.flags & VCPU_SSHOTTMR_FUTURE != 0 && t.timeout_abs_ns < 5_000_000_000 { -62i64 as u64 } else { 0 }
+///     let past = t.timeout_abs_ns < 5_000_000_000;
+///     if t.flags & VCPU_SSHOTTMR_FUTURE != 0 && past { -62i64 as u64 } else { 0 }
 /// });
 /// let late = xc.vcpu_set_singleshot_timer(0, 4_000_000_000, VCPU_SSHOTTMR_FUTURE);
 /// assert_eq!(late, Err(Error::Xen(XenErrno::ETIME)));
