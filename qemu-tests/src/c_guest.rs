@@ -18,7 +18,7 @@ pub const FEATURES: &str = "rt,panic-handler,c-api";
 
 /// Where `xencall.h` is looked for: `XENCALL_INCLUDE_DIR`, else the
 /// system's include directory.
-fn include_dir() -> PathBuf {
+pub(crate) fn include_dir() -> PathBuf {
     env::var_os("XENCALL_INCLUDE_DIR")
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)
@@ -26,7 +26,7 @@ fn include_dir() -> PathBuf {
 }
 
 /// Install `package` when root on Debian, else say how.
-fn need(what: &str, present: impl Fn() -> bool, package: &str) -> Result<(), String> {
+pub(crate) fn need(what: &str, present: impl Fn() -> bool, package: &str) -> Result<(), String> {
     if present() {
         return Ok(());
     }
@@ -43,7 +43,7 @@ fn need(what: &str, present: impl Fn() -> bool, package: &str) -> Result<(), Str
 }
 
 /// Compiler flags for freestanding C that matches the Rust target's ABI.
-fn cflags(arch: Arch) -> &'static [&'static str] {
+pub(crate) fn cflags(arch: Arch) -> &'static [&'static str] {
     match arch {
         // As x86_64-unknown-none: no red zone (exceptions run on the same
         // stack), no SSE/x87 (the runtime does not save that state), and
@@ -76,7 +76,7 @@ fn ldflags(arch: Arch) -> &'static [&'static str] {
 }
 
 /// ld.lld, or rustup's rust-lld told which flavour to be.
-fn linker() -> Result<Command, String> {
+pub(crate) fn linker() -> Result<Command, String> {
     if let Some(p) = setup::in_path("ld.lld") {
         return Ok(Command::new(p));
     }
@@ -90,7 +90,7 @@ fn linker() -> Result<Command, String> {
     }
 }
 
-fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
+pub(crate) fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
     let (ok, out) = capture(cmd);
     if ok {
         Ok(())
@@ -99,8 +99,14 @@ fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
     }
 }
 
-/// Compile `guest.c` and link it with `staticlib` into `out` (an ELF).
-pub fn link(arch: Arch, staticlib: &Path, out: &Path) -> Result<(), String> {
+/// Compile freestanding C `source` for `arch` against the system's
+/// `xencall.h` into `object`, with `extra` flags (`-D...`).
+pub(crate) fn compile(
+    arch: Arch,
+    source: &Path,
+    object: &Path,
+    extra: &[&str],
+) -> Result<(), String> {
     let include = include_dir();
     need(
         &format!("{}/xencall.h", include.display()),
@@ -112,10 +118,6 @@ pub fn link(arch: Arch, staticlib: &Path, out: &Path) -> Result<(), String> {
     if !ok {
         return Err(format!("clang -print-resource-dir failed: {resource}"));
     }
-    let root = setup::workspace_root();
-    let source = root.join("examples/c-guest/guest.c");
-    let object = out.with_extension("o");
-
     // Freestanding: clang's own stdint.h and stddef.h come first, the
     // system directory only after them, so the one header taken from it
     // is xencall.h itself, not the C library's.
@@ -123,15 +125,23 @@ pub fn link(arch: Arch, staticlib: &Path, out: &Path) -> Result<(), String> {
     cc.args(cflags(arch))
         .args(["-ffreestanding", "-fno-stack-protector", "-nostdinc"])
         .args(["-O2", "-g", "-Wall", "-Wextra", "-Werror"])
+        .args(extra)
         .arg("-isystem")
         .arg(Path::new(resource.trim()).join("include"))
         .arg("-idirafter")
         .arg(&include)
         .arg("-c")
-        .arg(&source)
+        .arg(source)
         .arg("-o")
-        .arg(&object);
-    run(&mut cc, "compiling the C guest")?;
+        .arg(object);
+    run(&mut cc, &format!("compiling {}", source.display()))
+}
+
+/// Compile `guest.c` and link it with `staticlib` into `out` (an ELF).
+pub fn link(arch: Arch, staticlib: &Path, out: &Path) -> Result<(), String> {
+    let root = setup::workspace_root();
+    let object = out.with_extension("o");
+    compile(arch, &root.join("examples/c-guest/guest.c"), &object, &[])?;
 
     let mut ld = linker()?;
     ld.args(ldflags(arch))

@@ -6,6 +6,7 @@
 //! cargo qemu test [--quick|--no-host] [--filter SUBSTR] [-j N]
 //! cargo qemu bench [--quick] [--save]
 //! cargo qemu codegen [--arch x86_64|aarch64]
+//! cargo qemu drop-in [--arch x86_64|aarch64]
 //! cargo qemu boot --arch A [--mode M] [--no-xen] ELF [GUEST-ARGS...]   (the cargo runner)
 //! ```
 //!
@@ -18,6 +19,7 @@ mod bench;
 mod boot;
 mod c_guest;
 mod codegen;
+mod drop_in;
 mod elf;
 mod protocol;
 mod setup;
@@ -99,6 +101,10 @@ usage:
   cargo qemu codegen [--arch x86_64|aarch64]
       build examples/codegen-probe (release) and count the instructions each call0..call5
       path adds to a hand-written trap; exit 0 if none adds more than argument moves
+  cargo qemu drop-in [--arch x86_64|aarch64]
+      build the C drop-in alone, target/drop-in/<arch>/libxencall.a (xencall.h's functions,
+      no boot runtime), check its symbols against the system's xencall.h and link C code
+      calling all of them against it
   cargo qemu boot --arch A [--mode M] [--no-xen] ELF [GUEST-ARGS...]
       boot a built guest (the cargo runner for the bare-metal targets)
 
@@ -441,6 +447,25 @@ fn cmd_codegen(mut args: Args) -> i32 {
     codegen::run(&arches)
 }
 
+fn cmd_drop_in(mut args: Args) -> i32 {
+    let arches = match args.value("--arch") {
+        Some(a) => vec![Arch::parse(&a).unwrap_or_else(|e| fail_usage(&e))],
+        None => vec![Arch::X86_64, Arch::Aarch64],
+    };
+    args.done();
+    let mut code = 0;
+    for arch in arches {
+        match drop_in::check(arch) {
+            Ok(summary) => println!("{summary}"),
+            Err(e) => {
+                eprintln!("cargo qemu: libxencall.a for {}: {e}", arch.name());
+                code = 1;
+            }
+        }
+    }
+    code
+}
+
 fn main() {
     boot::install_interrupt_handler();
     let mut items: Vec<String> = env::args().skip(1).collect();
@@ -455,6 +480,7 @@ fn main() {
         "boot" => cmd_boot(args),
         "bench" => cmd_bench(args),
         "codegen" => cmd_codegen(args),
+        "drop-in" => cmd_drop_in(args),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             0
