@@ -30,6 +30,14 @@ macro_rules! xen_code {
 
             /// The Xen name of this code, or `None` for a number Xen does
             /// not define. For aliased values the first name wins.
+            ///
+            /// ```
+            #[doc = concat!("use ", module_path!(), "::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("let (first, code) = ", stringify!($name), "::ALL[0];")]
+            /// assert_eq!(code.name(), Some(first));
+            #[doc = concat!("assert_eq!(", stringify!($name), "(<", stringify!($int), ">::MAX).name(), None);")]
+            /// ```
             pub const fn name(self) -> Option<&'static str> {
                 let mut i = 0;
                 while i < Self::ALL.len() {
