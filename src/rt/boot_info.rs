@@ -336,11 +336,13 @@ impl BootInfo {
     /// makes it `addr >> 12`), the machine frame for PV, looked up in the
     /// page-frame list Xen gave in `start_info`.
     ///
-    /// Runs in a guest only (this method exists for `target_os = "none"`);
-    /// `examples/boot-tests.rs` uses it this way to map shared info, and
-    /// for grant copies between frames.
+    /// Guest-only (it exists for `target_os = "none"`, so the example builds
+    /// only there); `examples/boot-tests.rs` uses it this way to map shared
+    /// info, and for grant copies between frames.
     ///
-    /// ```ignore
+    /// ```no_run
+    /// # #[cfg(target_os = "none")]
+    /// # fn demo(boot: &xencall::rt::BootInfo, xc: &xencall::Xencall) -> xencall::Result<()> {
     /// use xencall::abi::memory::{MapSpace, DOMID_SELF};
     ///
     /// #[repr(C, align(4096))]
@@ -350,6 +352,8 @@ impl BootInfo {
     /// // In a PVH or Arm guest: Xen puts its shared-info page at our frame.
     /// let page = core::ptr::addr_of_mut!(SHARED_INFO) as usize;
     /// xc.add_to_physmap(DOMID_SELF, MapSpace::SHARED_INFO, 0, boot.frame_of(page))?;
+    /// # Ok(())
+    /// # }
     /// ```
     #[cfg(target_os = "none")]
     pub fn frame_of(&self, addr: usize) -> u64 {

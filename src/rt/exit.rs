@@ -98,10 +98,12 @@ pub fn use_qemu_exit(on: bool) {
 
 /// End the guest with `status`.
 ///
-/// Runs in a guest only (it exists for `target_os = "none"`);
-/// `examples/hello.rs` ends this way when a call fails.
+/// Guest-only (it exists for `target_os = "none"`, so the example builds
+/// only there); `examples/hello.rs` ends this way when a call fails.
 ///
-/// ```ignore
+/// ```no_run
+/// # #[cfg(target_os = "none")]
+/// # fn demo() {
 /// use xencall::rt::{exit, ExitStatus};
 /// use xencall::{OpenFlags, Xencall};
 ///
@@ -112,6 +114,8 @@ pub fn use_qemu_exit(on: bool) {
 ///         exit(ExitStatus::Failure); // never returns
 ///     }
 /// };
+/// # let _ = xc;
+/// # }
 /// ```
 #[cfg(target_os = "none")]
 pub fn exit(status: ExitStatus) -> ! {

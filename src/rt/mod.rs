@@ -96,17 +96,26 @@ extern "Rust" {
 /// [`Xencall::open`](crate::Xencall::open), then runs the unikernel's main.
 /// Without Xen it prints why and exits with failure.
 ///
-/// Runs in a guest only (it exists for `target_os = "none"`), called by
-/// the entry code in `arch/*/rt`, as the PVH entry does here:
+/// Guest-only (it exists for `target_os = "none"`, so the example builds
+/// only there): the entry code in `arch/*/rt` calls it, as the PVH entry
+/// does here.
 ///
-/// ```ignore
-/// use xencall::rt::{BootInfo, GuestMode, RawBootInfo};
+/// ```no_run
+/// # #[cfg(target_os = "none")]
+/// # fn pvh_entry(start_info: u64) -> ! {
+/// use xencall::abi::start_info::HvmStartInfo;
+/// use xencall::rt::{cmdline::from_c_string, BootInfo, GuestMode, RawBootInfo};
 ///
 /// // Long mode, identity map and stack are set up; `ebx` held the
 /// // address of `hvm_start_info`.
 /// let mut boot = BootInfo::new(GuestMode::Pvh, RawBootInfo::HvmStartInfo(start_info));
-/// boot.cmdline = cmdline_from(start_info);
+/// // SAFETY: Xen maps `hvm_start_info` and the command line it names.
+/// boot.cmdline = unsafe {
+///     let info = &*(start_info as *const HvmStartInfo);
+///     from_c_string(info.cmdline_paddr, 1024)
+/// };
 /// xencall::rt::start(boot) // runs the `entry!` function, then exits
+/// # }
 /// ```
 #[cfg(target_os = "none")]
 pub fn start(mut boot: BootInfo) -> ! {

@@ -20,10 +20,13 @@ static MAIN: [AtomicUsize; MAX_VCPUS] = [const { AtomicUsize::new(0) }; MAX_VCPU
 
 /// A stack for a started vCPU: 64 KiB, 16-byte aligned.
 ///
-/// Runs in a guest only (this module exists for `target_os = "none"`);
-/// `examples/smp-tests.rs` keeps its stacks this way.
+/// Guest-only (this module exists for `target_os = "none"`, so the
+/// example builds only there); `examples/smp-tests.rs` keeps its stacks
+/// this way.
 ///
-/// ```ignore
+/// ```no_run
+/// # #[cfg(target_os = "none")]
+/// # fn demo() {
 /// use xencall::rt::smp::Stack;
 ///
 /// // In `.bss`: 64 KiB of zeroes cost nothing in the image.
@@ -31,6 +34,8 @@ static MAIN: [AtomicUsize; MAX_VCPUS] = [const { AtomicUsize::new(0) }; MAX_VCPU
 ///
 /// // SAFETY: handed over once, to one vCPU; nothing else uses it.
 /// let stack: &'static mut Stack = unsafe { &mut *core::ptr::addr_of_mut!(SECOND_STACK) };
+/// # let _ = stack;
+/// # }
 /// ```
 #[repr(C, align(16))]
 pub struct Stack(pub [u8; 64 * 1024]);
@@ -38,13 +43,17 @@ pub struct Stack(pub [u8; 64 * 1024]);
 impl Stack {
     /// A zeroed stack (put it in a `static mut`, so it lands in `.bss`).
     ///
-    /// Runs in a guest only (this module exists for `target_os = "none"`).
+    /// Guest-only (this module exists for `target_os = "none"`, so the
+    /// example builds only there).
     ///
-    /// ```ignore
+    /// ```no_run
+    /// # #[cfg(target_os = "none")]
+    /// # fn demo() {
     /// use xencall::rt::smp::Stack;
     ///
     /// // `const`, so one stack per vCPU is a plain static array.
     /// static mut STACKS: [Stack; 3] = [const { Stack::new() }; 3];
+    /// # }
     /// ```
     pub const fn new() -> Stack {
         Stack([0; 64 * 1024])
@@ -66,10 +75,13 @@ impl Default for Stack {
 /// lacks (`ENOENT` on x86; PSCI's `INVALID_PARAMETERS`, as `EINVAL`, on
 /// Arm).
 ///
-/// Runs in a guest only (this module exists for `target_os = "none"`);
-/// `examples/smp-tests.rs` starts vCPU 1 this way and checks the errors.
+/// Guest-only (this module exists for `target_os = "none"`, so the
+/// example builds only there); `examples/smp-tests.rs` starts vCPU 1 this
+/// way and checks the errors.
 ///
-/// ```ignore
+/// ```no_run
+/// # #[cfg(target_os = "none")]
+/// # fn demo(boot: &xencall::rt::BootInfo) -> xencall::Result<()> {
 /// use core::sync::atomic::{AtomicU32, Ordering};
 /// use xencall::abi::XenErrno;
 /// use xencall::rt::smp::{start_vcpu, Stack};
@@ -89,6 +101,8 @@ impl Default for Stack {
 /// // SAFETY: handed over once (and refused before anything runs on it).
 /// let other = unsafe { &mut *core::ptr::addr_of_mut!(OTHER) };
 /// assert_eq!(start_vcpu(boot, 0, other, |_| {}), Err(Error::Xen(XenErrno::EINVAL)));
+/// # Ok(())
+/// # }
 /// ```
 pub fn start_vcpu(
     boot: &BootInfo,
@@ -117,10 +131,13 @@ pub fn start_vcpu(
 /// `true` while vCPU `vcpu` runs (x86: `VCPUOP_is_up`; Arm: PSCI
 /// `AFFINITY_INFO`, as Xen on Arm has no `VCPUOP_is_up`).
 ///
-/// Runs in a guest only (this module exists for `target_os = "none"`);
-/// `examples/smp-tests.rs` waits for vCPU 1 to go down this way.
+/// Guest-only (this module exists for `target_os = "none"`, so the
+/// example builds only there); `examples/smp-tests.rs` waits for vCPU 1
+/// to go down this way.
 ///
-/// ```ignore
+/// ```no_run
+/// # #[cfg(target_os = "none")]
+/// # fn demo() -> xencall::Result<()> {
 /// use xencall::rt::smp::is_running;
 ///
 /// // After vCPU 1's function returned: it takes itself down soon after.
@@ -130,6 +147,8 @@ pub fn start_vcpu(
 ///     spins += 1;
 /// }
 /// assert!(!is_running(1)?);
+/// # Ok(())
+/// # }
 /// ```
 pub fn is_running(vcpu: u32) -> Result<bool> {
     crate::arch::rt::vcpu_running(vcpu)

@@ -340,18 +340,20 @@ pub fn run_with(out: &mut dyn Write, boot: &BootInfo, cases: &[TestCase]) -> Sum
 
 /// Run `cases` on the console and exit: success when none failed.
 ///
-/// Runs in a guest only (it exists for `target_os = "none"`); this is how
-/// `examples/boot-tests.rs` runs its cases. On the host, use
-/// [`run_with`].
+/// Guest-only (it exists for `target_os = "none"`, so the example builds
+/// only there); this is how `examples/boot-tests.rs` runs its cases. On
+/// the host, use [`run_with`].
 ///
-/// ```ignore
+/// ```no_run
+/// # #[cfg(target_os = "none")]
+/// # mod guest {
 /// use xencall::rt::testing::{run, TestCase, TestResult};
 /// use xencall::rt::BootInfo;
 /// use xencall::{OpenFlags, Xencall};
 ///
-/// xencall::entry!(main);
+/// xencall::entry!(guest_main);
 ///
-/// fn main(boot: &BootInfo) {
+/// fn guest_main(boot: &BootInfo) {
 ///     run(boot, &[TestCase { name: "xen_version", run: xen_version }]);
 /// }
 ///
@@ -360,6 +362,7 @@ pub fn run_with(out: &mut dyn Write, boot: &BootInfo, cases: &[TestCase]) -> Sum
 ///     xencall::ensure!(xc.xen_version()?.major >= 4);
 ///     Ok(())
 /// }
+/// # }
 /// ```
 #[cfg(target_os = "none")]
 pub fn run(boot: &BootInfo, cases: &[TestCase]) -> ! {
