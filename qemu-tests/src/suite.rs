@@ -190,7 +190,239 @@ fn host_checks(options: &Options) -> Tally {
             }
         }
     }
+    tally.add(doc_examples_checks(options));
     tally
+}
+
+/// `host::doc-examples` (host, all features) and
+/// `host::doc-examples::<triple>` (bare metal, `rt,c-api`, where the
+/// guest-only items exist): every public item that rustdoc expects an
+/// example for has one.
+fn doc_examples_checks(options: &Options) -> Tally {
+    let mut tally = Tally::default();
+    let coverage_args = ["--", "-Z", "unstable-options", "--show-coverage"];
+    let json_args = ["--output-format", "json"];
+    let name = "host::doc-examples";
+    if selected(options, name) {
+        let mut cmd = clean_command("cargo");
+        cmd.current_dir(setup::workspace_root())
+            .args(["rustdoc", "-q", "--lib", "-p", "xencall", "--all-features"])
+            .arg("--target-dir")
+            .arg(setup::target_dir().join("doc-coverage"))
+            .args(coverage_args)
+            .args(json_args)
+            // `--show-coverage` is unstable: on a stable rustdoc it needs
+            // `-Z unstable-options`, which needs RUSTC_BOOTSTRAP. Set for
+            // this command only, so no other build is compiled with
+            // unstable features allowed.
+            .env("RUSTC_BOOTSTRAP", "1");
+        tally.add(doc_examples_check(name, &mut cmd));
+    }
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        let triple = arch.triple();
+        let name = format!("host::doc-examples::{triple}");
+        if !selected(options, &name) {
+            continue;
+        }
+        if !runtime_present(arch) {
+            print_block(&format!(
+                "test {name} ... ignored (no boot runtime for {triple} yet: arch/{}/rt is missing)\n",
+                arch.name()
+            ));
+            tally.skipped += 1;
+            continue;
+        }
+        match Toolchain::select(triple) {
+            Ok(tc) => {
+                let mut cmd = tc.cargo("rustdoc", triple);
+                cmd.args(["-q", "--lib", "-p", "xencall", "--features", "rt,c-api"])
+                    .arg("--target-dir")
+                    .arg(setup::target_dir().join("doc-coverage-none"))
+                    .args(coverage_args)
+                    .args(json_args)
+                    // As for the host: `-Z unstable-options` on a stable
+                    // rustdoc (a rustup target needs it; the build-std
+                    // toolchains set it already).
+                    .env("RUSTC_BOOTSTRAP", "1");
+                tally.add(doc_examples_check(&name, &mut cmd));
+            }
+            Err(e) => {
+                print_block(&format!("test {name} ... FAILED\n{}", indent(&e)));
+                tally.failed += 1;
+            }
+        }
+    }
+    tally
+}
+
+/// Run one `--show-coverage --output-format json` command and fail,
+/// listing them, if any file has fewer items with an example than rustdoc
+/// expects (`with_examples < total_examples`). rustdoc expects one on
+/// every public function, method, type, trait and macro, not on
+/// constants, statics, fields or variants; an example marked `ignore`
+/// does not count.
+fn doc_examples_check(name: &str, cmd: &mut std::process::Command) -> Tally {
+    let start = Instant::now();
+    let output = cmd.stdin(std::process::Stdio::null()).output();
+    let secs = start.elapsed().as_secs_f64();
+    let mut tally = Tally::default();
+    let (ok, detail) = match output {
+        Err(e) => (false, format!("cannot run {cmd:?}: {e}")),
+        Ok(out) if !out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stderr);
+            (
+                false,
+                format!("command: {cmd:?}\n{}", protocol::tail(&text, 40).join("\n")),
+            )
+        }
+        Ok(out) => match parse_doc_coverage(&String::from_utf8_lossy(&out.stdout)) {
+            Err(e) => (
+                false,
+                format!("command: {cmd:?}\nunreadable coverage report: {e}"),
+            ),
+            Ok(files) if files.is_empty() => (
+                false,
+                format!("command: {cmd:?}\nno files in the coverage report"),
+            ),
+            Ok(files) => {
+                let missing: Vec<String> = files
+                    .iter()
+                    .filter(|f| f.with_examples < f.total_examples)
+                    .map(|f| {
+                        format!(
+                            "{}: {} of {} items without an example",
+                            f.file.trim_start_matches("src/../"),
+                            f.total_examples - f.with_examples,
+                            f.total_examples
+                        )
+                    })
+                    .collect();
+                if missing.is_empty() {
+                    (true, String::new())
+                } else {
+                    (false, missing.join("\n"))
+                }
+            }
+        },
+    };
+    tally.one(ok);
+    let mut text = if ok {
+        format!("test {name} ... ok ({secs:.1} s)\n")
+    } else {
+        format!("test {name} ... FAILED ({secs:.1} s)\n")
+    };
+    text.push_str(&indent(&detail));
+    print_block(&text);
+    tally
+}
+
+/// One file's line of rustdoc's coverage report.
+#[derive(Debug, PartialEq, Eq)]
+struct DocCoverage {
+    file: String,
+    total_examples: u64,
+    with_examples: u64,
+}
+
+/// Read `--show-coverage --output-format json`: an object mapping each
+/// file to an object of counts (`total`, `with_docs`, `total_examples`,
+/// `with_examples`). A missing example count is an error, so a renamed
+/// field cannot make the check pass by counting nothing.
+fn parse_doc_coverage(json: &str) -> Result<Vec<DocCoverage>, String> {
+    fn string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<String, String> {
+        if chars.next() != Some('"') {
+            return Err("expected a string".into());
+        }
+        let mut s = String::new();
+        loop {
+            match chars.next().ok_or("unterminated string")? {
+                '"' => return Ok(s),
+                '\\' => match chars.next().ok_or("unterminated string")? {
+                    'u' => {
+                        let hex: String = chars.by_ref().take(4).collect();
+                        let c = u32::from_str_radix(&hex, 16)
+                            .ok()
+                            .and_then(char::from_u32)
+                            .unwrap_or('\u{fffd}');
+                        s.push(c);
+                    }
+                    'n' => s.push('\n'),
+                    't' => s.push('\t'),
+                    other => s.push(other),
+                },
+                c => s.push(c),
+            }
+        }
+    }
+    fn skip_ws(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+    }
+    fn expect(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, c: char) -> Result<(), String> {
+        skip_ws(chars);
+        match chars.next() {
+            Some(got) if got == c => Ok(()),
+            got => Err(format!("expected {c:?}, found {got:?}")),
+        }
+    }
+    let mut chars = json.chars().peekable();
+    let mut files = Vec::new();
+    expect(&mut chars, '{')?;
+    skip_ws(&mut chars);
+    if chars.peek() == Some(&'}') {
+        return Ok(files);
+    }
+    loop {
+        skip_ws(&mut chars);
+        let file = string(&mut chars)?;
+        expect(&mut chars, ':')?;
+        expect(&mut chars, '{')?;
+        let mut counts = HashMap::new();
+        loop {
+            skip_ws(&mut chars);
+            let key = string(&mut chars)?;
+            expect(&mut chars, ':')?;
+            skip_ws(&mut chars);
+            let mut digits = String::new();
+            while let Some(c) = chars.peek().copied().filter(char::is_ascii_digit) {
+                digits.push(c);
+                chars.next();
+            }
+            let value: u64 = digits
+                .parse()
+                .map_err(|_| format!("{file}: {key}: expected a count"))?;
+            counts.insert(key, value);
+            skip_ws(&mut chars);
+            match chars.next() {
+                Some(',') => continue,
+                Some('}') => break,
+                got => return Err(format!("{file}: expected ',' or '}}', found {got:?}")),
+            }
+        }
+        let count = |key: &str| {
+            counts
+                .get(key)
+                .copied()
+                .ok_or_else(|| format!("{file}: no {key:?} count"))
+        };
+        files.push(DocCoverage {
+            total_examples: count("total_examples")?,
+            with_examples: count("with_examples")?,
+            file,
+        });
+        skip_ws(&mut chars);
+        match chars.next() {
+            Some(',') => continue,
+            Some('}') => break,
+            got => return Err(format!("expected ',' or '}}', found {got:?}")),
+        }
+    }
+    skip_ws(&mut chars);
+    match chars.next() {
+        None => Ok(files),
+        Some(c) => Err(format!("unexpected {c:?} after the report")),
+    }
 }
 
 /// What a boot step must show.
@@ -808,6 +1040,31 @@ pub fn run(options: &Options) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn doc_coverage_report_is_read_per_file() {
+        let json = r#"{"src/a.rs":{"total":3,"with_docs":3,"total_examples":2,"with_examples":1},
+            "/t/out/x \"y\".rs":{"total":1,"with_docs":1,"total_examples":0,"with_examples":0}}"#;
+        assert_eq!(
+            parse_doc_coverage(json),
+            Ok(vec![
+                DocCoverage {
+                    file: "src/a.rs".into(),
+                    total_examples: 2,
+                    with_examples: 1
+                },
+                DocCoverage {
+                    file: "/t/out/x \"y\".rs".into(),
+                    total_examples: 0,
+                    with_examples: 0
+                },
+            ])
+        );
+        assert_eq!(parse_doc_coverage("{}"), Ok(vec![]));
+        // A report without the example counts must not pass as "none missing".
+        assert!(parse_doc_coverage(r#"{"src/a.rs":{"total":3,"with_docs":3}}"#).is_err());
+        assert!(parse_doc_coverage("| File | Documented |").is_err());
+    }
 
     fn outcome(log: &str, ending: Ending) -> boot::Outcome {
         boot::Outcome {
