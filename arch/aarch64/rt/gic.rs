@@ -9,9 +9,10 @@
 //! the flag only when it sets a selector bit that was clear. Which ports
 //! fired stays in shared info's `evtchn_pending` for the caller.
 //!
-//! The handler also takes the virtual timer's PPI (once [`enable_irq`]
-//! enabled it): the timer's output is level, so the handler disables the
-//! timer (`CNTV_CTL_EL0` = 0) and counts; see `timer`.
+//! The handler also takes the virtual timer's PPI (once
+//! [`enable_timer_irq`] enabled it): the timer's output is level, so the
+//! handler disables the timer (`CNTV_CTL_EL0` = 0) and counts; see
+//! `timer`.
 //!
 //! The GIC's registers are in the first GiB, which the entry code maps
 //! Device-nGnRnE. Xen emulates the distributor and redistributors by
