@@ -13,6 +13,17 @@
 use crate::error::Result;
 
 /// The counter's frequency in Hz (`CNTFRQ_EL0`).
+///
+/// ```no_run
+/// # #[cfg(all(target_os = "none", target_arch = "aarch64"))]
+/// # fn demo() -> xencall::Result<()> {
+/// use xencall::rt::events::arm_timer;
+///
+/// let ticks_per_ms = arm_timer::frequency() / 1000;
+/// # let _ = ticks_per_ms;
+/// # Ok(())
+/// # }
+/// ```
 pub fn frequency() -> u64 {
     let f: u64;
     // SAFETY: reading CNTFRQ_EL0 has no side effects.
@@ -22,6 +33,19 @@ pub fn frequency() -> u64 {
 
 /// The virtual count now (`CNTVCT_EL0`), read after earlier instructions
 /// complete (`isb`).
+///
+/// ```no_run
+/// # #[cfg(all(target_os = "none", target_arch = "aarch64"))]
+/// # fn demo() -> xencall::Result<()> {
+/// use xencall::rt::events::arm_timer;
+///
+/// let start = arm_timer::now();
+/// // ... work ...
+/// let elapsed_ticks = arm_timer::now() - start;
+/// # let _ = elapsed_ticks;
+/// # Ok(())
+/// # }
+/// ```
 pub fn now() -> u64 {
     let t: u64;
     // SAFETY: reading CNTVCT_EL0 has no side effects; the `isb` only
@@ -35,6 +59,20 @@ pub fn now() -> u64 {
 /// then at the latest, and the handler takes the interrupt. `EOPNOTSUPP`
 /// if the GIC is not set up (`events::enable_upcall` first) or the device
 /// tree names no virtual timer interrupt.
+///
+/// ```no_run
+/// # #[cfg(all(target_os = "none", target_arch = "aarch64"))]
+/// # fn demo() -> xencall::Result<()> {
+/// use xencall::rt::events::{self, arm_timer};
+///
+/// // After events::enable_upcall (which sets up the GIC): sleep 20 ms.
+/// let deadline = arm_timer::now() + arm_timer::frequency() / 50;
+/// arm_timer::arm(deadline)?;
+/// events::block()?;
+/// assert!(arm_timer::now() >= deadline);
+/// # Ok(())
+/// # }
+/// ```
 pub fn arm(deadline: u64) -> Result<()> {
     super::gic::enable_timer_irq(true)?;
     // SAFETY: programs the virtual timer, which belongs to this vCPU (Xen
@@ -55,6 +93,18 @@ pub fn arm(deadline: u64) -> Result<()> {
 }
 
 /// Disable the virtual timer and its PPI.
+///
+/// ```no_run
+/// # #[cfg(all(target_os = "none", target_arch = "aarch64"))]
+/// # fn demo() -> xencall::Result<()> {
+/// use xencall::rt::events::arm_timer;
+///
+/// arm_timer::arm(arm_timer::now() + arm_timer::frequency())?;
+/// // Not needed after all:
+/// arm_timer::disarm()?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn disarm() -> Result<()> {
     // SAFETY: CNTV_CTL_EL0 = 0 stops this vCPU's virtual timer.
     unsafe { core::arch::asm!("msr cntv_ctl_el0, xzr", "isb", options(nomem, nostack)) };
@@ -62,12 +112,36 @@ pub fn disarm() -> Result<()> {
 }
 
 /// Virtual-timer interrupts the handler has taken since boot.
+///
+/// ```no_run
+/// # #[cfg(all(target_os = "none", target_arch = "aarch64"))]
+/// # fn demo() -> xencall::Result<()> {
+/// use xencall::rt::events::{self, arm_timer};
+///
+/// let before = arm_timer::interrupts();
+/// arm_timer::arm(arm_timer::now() + arm_timer::frequency() / 100)?;
+/// events::block()?;
+/// assert!(arm_timer::interrupts() > before);
+/// # Ok(())
+/// # }
+/// ```
 pub fn interrupts() -> u64 {
     super::gic::timer_irq_count()
 }
 
 /// Interrupts the handler has taken that were neither events nor the
 /// virtual timer (acknowledged and ended, nothing else done).
+///
+/// ```no_run
+/// # #[cfg(all(target_os = "none", target_arch = "aarch64"))]
+/// # fn demo() -> xencall::Result<()> {
+/// use xencall::rt::events::arm_timer;
+///
+/// // Only events and the virtual timer are enabled: nothing else arrives.
+/// assert_eq!(arm_timer::other_interrupts(), 0);
+/// # Ok(())
+/// # }
+/// ```
 pub fn other_interrupts() -> u64 {
     super::gic::other_irq_count()
 }
