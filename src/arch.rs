@@ -68,11 +68,37 @@ mod registered {
     /// uses. The boot runtime calls this with what it learnt at entry (the
     /// PV hypercall page Xen placed, the mode the user chose). The first
     /// registration wins; returns the one in force.
+    ///
+    /// ```no_run
+    /// use xencall::arch::{set_native, HypercallMode, Native};
+    /// use xencall::{OpenFlags, Xencall};
+    ///
+    /// // A runtime other than this crate's, on an HVM/PVH guest that
+    /// // prefers the trap instruction to the hypercall page:
+    /// let chosen = set_native(Native::detect(HypercallMode::Direct)?);
+    /// // Every handle opened from now on uses it.
+    /// let xc = Xencall::open(None, OpenFlags::empty())?;
+    /// assert_eq!(xc.backend(), chosen);
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn set_native(native: Native) -> &'static Native {
         NATIVE.call_once(|| native)
     }
 
     /// The registered backend, if any; never detects.
+    ///
+    /// ```no_run
+    /// use xencall::arch::registered_native;
+    /// use xencall::{OpenFlags, Xencall};
+    ///
+    /// // Code that must not probe CPUID itself (a fault handler, early
+    /// // boot) calls Xen only once a backend is in place.
+    /// if let Some(native) = registered_native() {
+    ///     let xc = Xencall::with_backend(*native, None, OpenFlags::empty());
+    ///     xc.sched_yield()?;
+    /// }
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn registered_native() -> Option<&'static Native> {
         NATIVE.get()
     }
@@ -80,6 +106,17 @@ mod registered {
     /// The registered backend, or, if none was registered, the one
     /// detected now in the default mode ([`HypercallMode::Page`]) and
     /// registered.
+    ///
+    /// ```no_run
+    /// use xencall::arch::{native, registered_native};
+    ///
+    /// // Outside the boot runtime nothing registered one: the first call
+    /// // detects (in the default mode) and registers what it found.
+    /// let n = native()?;
+    /// assert!(core::ptr::eq(registered_native().unwrap(), n));
+    /// assert!(core::ptr::eq(native()?, n)); // no second detection
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn native() -> Result<&'static Native> {
         if let Some(native) = NATIVE.get() {
             return Ok(native);

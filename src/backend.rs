@@ -8,6 +8,27 @@
 ///
 /// The architecture backends live in [`arch`](crate::arch); tests provide
 /// their own.
+///
+/// ```
+/// use xencall::{abi::XenErrno, Backend, Error, OpenFlags, Xencall};
+///
+/// /// A Xen that implements nothing: every call fails with -ENOSYS.
+/// struct NothingImplemented;
+/// const ENOSYS: u64 = -38i64 as u64;
+/// impl Backend for NothingImplemented {
+///     unsafe fn call0(&self, _: u64) -> u64 { ENOSYS }
+///     unsafe fn call1(&self, _: u64, _: u64) -> u64 { ENOSYS }
+///     unsafe fn call2(&self, _: u64, _: u64, _: u64) -> u64 { ENOSYS }
+///     unsafe fn call3(&self, _: u64, _: u64, _: u64, _: u64) -> u64 { ENOSYS }
+///     unsafe fn call4(&self, _: u64, _: u64, _: u64, _: u64, _: u64) -> u64 { ENOSYS }
+///     unsafe fn call5(&self, _: u64, _: u64, _: u64, _: u64, _: u64, _: u64) -> u64 { ENOSYS }
+/// }
+///
+/// // Every helper of the handle works over it, errors decoded.
+/// let xc = Xencall::with_backend(NothingImplemented, None, OpenFlags::empty());
+/// assert_eq!(xc.sched_yield(), Err(Error::Xen(XenErrno::ENOSYS)));
+/// assert_eq!(xc.xen_version(), Err(Error::Xen(XenErrno::ENOSYS)));
+/// ```
 pub trait Backend {
     /// Issue hypercall `op` with no arguments.
     ///

@@ -32,6 +32,19 @@ fn signature(r: &CpuidResult) -> [u8; 12] {
 }
 
 /// Xen's CPUID leaves, once found.
+///
+/// ```
+/// use xencall::arch::XenCpuid;
+///
+/// // `None` here unless this test runs in a Xen HVM/PVH guest.
+/// if let Some(xen) = XenCpuid::detect() {
+///     assert_eq!((xen.base - 0x4000_0000) % 0x100, 0);
+///     let (major, _minor) = xen.version();
+///     assert!(major >= 3);
+///     let (_msr, pages) = xen.hypercall_page_msr();
+///     assert!(pages >= 1);
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct XenCpuid {
     /// The base leaf (0x40000000 + n*0x100).
@@ -74,6 +87,17 @@ impl XenCpuid {
 }
 
 /// The CPU vendor, which decides between `vmcall` and `vmmcall`.
+///
+/// ```
+/// use xencall::arch::CpuVendor;
+///
+/// assert_eq!(CpuVendor::from_vendor_string(b"AuthenticAMD"), CpuVendor::Amd);
+/// assert!(CpuVendor::Hygon.uses_vmmcall());
+/// // Intel and everyone else (Zhaoxin, Centaur, ...) implement VMX.
+/// let zhaoxin = CpuVendor::from_vendor_string(b"  Shanghai  ");
+/// assert_eq!(zhaoxin, CpuVendor::Other);
+/// assert!(!zhaoxin.uses_vmmcall());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CpuVendor {
     /// "GenuineIntel".
@@ -104,6 +128,14 @@ impl CpuVendor {
 }
 
 /// The running CPU's vendor (CPUID leaf 0).
+///
+/// ```
+/// use xencall::arch::{cpu_vendor, CpuVendor};
+///
+/// let insn = if cpu_vendor().uses_vmmcall() { "vmmcall" } else { "vmcall" };
+/// // Leaf 0 works everywhere, Xen or not.
+/// assert_eq!(insn == "vmmcall", matches!(cpu_vendor(), CpuVendor::Amd | CpuVendor::Hygon));
+/// ```
 pub fn cpu_vendor() -> CpuVendor {
     let r = cpuid(0);
     let mut s = [0u8; 12];

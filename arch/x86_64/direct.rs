@@ -81,10 +81,32 @@ macro_rules! direct_backend {
 
 /// `vmcall`: the hypercall instruction on Intel (VMX) and other non-AMD
 /// vendors.
+///
+/// ```no_run
+/// use xencall::arch::{cpu_vendor, Vmcall, XenCpuid};
+/// use xencall::{OpenFlags, Xencall};
+///
+/// assert!(XenCpuid::detect().is_some() && !cpu_vendor().uses_vmmcall());
+/// // SAFETY: an HVM/PVH Xen guest on a VMX CPU, as just checked.
+/// let xc = Xencall::with_backend(unsafe { Vmcall::new() }, None, OpenFlags::empty());
+/// println!("Xen {}", xc.xen_version()?);
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Vmcall(());
 
 /// `vmmcall`: the hypercall instruction on AMD and Hygon (SVM).
+///
+/// ```no_run
+/// use xencall::arch::{cpu_vendor, Vmmcall, XenCpuid};
+/// use xencall::{OpenFlags, Xencall};
+///
+/// assert!(XenCpuid::detect().is_some() && cpu_vendor().uses_vmmcall());
+/// // SAFETY: an HVM/PVH Xen guest on an SVM CPU, as just checked.
+/// let xc = Xencall::with_backend(unsafe { Vmmcall::new() }, None, OpenFlags::empty());
+/// println!("Xen {}", xc.xen_version()?);
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Vmmcall(());
 

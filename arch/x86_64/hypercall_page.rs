@@ -24,6 +24,16 @@ const POISON: u8 = 0xc3;
 ///
 /// Xen writes it through its guest-physical address, bypassing the guest's
 /// page tables, so it needs no writable mapping.
+///
+/// ```
+/// use xencall::arch::{HypercallPage, HYPERCALL_PAGE_STORAGE};
+///
+/// let page = HYPERCALL_PAGE_STORAGE.as_ptr();
+/// assert_eq!(page as usize % 4096, 0);
+/// // Not filled by Xen (this is no PV guest): refused, not called into.
+/// // SAFETY: the storage is a mapped, never-changing page here.
+/// assert!(unsafe { HypercallPage::from_filled(page) }.is_err());
+/// ```
 #[repr(C, align(4096))]
 pub struct HypercallPageStorage(UnsafeCell<[u8; 4096]>);
 
@@ -46,6 +56,17 @@ pub static HYPERCALL_PAGE_STORAGE: HypercallPageStorage =
     HypercallPageStorage(UnsafeCell::new([POISON; 4096]));
 
 /// A filled hypercall page: the backend for [`HypercallMode::Page`](crate::arch::HypercallMode).
+///
+/// ```no_run
+/// use xencall::arch::{set_native, HypercallPage, Native, HYPERCALL_PAGE_STORAGE};
+///
+/// // A PV guest whose `XEN_ELFNOTE_HYPERCALL_PAGE` names the crate's page
+/// // (as the boot runtime's does): Xen filled it before entry.
+/// // SAFETY: the page is in `.text`, mapped for the program's life.
+/// let page = unsafe { HypercallPage::from_filled(HYPERCALL_PAGE_STORAGE.as_ptr())? };
+/// set_native(Native::Page(page));
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HypercallPage {
     base: NonNull<u8>,

@@ -8,6 +8,19 @@ use crate::backend::Backend;
 use crate::error::{Error, Result};
 
 /// The hypercall mechanism in use on this machine.
+///
+/// ```no_run
+/// use xencall::arch::{HypercallMode, Native};
+/// use xencall::{OpenFlags, Xencall};
+///
+/// // An HVM/PVH guest choosing `vmcall`/`vmmcall` for one handle.
+/// let direct = Native::detect(HypercallMode::Direct)?;
+/// assert!(matches!(direct, Native::Vmcall(_) | Native::Vmmcall(_)));
+/// assert_eq!(direct.mode(), HypercallMode::Direct);
+/// let xc = Xencall::with_backend(direct, None, OpenFlags::empty());
+/// println!("Xen {}", xc.xen_version()?);
+/// # Ok::<(), xencall::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Native {
     /// Through a hypercall page (installed, or placed by Xen for PV).

@@ -75,6 +75,24 @@ impl ReuseLists {
 /// Invariant: every free page is zero-filled. Pages are scrubbed when freed
 /// and the memory is zeroed when the arena is made, so a buffer is handed
 /// out zeroed without a second pass.
+///
+/// ```
+/// use core::mem::MaybeUninit;
+/// use xencall::buffers::{Arena, PAGE_SIZE};
+///
+/// let region = Box::leak(vec![MaybeUninit::uninit(); 16 * PAGE_SIZE].into_boxed_slice());
+/// let mut arena = Arena::from_region(region)?;
+/// // Alignment and the state table cost a page or two of the region.
+/// let pages = arena.total_pages();
+/// assert!((13..16).contains(&pages));
+/// let p = arena.alloc(2)?;
+/// assert_eq!(p.as_ptr() as usize % PAGE_SIZE, 0);
+/// assert_eq!(arena.free_pages(), pages - 2);
+/// assert_eq!(arena.free(p.as_ptr()), Ok(2));
+/// // A pointer that is not a live buffer is refused, not freed.
+/// assert!(arena.free(p.as_ptr()).is_err());
+/// # Ok::<(), xencall::Error>(())
+/// ```
 pub struct Arena {
     base: usize,
     pages: usize,

@@ -10,6 +10,22 @@ use crate::error::{Error, Result};
 /// One `T` in a hypercall buffer: the memory Xen reads or writes when given
 /// [`Buffer::addr`]. Freed and scrubbed when dropped. `'h` ties it to the
 /// handle it came from, so it cannot outlive the handle.
+///
+/// ```
+/// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// let mut arg = xc.buffer([0u64; 2])?;
+/// // Its own page of the pool: the only memory Xen may be given.
+/// assert_eq!(arg.addr() % 4096, 0);
+/// assert!(xc.pool().is_buffer_range(arg.addr() as usize, 16));
+/// arg.write([7, 8]); // e.g. arguments the next call reads
+/// assert_eq!(arg.read(), [7, 8]);
+/// let free = xc.pool().free_page_count();
+/// drop(arg);
+/// assert_eq!(xc.pool().free_page_count(), free + 1);
+/// # Ok::<(), xencall::Error>(())
+/// ```
 pub struct Buffer<'h, T: Copy> {
     ptr: NonNull<T>,
     pool: &'static Pool,
@@ -87,6 +103,19 @@ unsafe impl<T: Copy + Sync> Sync for Buffer<'_, T> {}
 
 /// `len` values of `T` in a hypercall buffer (a guest handle's target).
 /// Freed and scrubbed when dropped.
+///
+/// ```
+/// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // Frame numbers for a call that takes a guest handle to an array.
+/// let mut frames = xc.buffer_from_slice(&[0x100u64, 0x101, 0x102])?;
+/// assert_eq!(frames.len(), 3);
+/// frames[2] = 0x200; // a slice: indexed and iterated in place
+/// assert_eq!(frames.iter().sum::<u64>(), 0x100 + 0x101 + 0x200);
+/// assert_eq!(frames.addr(), frames.as_ptr() as u64);
+/// # Ok::<(), xencall::Error>(())
+/// ```
 pub struct BufferArray<'h, T: Copy> {
     ptr: NonNull<T>,
     len: usize,

@@ -13,6 +13,23 @@ pub const MAX_REGIONS: usize = 4;
 ///
 /// The lock is not interrupt-safe: do not allocate or free from an
 /// interrupt handler that can interrupt an allocation on the same vCPU.
+///
+/// ```
+/// use core::mem::MaybeUninit;
+/// use xencall::buffers::{Arena, Pool, PAGE_SIZE};
+/// use xencall::Error;
+///
+/// let pool = Pool::new();
+/// assert_eq!(pool.alloc_pages(1), Err(Error::OutOfBufferMemory));
+/// let region = Box::leak(vec![MaybeUninit::uninit(); 8 * PAGE_SIZE].into_boxed_slice());
+/// pool.add_arena(Arena::from_region(region)?)?;
+/// let p = pool.alloc_pages(3)?;
+/// assert_eq!(pool.buffer_pages(p.as_ptr()), Ok(3));
+/// assert!(pool.is_buffer_range(p.as_ptr() as usize + 100, 3 * PAGE_SIZE - 100));
+/// pool.free_pages(p.as_ptr(), 3)?;
+/// assert_eq!(pool.free_page_count(), pool.total_page_count());
+/// # Ok::<(), xencall::Error>(())
+/// ```
 pub struct Pool {
     arenas: spin::Mutex<[Arena; MAX_REGIONS]>,
 }
@@ -144,6 +161,16 @@ static GLOBAL: Pool = Pool::new();
 static GLOBAL_INIT: spin::Once<()> = spin::Once::new();
 
 /// The global pool that [`Xencall`](crate::Xencall) handles allocate from.
+///
+/// ```
+/// use xencall::buffers::{global, ARENA_PAGES};
+///
+/// // It starts with the static arena, sized at build time.
+/// assert!(global().total_page_count() >= ARENA_PAGES);
+/// let p = global().alloc_pages(1)?;
+/// global().free(p.as_ptr())?;
+/// # Ok::<(), xencall::Error>(())
+/// ```
 pub fn global() -> &'static Pool {
     GLOBAL_INIT.call_once(|| {
         if ARENA_PAGES > 0 {
@@ -168,6 +195,18 @@ pub fn global() -> &'static Pool {
 /// addition to (or, with `XENCALL_ARENA_PAGES=0`, instead of) the static
 /// arena. The memory must be ordinary RAM that Xen can access: for PVH and
 /// Arm guests, identity-mapped.
+///
+/// ```
+/// use core::mem::MaybeUninit;
+/// use xencall::buffers::{add_region, global, PAGE_SIZE};
+///
+/// let before = global().total_page_count();
+/// // In a guest: memory from the heap or a free range of the memory map.
+/// let region = Box::leak(vec![MaybeUninit::uninit(); 64 * PAGE_SIZE].into_boxed_slice());
+/// add_region(region)?;
+/// assert!(global().total_page_count() > before + 60);
+/// # Ok::<(), xencall::Error>(())
+/// ```
 pub fn add_region(region: &'static mut [core::mem::MaybeUninit<u8>]) -> Result<()> {
     global().add_arena(Arena::from_region(region)?)
 }
