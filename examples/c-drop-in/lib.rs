@@ -20,7 +20,9 @@
 // The C API is in the crate; this makes sure the staticlib keeps it.
 pub use xencall::ffi;
 
-#[cfg(target_os = "none")]
+// With the runtime's panic handler (a build of every example with all
+// features, as clippy does) that one serves.
+#[cfg(all(target_os = "none", not(feature = "panic-handler")))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     extern "C" {

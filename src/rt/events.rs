@@ -10,7 +10,10 @@
 //! through `HVM_PARAM_CALLBACK_IRQ`; x86_64 PV registers an event callback
 //! (`CALLBACKOP_register`) that returns through `HYPERVISOR_iret`, and
 //! reads shared info through a page the caller maps with
-//! `update_va_mapping`. aarch64 answers `EOPNOTSUPP` for now.
+//! `update_va_mapping`; aarch64 enables the event interrupt (the PPI the
+//! device tree's `/hypervisor` node names, 16 for dom0 on Xen 4.17) in the
+//! GICv3 and takes it in the IRQ vector. Arm has no one-shot timer
+//! hypercall: [`arm_timer`] is the virtual timer, as a wake-up source.
 //! [`block`] before [`enable_upcall`] answers `EINVAL` instead of sleeping
 //! for good.
 
@@ -19,6 +22,18 @@ use crate::abi::shared_info::VcpuInfo;
 use crate::error::Result;
 
 /// Deliver the boot vCPU's events as upcalls to the runtime's handler.
+///
+/// ```no_run
+/// use core::ptr::addr_of_mut;
+/// use xencall::abi::shared_info::SharedInfo;
+/// use xencall::rt::{events, BootInfo};
+/// # fn demo(boot: &BootInfo, shared: *mut SharedInfo) -> xencall::Result<()> {
+/// // `shared`: Xen's shared-info page, mapped by the guest (add_to_physmap on
+/// // PVH and Arm, update_va_mapping on PV; see examples/boot-tests.rs).
+/// // SAFETY: vCPU 0's vcpu_info, mapped for the rest of the boot.
+/// unsafe { events::enable_upcall(boot, addr_of_mut!((*shared).vcpu_info[0]))? };
+/// # Ok(()) }
+/// ```
 ///
 /// # Safety
 /// `vcpu_info` must be the boot vCPU's `vcpu_info` (in the shared-info
@@ -29,18 +44,67 @@ pub unsafe fn enable_upcall(boot: &BootInfo, vcpu_info: *mut VcpuInfo) -> Result
 }
 
 /// Stop delivering upcalls (the handler no longer writes anything).
+///
+/// ```no_run
+/// use xencall::rt::events;
+/// // Before the shared-info page goes away: nothing writes to it afterwards,
+/// // and `block` answers EINVAL again.
+/// events::disable_upcall()?;
+/// assert_eq!(events::block(), Err(xencall::Error::Xen(xencall::abi::XenErrno::EINVAL)));
+/// # Ok::<(), xencall::Error>(())
+/// ```
 pub fn disable_upcall() -> Result<()> {
     crate::arch::rt::disable_upcall()
 }
 
 /// Sleep in `SCHEDOP_block` until an event arrives, taking its upcall.
 /// Call only after [`enable_upcall`]: without delivery Xen never wakes the
-/// vCPU.
+/// vCPU, so before it this answers `EINVAL`.
+///
+/// ```no_run
+/// use xencall::abi::event_channel::Virq;
+/// use xencall::rt::events;
+/// # fn demo(xc: &xencall::Xencall, now_ns: u64) -> xencall::Result<()> {
+/// // After enable_upcall: wake in 10 ms (x86: a one-shot timer's VIRQ).
+/// let port = xc.evtchn_bind_virq(Virq::TIMER, 0)?;
+/// xc.vcpu_set_singleshot_timer(0, now_ns + 10_000_000, 0)?;
+/// events::block()?;
+/// xc.evtchn_close(port)?;
+/// # Ok(()) }
+/// ```
 pub fn block() -> Result<()> {
     crate::arch::rt::block_with_upcalls()
 }
 
 /// Upcalls the handler has taken since boot.
+///
+/// ```no_run
+/// use xencall::rt::events;
+/// let before = events::upcalls();
+/// events::block()?;
+/// // The event that ended the block was delivered, not just left pending.
+/// assert!(events::upcalls() > before);
+/// # Ok::<(), xencall::Error>(())
+/// ```
 pub fn upcalls() -> u64 {
     crate::arch::rt::upcall_count()
+}
+
+/// Arm's virtual timer (aarch64 only), the wake-up source for [`block`]
+/// on Arm, where Xen has no one-shot timer hypercall: program a deadline
+/// in counter ticks; its interrupt (taken by the runtime, which disarms the
+/// timer) wakes a vCPU blocked in `SCHEDOP_block`.
+///
+/// ```no_run
+/// use xencall::rt::events::{self, arm_timer};
+/// // Sleep about 20 ms (events must be enabled: see `enable_upcall`).
+/// let deadline = arm_timer::now() + arm_timer::frequency() / 50;
+/// arm_timer::arm(deadline)?;
+/// events::block()?;
+/// assert!(arm_timer::now() >= deadline);
+/// # Ok::<(), xencall::Error>(())
+/// ```
+#[cfg(target_arch = "aarch64")]
+pub mod arm_timer {
+    pub use crate::arch::rt::timer::*;
 }

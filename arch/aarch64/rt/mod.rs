@@ -12,9 +12,7 @@ mod exceptions;
 mod fdt;
 mod gic;
 mod smp;
-/// Public as `rt::events::arm_timer` once `src/rt` re-exports it; until
-/// then nothing in the crate calls it.
-#[allow(dead_code)]
+/// Public as `rt::events::arm_timer`.
 pub(crate) mod timer;
 
 pub(crate) use smp::{secondary_init, start_vcpu, stop_vcpu, vcpu_running};
