@@ -191,6 +191,28 @@ fn host_checks(options: &Options) -> Tally {
         }
     }
     tally.add(doc_examples_checks(options));
+    tally.add(drop_in_checks(options));
+    tally
+}
+
+/// `host::drop-in::<triple>`: libxencall.a alone (`cargo qemu drop-in`)
+/// defines exactly xencall.h's functions and links with C calling them.
+fn drop_in_checks(options: &Options) -> Tally {
+    let mut tally = Tally::default();
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        let name = format!("host::drop-in::{}", arch.triple());
+        if !selected(options, &name) {
+            continue;
+        }
+        let start = Instant::now();
+        let result = crate::drop_in::check(arch);
+        let secs = start.elapsed().as_secs_f64();
+        tally.one(result.is_ok());
+        print_block(&match result {
+            Ok(summary) => format!("test {name} ... ok ({secs:.1} s)\n    {summary}\n"),
+            Err(e) => format!("test {name} ... FAILED ({secs:.1} s)\n{}", indent(&e)),
+        });
+    }
     tally
 }
 
