@@ -285,7 +285,7 @@ static CURRENT: spin::Mutex<Option<&'static str>> = spin::Mutex::new(None);
 
 /// Run `cases` in order, writing the protocol lines to `out`.
 ///
-/// Guests use [`run`] (bare metal), which writes to the console and exits;
+/// Guests use `run` (bare metal), which writes to the console and exits;
 /// this one writes anywhere, so cases can be checked on the host.
 ///
 /// ```
