@@ -5,7 +5,7 @@
 //! For every backend `B` and arity `K` there are three symbols:
 //!
 //! * `xencall_probe_<B>_call<K>`: `Xencall::<B>::call<K>`, the public API
-//!   (handle, re-entrancy check, result decoding), flattened back to Xen's
+//!   (handle and result decoding), flattened back to Xen's
 //!   raw `i64` so that nothing the probe adds survives optimisation;
 //! * `xencall_backend_<B>_call<K>`: `Backend::call<K>` alone, to tell the
 //!   backend's own cost from the handle's;
@@ -28,7 +28,7 @@ mod probe {
     /// Xen's raw result again: `Ok(v)` is `v`, Xen's error `-errno`, which
     /// inverts `Error::from_hypercall` exactly, so an optimiser that sees
     /// through the decoding leaves nothing of it. The crate's own errors
-    /// (only `Reentered` can come from a call) become one constant rather
+    /// (none can come from a call) become one constant rather
     /// than going through `to_errno`'s table, which no caller on the hot
     /// path needs.
     #[inline(always)]

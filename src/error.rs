@@ -82,8 +82,9 @@ pub enum Error {
     OutOfBufferMemory,
     /// A buffer pointer was refused.
     InvalidBuffer(InvalidBuffer),
-    /// A handle opened with [`OpenFlags::NON_REENTRANT`](crate::OpenFlags)
-    /// was entered again while already in use.
+    /// A buffer operation entered a handle opened with
+    /// [`OpenFlags::NON_REENTRANT`](crate::OpenFlags) while another was in
+    /// progress on it.
     Reentered,
     /// The hypercall-page installation did not take: Xen left the page as
     /// the crate poisoned it.

@@ -14,27 +14,25 @@ bitflags::bitflags! {
     /// ```
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct OpenFlags: u32 {
-        /// `XENCALL_OPENFLAG_NON_REENTRANT`: the caller promises never to use
-        /// the handle from two contexts at once (another vCPU, or an
-        /// interrupt handler that runs while a call is in progress). The
-        /// crate checks the promise: a call that enters a handle already in
-        /// use fails with [`Error::Reentered`](crate::Error::Reentered)
-        /// instead of running.
+        /// `XENCALL_OPENFLAG_NON_REENTRANT`: the caller promises never to
+        /// allocate or free buffers through the handle from two contexts at
+        /// once (another vCPU, or an interrupt handler or logger that runs
+        /// while a buffer operation is in progress). As in libxencall, the
+        /// flag concerns buffers only (libxencall skips its buffer-cache
+        /// lock): hypercalls nest on every handle and cost the same. This
+        /// crate keeps its pool's lock and checks the promise instead: a
+        /// buffer operation that enters a handle already in one fails with
+        /// [`Error::Reentered`](crate::Error::Reentered) and changes nothing.
         ///
         /// ```
-        /// use xencall::{abi::HypercallOp, mock::MockBackend, Error, OpenFlags, Xencall};
+        /// use xencall::{mock::MockBackend, Error, OpenFlags, Xencall};
         ///
-        /// let flags = OpenFlags::NON_REENTRANT;
-        /// let xc = Box::leak(Box::new(Xencall::with_backend(MockBackend::new(), None, flags)));
-        /// let xc: &'static Xencall<MockBackend> = xc;
-        /// // Stand in for an interrupt handler that fires mid-call and uses the handle.
-        /// xc.backend().set_responder(Box::leak(Box::new(move |_, _| {
-        ///     // SAFETY: the mock makes no real hypercall.
-        ///     let nested = unsafe { xc.call0(HypercallOp::ARCH_1) };
-        ///     u64::from(nested == Err(Error::Reentered))
-        /// })));
-        /// // SAFETY: as above.
-        /// assert_eq!(unsafe { xc.call0(HypercallOp::ARCH_0) }, Ok(1));
+        /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::NON_REENTRANT);
+        /// // One context at a time: allocation and free work as on any handle.
+        /// let p = xc.alloc_buffer_pages(1)?;
+        /// // SAFETY: `p` is not used again.
+        /// unsafe { xc.free_buffer_pages(p.as_ptr(), 1)? };
+        /// # Ok::<(), xencall::Error>(())
         /// ```
         const NON_REENTRANT = 1 << 0;
     }

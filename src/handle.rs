@@ -104,8 +104,8 @@ fn log_to(logger: Logger, level: log::Level, args: core::fmt::Arguments<'_>) {
     );
 }
 
-/// Marks a `NON_REENTRANT` handle in use for the length of one call;
-/// releases it on drop, so a panicking call does not leave it taken.
+/// Marks a `NON_REENTRANT` handle in use for the length of one buffer
+/// operation; releases it on drop, so a panic does not leave it taken.
 struct InUse<'a>(&'a AtomicBool);
 
 impl Drop for InUse<'_> {
@@ -225,32 +225,31 @@ impl<B: Backend> Xencall<B> {
         self.pool
     }
 
-    /// Run one hypercall and decode its result; for a `NON_REENTRANT`
-    /// handle, through [`exclusive`](Self::exclusive), so that the common
-    /// path costs one flag test and nothing else.
-    #[inline(always)]
-    fn dispatch(&self, call: impl FnOnce() -> u64) -> Result<u64> {
-        if self.flags.contains(OpenFlags::NON_REENTRANT) {
-            return self.exclusive(call);
+    /// A buffer operation; on a `NON_REENTRANT` handle refused with
+    /// [`Error::Reentered`] while another one is in progress on it. The
+    /// claim covers the operation's logging, so a logger that re-enters
+    /// the handle is caught too.
+    #[inline]
+    fn buffer_op<T>(&self, op: impl FnOnce() -> Result<T>) -> Result<T> {
+        if !self.flags.contains(OpenFlags::NON_REENTRANT) {
+            return op();
         }
-        Error::from_hypercall(call())
-    }
-
-    /// A call on a `NON_REENTRANT` handle: refused if the handle is
-    /// already in a call. Out of line and cold, so that the common path
-    /// costs one flag test and nothing else.
-    #[cold]
-    #[inline(never)]
-    fn exclusive(&self, call: impl FnOnce() -> u64) -> Result<u64> {
         if self.in_use.swap(true, Ordering::Acquire) {
-            self.log(
-                log::Level::Error,
-                format_args!("non-reentrant handle entered twice"),
-            );
+            self.log_reentered();
             return Err(Error::Reentered);
         }
         let _release = InUse(&self.in_use);
-        Error::from_hypercall(call())
+        op()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn log_reentered(&self) {
+        // Not through the claim: the logger may be what re-entered.
+        self.log(
+            log::Level::Error,
+            format_args!("non-reentrant handle: buffer operation entered twice"),
+        );
     }
 
     #[cold]
@@ -279,7 +278,7 @@ impl<B: Backend> Xencall<B> {
     #[inline(always)]
     pub unsafe fn call0(&self, op: HypercallOp) -> Result<u64> {
         // SAFETY: forwarded contract.
-        self.dispatch(move || unsafe { self.backend.call0(op.0.into()) })
+        Error::from_hypercall(unsafe { self.backend.call0(op.0.into()) })
     }
 
     /// `xencall1`.
@@ -301,7 +300,7 @@ impl<B: Backend> Xencall<B> {
     #[inline(always)]
     pub unsafe fn call1(&self, op: HypercallOp, a1: u64) -> Result<u64> {
         // SAFETY: forwarded contract.
-        self.dispatch(move || unsafe { self.backend.call1(op.0.into(), a1) })
+        Error::from_hypercall(unsafe { self.backend.call1(op.0.into(), a1) })
     }
 
     /// `xencall2`.
@@ -322,7 +321,7 @@ impl<B: Backend> Xencall<B> {
     #[inline(always)]
     pub unsafe fn call2(&self, op: HypercallOp, a1: u64, a2: u64) -> Result<u64> {
         // SAFETY: forwarded contract.
-        self.dispatch(move || unsafe { self.backend.call2(op.0.into(), a1, a2) })
+        Error::from_hypercall(unsafe { self.backend.call2(op.0.into(), a1, a2) })
     }
 
     /// `xencall3`.
@@ -343,7 +342,7 @@ impl<B: Backend> Xencall<B> {
     #[inline(always)]
     pub unsafe fn call3(&self, op: HypercallOp, a1: u64, a2: u64, a3: u64) -> Result<u64> {
         // SAFETY: forwarded contract.
-        self.dispatch(move || unsafe { self.backend.call3(op.0.into(), a1, a2, a3) })
+        Error::from_hypercall(unsafe { self.backend.call3(op.0.into(), a1, a2, a3) })
     }
 
     /// `xencall4`.
@@ -365,7 +364,7 @@ impl<B: Backend> Xencall<B> {
     #[inline(always)]
     pub unsafe fn call4(&self, op: HypercallOp, a1: u64, a2: u64, a3: u64, a4: u64) -> Result<u64> {
         // SAFETY: forwarded contract.
-        self.dispatch(move || unsafe { self.backend.call4(op.0.into(), a1, a2, a3, a4) })
+        Error::from_hypercall(unsafe { self.backend.call4(op.0.into(), a1, a2, a3, a4) })
     }
 
     /// `xencall5`.
@@ -395,7 +394,7 @@ impl<B: Backend> Xencall<B> {
         a5: u64,
     ) -> Result<u64> {
         // SAFETY: forwarded contract.
-        self.dispatch(move || unsafe { self.backend.call5(op.0.into(), a1, a2, a3, a4, a5) })
+        Error::from_hypercall(unsafe { self.backend.call5(op.0.into(), a1, a2, a3, a4, a5) })
     }
 
     /// `xencall_alloc_buffer_pages`: `nr_pages` zeroed, page-aligned pages.
@@ -414,11 +413,13 @@ impl<B: Backend> Xencall<B> {
     /// # Ok::<(), xencall::Error>(())
     /// ```
     pub fn alloc_buffer_pages(&self, nr_pages: usize) -> Result<NonNull<u8>> {
-        self.pool.alloc_pages(nr_pages).inspect_err(|e| {
-            self.log(
-                log::Level::Error,
-                format_args!("alloc_buffer_pages({nr_pages}): {e}"),
-            )
+        self.buffer_op(|| {
+            self.pool.alloc_pages(nr_pages).inspect_err(|e| {
+                self.log(
+                    log::Level::Error,
+                    format_args!("alloc_buffer_pages({nr_pages}): {e}"),
+                )
+            })
         })
     }
 
@@ -444,11 +445,13 @@ impl<B: Backend> Xencall<B> {
     /// # Ok::<(), xencall::Error>(())
     /// ```
     pub unsafe fn free_buffer_pages(&self, ptr: *mut u8, nr_pages: usize) -> Result<()> {
-        self.pool.free_pages(ptr, nr_pages).inspect_err(|e| {
-            self.log(
-                log::Level::Error,
-                format_args!("free_buffer_pages({ptr:p}, {nr_pages}): {e}"),
-            )
+        self.buffer_op(|| {
+            self.pool.free_pages(ptr, nr_pages).inspect_err(|e| {
+                self.log(
+                    log::Level::Error,
+                    format_args!("free_buffer_pages({ptr:p}, {nr_pages}): {e}"),
+                )
+            })
         })
     }
 
@@ -467,10 +470,14 @@ impl<B: Backend> Xencall<B> {
     /// # Ok::<(), xencall::Error>(())
     /// ```
     pub fn alloc_buffer(&self, size: usize) -> Result<NonNull<u8>> {
-        let pages = pages_for(size).ok_or(Error::InvalidSize);
-        pages
-            .and_then(|n| self.pool.alloc_pages(n))
-            .inspect_err(|e| self.log(log::Level::Error, format_args!("alloc_buffer({size}): {e}")))
+        self.buffer_op(|| {
+            let pages = pages_for(size).ok_or(Error::InvalidSize);
+            pages
+                .and_then(|n| self.pool.alloc_pages(n))
+                .inspect_err(|e| {
+                    self.log(log::Level::Error, format_args!("alloc_buffer({size}): {e}"))
+                })
+        })
     }
 
     /// `xencall_free_buffer`: free a buffer from
@@ -494,10 +501,11 @@ impl<B: Backend> Xencall<B> {
     /// # Ok::<(), xencall::Error>(())
     /// ```
     pub unsafe fn free_buffer(&self, ptr: *mut u8) -> Result<()> {
-        self.pool
-            .free(ptr)
-            .map(drop)
-            .inspect_err(|e| self.log(log::Level::Error, format_args!("free_buffer({ptr:p}): {e}")))
+        self.buffer_op(|| {
+            self.pool.free(ptr).map(drop).inspect_err(|e| {
+                self.log(log::Level::Error, format_args!("free_buffer({ptr:p}): {e}"))
+            })
+        })
     }
 
     /// `xencall_buffers_never_fault`: always `true` here. Buffers are in the
@@ -530,7 +538,7 @@ impl<B: Backend> Xencall<B> {
     /// # Ok::<(), xencall::Error>(())
     /// ```
     pub fn buffer<T: Copy>(&self, value: T) -> Result<Buffer<'_, T>> {
-        Buffer::new_in(self.pool, value)
+        self.buffer_op(|| Buffer::new_in(self.pool, value))
     }
 
     /// A buffer holding a copy of `values`, freed on drop.
@@ -545,7 +553,7 @@ impl<B: Backend> Xencall<B> {
     /// # Ok::<(), xencall::Error>(())
     /// ```
     pub fn buffer_from_slice<T: Copy>(&self, values: &[T]) -> Result<BufferArray<'_, T>> {
-        BufferArray::from_slice_in(self.pool, values)
+        self.buffer_op(|| BufferArray::from_slice_in(self.pool, values))
     }
 
     /// A buffer of `len` copies of `fill`, freed on drop.
@@ -561,7 +569,7 @@ impl<B: Backend> Xencall<B> {
     /// # Ok::<(), xencall::Error>(())
     /// ```
     pub fn buffer_array<T: Copy>(&self, len: usize, fill: T) -> Result<BufferArray<'_, T>> {
-        BufferArray::filled_in(self.pool, len, fill)
+        self.buffer_op(|| BufferArray::filled_in(self.pool, len, fill))
     }
 }
 
@@ -686,35 +694,88 @@ mod tests {
         );
     }
 
+    /// A logger that re-enters its handle with a buffer allocation, as
+    /// an interrupt handler on the same vCPU could, and records the answer.
+    struct ReenteringLogger {
+        handle: std::sync::OnceLock<&'static Xencall<MockBackend>>,
+        entered: AtomicBool,
+        answers: std::sync::Mutex<Vec<Result<()>>>,
+    }
+
+    impl log::Log for ReenteringLogger {
+        fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+            true
+        }
+        fn log(&self, _: &log::Record<'_>) {
+            // Once: the refusal logs too, which would re-enter again.
+            if self.entered.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+            if let Some(xc) = self.handle.get() {
+                let answer = xc.alloc_buffer_pages(1).map(|p| {
+                    // SAFETY: just allocated, not used.
+                    unsafe { xc.free_buffer_pages(p.as_ptr(), 1) }.unwrap();
+                });
+                self.answers.lock().unwrap().push(answer);
+            }
+        }
+        fn flush(&self) {}
+    }
+
+    fn reentering(flags: OpenFlags) -> (&'static Xencall<MockBackend>, &'static ReenteringLogger) {
+        let logger: &'static ReenteringLogger = Box::leak(Box::new(ReenteringLogger {
+            handle: std::sync::OnceLock::new(),
+            entered: AtomicBool::new(false),
+            answers: std::sync::Mutex::new(Vec::new()),
+        }));
+        let xc: &'static Xencall<MockBackend> = Box::leak(Box::new(
+            Xencall::with_backend_and_pool(MockBackend::new(), pool(2), Some(logger), flags),
+        ));
+        logger.handle.set(xc).ok().unwrap();
+        (xc, logger)
+    }
+
     #[test]
-    fn non_reentrant_handle_refuses_a_nested_call() {
-        let pool = pool(1);
+    fn non_reentrant_handle_refuses_a_nested_buffer_operation() {
+        let (xc, logger) = reentering(OpenFlags::NON_REENTRANT);
+        // A refused allocation logs; the logger re-enters mid-operation.
+        assert_eq!(xc.alloc_buffer_pages(0), Err(Error::InvalidSize));
+        assert_eq!(*logger.answers.lock().unwrap(), [Err(Error::Reentered)]);
+        // Released afterwards: usable again, nothing lost.
+        let p = xc.alloc_buffer_pages(2).unwrap();
+        // SAFETY: not used again.
+        unsafe { xc.free_buffer_pages(p.as_ptr(), 2) }.unwrap();
+        assert_eq!(xc.pool().free_page_count(), 2);
+    }
+
+    #[test]
+    fn a_plain_handle_allows_a_nested_buffer_operation() {
+        let (xc, logger) = reentering(OpenFlags::empty());
+        assert_eq!(xc.alloc_buffer_pages(0), Err(Error::InvalidSize));
+        assert_eq!(*logger.answers.lock().unwrap(), [Ok(())]);
+    }
+
+    #[test]
+    fn hypercalls_nest_on_every_handle() {
+        // As in libxencall, NON_REENTRANT concerns buffers: a hypercall
+        // made from inside another (an interrupt handler's) runs.
         let xc: &'static Xencall<MockBackend> =
             Box::leak(Box::new(Xencall::with_backend_and_pool(
                 MockBackend::new(),
-                pool,
+                pool(1),
                 None,
                 OpenFlags::NON_REENTRANT,
             )));
         xc.backend().respond(move |op, _| {
             if op == 1 {
-                // Re-enter from "inside" the hypercall, as an interrupt
-                // handler on the same vCPU would.
                 // SAFETY: mock backend.
-                match unsafe { xc.call0(HypercallOp(2)) } {
-                    Err(Error::Reentered) => 100,
-                    _ => 200,
-                }
+                unsafe { xc.call0(HypercallOp(2)) }.unwrap() + 100
             } else {
-                0
+                7
             }
         });
         // SAFETY: mock backend.
-        unsafe {
-            assert_eq!(xc.call0(HypercallOp(1)), Ok(100));
-            // Released after the call: usable again.
-            assert_eq!(xc.call0(HypercallOp(2)), Ok(0));
-        }
+        assert_eq!(unsafe { xc.call0(HypercallOp(1)) }, Ok(107));
     }
 
     #[test]

@@ -263,11 +263,9 @@ fn code_generation(report: &mut Report) {
          * **Result decoding** (`cmp $-4096` / `cmn #4095` and a branch): `Error::from_hypercall` \
            turning Xen's `-errno` into `Err`. Every caller needs it (libxencall does the same to \
            return -1 and set errno); the baselines return the raw register instead.\n\
-         * **The `NON_REENTRANT` test** (a byte load, test and branch, plus the stack frame \
-           that the out-of-line path for such handles needs, set up on entry): the flag is \
-           chosen at `open` time, as in libxencall, so it is a run-time test. Claiming and \
-           releasing the handle happen only for such handles, out of line; that cold path and \
-           the conversion of its result are in the static counts too.\n\
+         * **No `NON_REENTRANT` test any more**: as in libxencall, that flag concerns buffer \
+           operations (libxencall skips its buffer-cache lock); the crate checks it there, so \
+           `callK` is the same on every handle (it used to cost a flag test and a stack frame).\n\
          * **`Native` dispatch** (x86_64 only: load the variant, compare, branch): the mode \
            (page, vmcall, vmmcall) is found at boot. A unikernel that knows its mode can use \
            `Xencall<Vmcall>`, `Xencall<Vmmcall>` or the backend itself, whose paths are \
