@@ -3,8 +3,8 @@
 //! against this crate unchanged.
 //!
 //! * Errors: `-1` (or `NULL`) with `errno` set, as libxencall. `errno`
-//!   reaches C through `__errno_location()`; on bare metal, where no C
-//!   library provides one, this module does.
+//!   reaches C through `__errno_location()`; on bare metal this module
+//!   defines one, weak, so that a C library's own wins where there is one.
 //! * `xencall0`..`xencall5` return `int`, as the header says: results that
 //!   do not fit are truncated, exactly like libxencall. `xencall2L`
 //!   returns `long`. Rust callers should use [`Xencall`] for full width.

@@ -1,16 +1,18 @@
 //! `libxencall.a` for C runtimes of their own (Mini-OS style stub domains,
 //! unikernels with their own boot code): the crate's C API alone, without
 //! xencall's boot runtime. It defines exactly the functions of
-//! libxencall's `xencall.h` (plus the hypercall page on x86_64 and a weak
-//! `__errno_location` that a C library's own replaces); the rest of its
+//! libxencall's `xencall.h` (plus the hypercall page's storage on x86_64
+//! and a weak `__errno_location` that a C library's own replaces); the rest of its
 //! global symbols are Rust-mangled or the compiler's weak builtins.
 //!
 //! What the C side provides: `abort()` (a panic inside the library calls
 //! it; the C API itself does not panic on bad input, it returns -1 and sets
-//! errno) and, for x86_64 PV, nothing else: the library finds Xen by CPUID
-//! and, on PVH/HVM, installs its own hypercall page through the MSR. A PV
-//! kernel's hypercall page is the one its ELF note names: the library's
-//! page is `xencall_hypercall_page`, so a PV runtime names that one.
+//! errno). The library finds Xen by CPUID and, on PVH/HVM, installs its own
+//! hypercall page through the MSR (the runtime's identity-map assumption:
+//! the page's virtual address is its physical one) or traps directly; on
+//! Arm it issues `hvc`. A PV kernel sees no CPUID signature: it would have
+//! to hand over its Xen-filled page (Rust: `arch::set_native`), for which
+//! `xencall.h` has no function, so PV is not served by this library alone.
 //!
 //! `cargo qemu drop-in` builds it for both architectures into
 //! `target/drop-in/<arch>/libxencall.a` and checks the symbols and a link
