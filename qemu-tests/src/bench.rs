@@ -259,21 +259,23 @@ fn code_generation(report: &mut Report) {
          argument moves.\n",
     );
     report.line(
-        "Where the instructions beyond the moves come from, and why they stay:\n\n\
-         * **Result decoding** (`cmp $-4096` / `cmn #4095` and a branch): `Error::from_hypercall` \
-           turning Xen's `-errno` into `Err`. Every caller needs it (libxencall does the same to \
-           return -1 and set errno); the baselines return the raw register instead.\n\
-         * **No `NON_REENTRANT` test any more**: as in libxencall, that flag concerns buffer \
-           operations (libxencall skips its buffer-cache lock); the crate checks it there, so \
-           `callK` is the same on every handle (it used to cost a flag test and a stack frame).\n\
+        "Where instructions beyond the moves come from, and why they stay:\n\n\
+         * **Result decoding** (`Error::from_hypercall`, turning Xen's `-errno` into `Err`): \
+           none is left in these paths. The probe turns the `Result` back into Xen's raw value \
+           and the optimiser removes both conversions; a caller that branches on `Err` pays one \
+           compare and branch, as libxencall does to return -1 and set errno.\n\
+         * **No `NON_REENTRANT` test**: as in libxencall, that flag concerns buffer operations \
+           (libxencall skips its buffer-cache lock); the crate checks it there, so `callK` is \
+           the same on every handle (it used to cost a flag test and a stack frame).\n\
          * **`Native` dispatch** (x86_64 only: load the variant, compare, branch): the mode \
-           (page, vmcall, vmmcall) is found at boot. A unikernel that knows its mode can use \
-           `Xencall<Vmcall>`, `Xencall<Vmmcall>` or the backend itself, whose paths are \
-           exactly the trap (`backend` rows).\n\
-         * **The page bound** (x86_64 page: `cmp $127`, branch): an op past the page's 128 \
-           stubs is refused with `ENOSYS` instead of calling into the next page. With a \
-           constant op, as every typed wrapper passes, it folds away; the probe's op is a \
-           run-time argument.\n\n\
+           (page, vmcall, vmmcall) is found at boot, because one image boots as PV (page only) \
+           and as PVH (either). A unikernel that knows its mode uses `Xencall<Vmcall>` or \
+           `Xencall<Vmmcall>`, whose paths are the trap alone, or `Xencall<HypercallPage>` \
+           (the trap and the page bound below).\n\
+         * **The page bound** (x86_64 page: `cmp $127`, branch, and the `ENOSYS` value): an op \
+           past the page's 128 stubs is refused with `ENOSYS` instead of calling into whatever \
+           follows the page. With a constant op, as every typed wrapper passes, it folds away; \
+           the probe's op is a run-time argument.\n\n\
          What all of this costs at run time is what the in-guest ratios above measure.\n",
     );
     for arch in [Arch::X86_64, Arch::Aarch64] {
