@@ -98,7 +98,7 @@ impl XenDomctl {
     /// use xencall::abi::domctl::{DomctlCmd, XenDomctl};
     /// let d = XenDomctl::new(DomctlCmd::PAUSEDOMAIN, 0x15, 1, [0u8; 129]);
     /// ```
-    pub fn new<T: Copy>(
+    pub fn new<T: super::Plain>(
         cmd: DomctlCmd,
         interface_version: u32,
         domain: u16,
@@ -112,7 +112,8 @@ impl XenDomctl {
             _pad: [0; 3],
             u: [0; 16],
         };
-        // SAFETY: `T` fits in `u` (checked above).
+        // SAFETY: `T` fits in `u` (checked above) and, being `Plain`, has
+        // no padding, so every byte of `u` stays initialised.
         unsafe { core::ptr::write_unaligned(d.u.as_mut_ptr().cast::<T>(), payload) };
         d
     }
@@ -127,9 +128,9 @@ impl XenDomctl {
     /// let d = XenDomctl::new(DomctlCmd::GETDOMAININFO, 0x15, 1, answer);
     /// assert_eq!(d.payload::<XenDomctlGetdomaininfo>().tot_pages, 65536);
     /// ```
-    pub fn payload<T: Copy>(&self) -> T {
+    pub fn payload<T: super::Plain>(&self) -> T {
         const { assert!(size_of::<T>() <= 128) };
-        // SAFETY: as in `new`; payloads are plain integers.
+        // SAFETY: `T` fits in `u` and is `Plain`: any bytes are a valid `T`.
         unsafe { core::ptr::read_unaligned(self.u.as_ptr().cast::<T>()) }
     }
 }
@@ -156,7 +157,7 @@ pub struct XenArchDomainconfig {
 
 #[cfg(not(target_arch = "aarch64"))]
 abi_layout! {
-    XEN_ARCH_DOMAINCONFIG = struct XenArchDomainconfig as "struct xen_arch_domainconfig", size 8, align 4 {
+    XEN_ARCH_DOMAINCONFIG = plain struct XenArchDomainconfig as "struct xen_arch_domainconfig", size 8, align 4 {
         emulation_flags @ 0,
         misc_flags @ 4,
     }
@@ -168,7 +169,7 @@ abi_layout! {
 /// use xencall::abi::domctl::XenArchDomainconfig;
 ///
 /// // A guest with a GICv3 (XEN_DOMCTL_CONFIG_GIC_V3), 32 SPIs and the host's timer.
-/// let cfg = XenArchDomainconfig { gic_version: 2, tee_type: 0, nr_spis: 32, clock_frequency: 0 };
+/// let cfg = XenArchDomainconfig { gic_version: 2, tee_type: 0, nr_spis: 32, clock_frequency: 0, ..Default::default() };
 /// assert_eq!(core::mem::size_of_val(&cfg), 12); // sizeof(struct xen_arch_domainconfig)
 /// ```
 #[cfg(target_arch = "aarch64")]
@@ -177,6 +178,8 @@ abi_layout! {
 pub struct XenArchDomainconfig {
     /// `XEN_DOMCTL_CONFIG_GIC_*`.
     pub gic_version: u8,
+    /// Padding C leaves implicit; zero.
+    pub _pad0: u8,
     /// `XEN_DOMCTL_CONFIG_TEE_*`.
     pub tee_type: u16,
     /// Shared peripheral interrupts.
@@ -187,12 +190,13 @@ pub struct XenArchDomainconfig {
 
 #[cfg(target_arch = "aarch64")]
 abi_layout! {
-    XEN_ARCH_DOMAINCONFIG = struct XenArchDomainconfig as "struct xen_arch_domainconfig", size 12, align 4 {
+    XEN_ARCH_DOMAINCONFIG = plain struct XenArchDomainconfig as "struct xen_arch_domainconfig", size 12, align 4 {
         gic_version @ 0,
         tee_type @ 2,
         nr_spis @ 4,
         clock_frequency @ 8,
     }
+    rust_padding { _pad0 @ 1 }
 }
 
 /// `struct xen_domctl_getdomaininfo` (also the element of sysctl's
@@ -253,12 +257,15 @@ pub struct XenDomctlGetdomaininfo {
     pub pad2: [u8; 7],
     /// Architecture configuration.
     pub arch_config: XenArchDomainconfig,
+    /// Padding C leaves implicit after the Arm `arch_config`; zero.
+    #[cfg(target_arch = "aarch64")]
+    pub _pad_tail: u32,
 }
 
 // The Arm `arch_config` is 4 bytes longer, and padding rounds it to 8.
 #[cfg(not(target_arch = "aarch64"))]
 abi_layout! {
-    XEN_DOMCTL_GETDOMAININFO = struct XenDomctlGetdomaininfo as "struct xen_domctl_getdomaininfo", size 112, align 8 {
+    XEN_DOMCTL_GETDOMAININFO = plain struct XenDomctlGetdomaininfo as "struct xen_domctl_getdomaininfo", size 112, align 8 {
         domain @ 0,
         pad1 @ 2,
         flags @ 4,
@@ -282,7 +289,7 @@ abi_layout! {
 
 #[cfg(target_arch = "aarch64")]
 abi_layout! {
-    XEN_DOMCTL_GETDOMAININFO = struct XenDomctlGetdomaininfo as "struct xen_domctl_getdomaininfo", size 120, align 8 {
+    XEN_DOMCTL_GETDOMAININFO = plain struct XenDomctlGetdomaininfo as "struct xen_domctl_getdomaininfo", size 120, align 8 {
         domain @ 0,
         pad1 @ 2,
         flags @ 4,
@@ -302,4 +309,5 @@ abi_layout! {
         pad2 @ 97,
         arch_config @ 104,
     }
+    rust_padding { _pad_tail @ 116 }
 }

@@ -100,14 +100,15 @@ impl XenSysctl {
     /// use xencall::abi::sysctl::{SysctlCmd, XenSysctl};
     /// let s = XenSysctl::new(SysctlCmd::PHYSINFO, 0x15, [0u64; 17]);
     /// ```
-    pub fn new<T: Copy>(cmd: SysctlCmd, interface_version: u32, payload: T) -> XenSysctl {
+    pub fn new<T: super::Plain>(cmd: SysctlCmd, interface_version: u32, payload: T) -> XenSysctl {
         const { assert!(size_of::<T>() <= 128) };
         let mut s = XenSysctl {
             cmd: cmd.0,
             interface_version,
             u: [0; 16],
         };
-        // SAFETY: `T` fits in `u` (checked above) and `u` is 8-aligned,
+        // SAFETY: `T` fits in `u` (checked above) and, being `Plain`, has
+        // no padding, so every byte of `u` stays initialised; `u` is 8-aligned,
         // enough for any payload structure.
         unsafe { core::ptr::write_unaligned(s.u.as_mut_ptr().cast::<T>(), payload) };
         s
@@ -123,9 +124,9 @@ impl XenSysctl {
     /// let s = XenSysctl::new(SysctlCmd::PHYSINFO, 0x15, answer);
     /// assert_eq!(s.payload::<XenSysctlPhysinfo>().nr_cpus, 4);
     /// ```
-    pub fn payload<T: Copy>(&self) -> T {
+    pub fn payload<T: super::Plain>(&self) -> T {
         const { assert!(size_of::<T>() <= 128) };
-        // SAFETY: as in `new`; the payload types are plain integers.
+        // SAFETY: `T` fits in `u` and is `Plain`: any bytes are a valid `T`.
         unsafe { core::ptr::read_unaligned(self.u.as_ptr().cast::<T>()) }
     }
 }
@@ -181,7 +182,7 @@ pub struct XenSysctlPhysinfo {
 }
 
 abi_layout! {
-    XEN_SYSCTL_PHYSINFO = struct XenSysctlPhysinfo as "struct xen_sysctl_physinfo", size 112, align 8 {
+    XEN_SYSCTL_PHYSINFO = plain struct XenSysctlPhysinfo as "struct xen_sysctl_physinfo", size 112, align 8 {
         threads_per_core @ 0,
         cores_per_socket @ 4,
         nr_cpus @ 8,
@@ -227,21 +228,26 @@ abi_layout! {
 pub struct XenSysctlGetdomaininfolist {
     /// The first domain ID to report.
     pub first_domain: u16,
+    /// Padding C leaves implicit; zero.
+    pub _pad0: u16,
     /// Room in `buffer`, in entries.
     pub max_domains: u32,
     /// Guest handle of an array of `xen_domctl_getdomaininfo`.
     pub buffer: u64,
     /// Out: entries written.
     pub num_domains: u32,
+    /// Padding C leaves implicit; zero.
+    pub _pad1: u32,
 }
 
 abi_layout! {
-    XEN_SYSCTL_GETDOMAININFOLIST = struct XenSysctlGetdomaininfolist as "struct xen_sysctl_getdomaininfolist", size 24, align 8 {
+    XEN_SYSCTL_GETDOMAININFOLIST = plain struct XenSysctlGetdomaininfolist as "struct xen_sysctl_getdomaininfolist", size 24, align 8 {
         first_domain @ 0,
         max_domains @ 4,
         buffer @ 8,
         num_domains @ 16,
     }
+    rust_padding { _pad0 @ 2, _pad1 @ 20 }
 }
 
 /// `struct xen_sysctl_readconsole`.
@@ -281,10 +287,12 @@ pub struct XenSysctlReadconsole {
     pub buffer: u64,
     /// In: room in `buffer`; out: bytes written.
     pub count: u32,
+    /// Padding C leaves implicit; zero.
+    pub _pad2: u32,
 }
 
 abi_layout! {
-    XEN_SYSCTL_READCONSOLE = struct XenSysctlReadconsole as "struct xen_sysctl_readconsole", size 24, align 8 {
+    XEN_SYSCTL_READCONSOLE = plain struct XenSysctlReadconsole as "struct xen_sysctl_readconsole", size 24, align 8 {
         clear @ 0,
         incremental @ 1,
         pad0 @ 2,
@@ -293,4 +301,5 @@ abi_layout! {
         buffer @ 8,
         count @ 16,
     }
+    rust_padding { _pad2 @ 20 }
 }

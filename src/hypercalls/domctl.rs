@@ -6,6 +6,7 @@ use crate::abi::domctl::{
 };
 use crate::abi::sysctl::{SysctlCmd, XenSysctlGetdomaininfolist, XEN_SYSCTL_INTERFACE_VERSION};
 use crate::abi::HypercallOp;
+use crate::abi::Plain;
 use crate::backend::Backend;
 use crate::error::Result;
 use crate::handle::Xencall;
@@ -26,7 +27,7 @@ impl<B: Backend> Xencall<B> {
     /// xc.domctl(DomctlCmd::UNPAUSEDOMAIN, v, domid, ())?;
     /// # Ok(()) }
     /// ```
-    pub fn domctl<T: Copy>(
+    pub fn domctl<T: Plain>(
         &self,
         cmd: DomctlCmd,
         interface_version: u32,
@@ -92,6 +93,7 @@ impl<B: Backend> Xencall<B> {
                 max_domains: out.len() as u32,
                 buffer: list.addr(),
                 num_domains: 0,
+                ..Default::default()
             },
         )?;
         let n = (r.num_domains as usize).min(out.len());

@@ -6,6 +6,7 @@ use crate::abi::sysctl::{
     SysctlCmd, XenSysctl, XenSysctlPhysinfo, XenSysctlReadconsole, XEN_SYSCTL_INTERFACE_VERSION,
 };
 use crate::abi::HypercallOp;
+use crate::abi::Plain;
 use crate::backend::Backend;
 use crate::bounce::Direction;
 use crate::error::Result;
@@ -29,7 +30,12 @@ impl<B: Backend> Xencall<B> {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn sysctl<T: Copy>(&self, cmd: SysctlCmd, interface_version: u32, payload: T) -> Result<T> {
+    pub fn sysctl<T: Plain>(
+        &self,
+        cmd: SysctlCmd,
+        interface_version: u32,
+        payload: T,
+    ) -> Result<T> {
         let op = self.buffer(XenSysctl::new(cmd, interface_version, payload))?;
         // SAFETY: Xen reads and writes the structure in the buffer; any
         // guest handles in the payload are the caller's buffers.
