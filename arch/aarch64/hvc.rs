@@ -31,6 +31,17 @@ impl Hvc {
     /// # Safety
     /// The caller must run at EL1 under Xen: without a hypervisor at EL2,
     /// `hvc` is an undefined instruction.
+    ///
+    /// ```no_run
+    /// use xencall::arch::Hvc;
+    /// use xencall::{OpenFlags, Xencall};
+    ///
+    /// // SAFETY: the device tree has a `xen,xen` node: this is EL1 under Xen.
+    /// let xc = Xencall::with_backend(unsafe { Hvc::new() }, None, OpenFlags::empty());
+    /// // Xen on Arm dates from 4.x.
+    /// assert!(xc.xen_version()?.major >= 4);
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub const unsafe fn new() -> Hvc {
         Hvc(())
     }

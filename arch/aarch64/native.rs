@@ -19,6 +19,15 @@ impl Native {
     /// tree (the `xen,xen` node) and registers the backend with
     /// [`set_native`](crate::arch::set_native); other runtimes do the same
     /// with [`Native::assume_xen`].
+    ///
+    /// ```
+    /// use xencall::arch::{HypercallMode, Native};
+    /// use xencall::Error;
+    ///
+    /// // No probe on Arm: detection refuses, in either mode.
+    /// assert_eq!(Native::detect(HypercallMode::Direct), Err(Error::NoHypervisor));
+    /// assert_eq!(Native::detect(HypercallMode::Page), Err(Error::NoHypervisor));
+    /// ```
     pub fn detect(_mode: HypercallMode) -> Result<Native> {
         Err(Error::NoHypervisor)
     }
@@ -27,12 +36,28 @@ impl Native {
     ///
     /// # Safety
     /// The caller must run at EL1 under Xen.
+    ///
+    /// ```no_run
+    /// use xencall::arch::{set_native, HypercallMode, Native};
+    ///
+    /// // SAFETY: the device tree has a `xen,xen` node: this is EL1 under Xen.
+    /// let native = set_native(unsafe { Native::assume_xen() });
+    /// assert_eq!(native.mode(), HypercallMode::Direct);
+    /// ```
     pub const unsafe fn assume_xen() -> Native {
         // SAFETY: forwarded contract.
         Native::Hvc(unsafe { Hvc::new() })
     }
 
     /// The mode in use: always [`HypercallMode::Direct`].
+    ///
+    /// ```no_run
+    /// use xencall::arch::{native, HypercallMode};
+    ///
+    /// // Under the boot runtime, which registered the backend at entry.
+    /// assert_eq!(native()?.mode(), HypercallMode::Direct);
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn mode(&self) -> HypercallMode {
         HypercallMode::Direct
     }

@@ -57,6 +57,17 @@ impl XenCpuid {
     /// Scan the hypervisor leaves for Xen's whole signature. `None` on bare
     /// metal, under another hypervisor (QEMU's TCG answers "TCGTCGTCGTCG"),
     /// or in a PV guest whose CPUID is not intercepted.
+    ///
+    /// ```
+    /// use xencall::arch::XenCpuid;
+    ///
+    /// // CPUID needs no privilege: this runs anywhere, and finds Xen only in a
+    /// // Xen HVM/PVH guest.
+    /// match XenCpuid::detect() {
+    ///     Some(xen) => assert!(xen.max_leaf >= xen.base + 2),
+    ///     None => println!("not under Xen (or Xen's CPUID is not visible)"),
+    /// }
+    /// ```
     pub fn detect() -> Option<XenCpuid> {
         let mut base = FIRST_BASE;
         while base <= LAST_BASE {
@@ -73,6 +84,17 @@ impl XenCpuid {
     }
 
     /// Xen's version as (major, minor), from leaf base+1.
+    ///
+    /// ```
+    /// use xencall::arch::XenCpuid;
+    ///
+    /// if let Some(xen) = XenCpuid::detect() {
+    ///     let (major, minor) = xen.version();
+    ///     // The hypervisor leaves date from Xen 3.
+    ///     assert!(major >= 3);
+    ///     println!("Xen {major}.{minor}");
+    /// }
+    /// ```
     pub fn version(&self) -> (u16, u16) {
         let eax = cpuid(self.base + 1).eax;
         ((eax >> 16) as u16, eax as u16)
@@ -80,6 +102,17 @@ impl XenCpuid {
 
     /// The MSR that installs the hypercall page (EBX of leaf base+2), and
     /// the number of hypercall pages Xen wants (EAX).
+    ///
+    /// ```
+    /// use xencall::arch::XenCpuid;
+    ///
+    /// if let Some(xen) = XenCpuid::detect() {
+    ///     let (msr, pages) = xen.hypercall_page_msr();
+    ///     // Xen's MSRs are in the range reserved for hypervisors.
+    ///     assert_eq!(msr & 0xffff_0000, 0x4000_0000);
+    ///     assert!(pages >= 1);
+    /// }
+    /// ```
     pub fn hypercall_page_msr(&self) -> (u32, u32) {
         let r = cpuid(self.base + 2);
         (r.ebx, r.eax)
@@ -112,6 +145,18 @@ pub enum CpuVendor {
 
 impl CpuVendor {
     /// Classify a leaf-0 vendor string (EBX, EDX, ECX order).
+    ///
+    /// ```
+    /// use xencall::arch::CpuVendor;
+    ///
+    /// // Leaf 0's EBX, EDX, ECX on an Intel CPU: "Genu", "ineI", "ntel".
+    /// let mut s = [0u8; 12];
+    /// for (i, reg) in [0x756e_6547u32, 0x4965_6e69, 0x6c65_746e].iter().enumerate() {
+    ///     s[i * 4..i * 4 + 4].copy_from_slice(&reg.to_le_bytes());
+    /// }
+    /// assert_eq!(CpuVendor::from_vendor_string(&s), CpuVendor::Intel);
+    /// assert_eq!(CpuVendor::from_vendor_string(b"HygonGenuine"), CpuVendor::Hygon);
+    /// ```
     pub fn from_vendor_string(s: &[u8; 12]) -> CpuVendor {
         match s {
             b"GenuineIntel" => CpuVendor::Intel,
@@ -122,6 +167,14 @@ impl CpuVendor {
     }
 
     /// `true` if this vendor's hypercall instruction is `vmmcall` (SVM).
+    ///
+    /// ```
+    /// use xencall::arch::CpuVendor;
+    ///
+    /// assert!(CpuVendor::Amd.uses_vmmcall() && CpuVendor::Hygon.uses_vmmcall());
+    /// assert!(!CpuVendor::Intel.uses_vmmcall());
+    /// assert!(!CpuVendor::Other.uses_vmmcall());
+    /// ```
     pub fn uses_vmmcall(self) -> bool {
         matches!(self, CpuVendor::Amd | CpuVendor::Hygon)
     }

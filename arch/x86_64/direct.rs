@@ -114,6 +114,18 @@ impl Vmcall {
     /// # Safety
     /// The caller must run in an HVM/PVH Xen guest on a CPU whose
     /// hypercall instruction is `vmcall` (not AMD or Hygon).
+    ///
+    /// ```no_run
+    /// use xencall::arch::{cpu_vendor, Vmcall, XenCpuid};
+    /// use xencall::Backend;
+    ///
+    /// assert!(XenCpuid::detect().is_some() && !cpu_vendor().uses_vmmcall());
+    /// // SAFETY: an HVM/PVH Xen guest on a VMX CPU, as just checked.
+    /// let vmcall = unsafe { Vmcall::new() };
+    /// // SAFETY: xen_version(XENVER_version, NULL) reads and writes no memory.
+    /// let version = unsafe { vmcall.call2(17, 0, 0) };
+    /// assert!(version >> 16 >= 3); // the major version
+    /// ```
     pub const unsafe fn new() -> Vmcall {
         Vmcall(())
     }
@@ -122,6 +134,18 @@ impl Vmcall {
 impl Vmmcall {
     /// # Safety
     /// The caller must run in an HVM/PVH Xen guest on an AMD or Hygon CPU.
+    ///
+    /// ```no_run
+    /// use xencall::arch::{cpu_vendor, Vmmcall, XenCpuid};
+    /// use xencall::Backend;
+    ///
+    /// assert!(XenCpuid::detect().is_some() && cpu_vendor().uses_vmmcall());
+    /// // SAFETY: an HVM/PVH Xen guest on an SVM CPU, as just checked.
+    /// let vmmcall = unsafe { Vmmcall::new() };
+    /// // SAFETY: xen_version(XENVER_version, NULL) reads and writes no memory.
+    /// let version = unsafe { vmmcall.call2(17, 0, 0) };
+    /// assert!(version >> 16 >= 3); // the major version
+    /// ```
     pub const unsafe fn new() -> Vmmcall {
         Vmmcall(())
     }

@@ -44,6 +44,16 @@ unsafe impl Sync for HypercallPageStorage {}
 
 impl HypercallPageStorage {
     /// The page's address.
+    ///
+    /// ```
+    /// use xencall::arch::HYPERCALL_PAGE_STORAGE;
+    ///
+    /// let page = HYPERCALL_PAGE_STORAGE.as_ptr();
+    /// assert_eq!(page as usize % 4096, 0);
+    /// // No Xen filled it here: it still holds the link-time `ret` (0xc3) fill.
+    /// // SAFETY: the storage is a mapped page; nothing writes it on the host.
+    /// assert_eq!(unsafe { page.add(17 * 32).read_volatile() }, 0xc3);
+    /// ```
     pub fn as_ptr(&self) -> *mut u8 {
         self.0.get().cast()
     }
@@ -89,6 +99,19 @@ impl HypercallPage {
     /// `page` must be a page-aligned, executable page of ordinary RAM at
     /// guest-physical `phys`, used for nothing else, and the caller must run
     /// at CPL0 in an HVM/PVH guest (WRMSR faults otherwise).
+    ///
+    /// ```no_run
+    /// use xencall::arch::{HypercallPage, XenCpuid, HYPERCALL_PAGE_STORAGE};
+    /// use xencall::Error;
+    ///
+    /// let xen = XenCpuid::detect().ok_or(Error::NoHypervisor)?;
+    /// let page = HYPERCALL_PAGE_STORAGE.as_ptr();
+    /// // SAFETY: a PVH guest at CPL0 with an identity map (guest-virtual =
+    /// // guest-physical), and the crate's own page, used by nothing else.
+    /// let hp = unsafe { HypercallPage::install(&xen, page, page as u64)? };
+    /// assert_eq!(hp.as_ptr(), page.cast_const());
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub unsafe fn install(xen: &XenCpuid, page: *mut u8, phys: u64) -> Result<HypercallPage> {
         let base = NonNull::new(page).ok_or(Error::HypercallPageNotInstalled)?;
         if base.as_ptr() as usize % 4096 != 0 || phys % 4096 != 0 {
@@ -114,6 +137,18 @@ impl HypercallPage {
     ///
     /// # Safety
     /// As [`install`](Self::install), with the identity-mapping assumption.
+    ///
+    /// ```no_run
+    /// use xencall::arch::{set_native, HypercallMode, HypercallPage, Native, XenCpuid};
+    /// use xencall::Error;
+    ///
+    /// let xen = XenCpuid::detect().ok_or(Error::NoHypervisor)?;
+    /// // SAFETY: a PVH guest at CPL0 under the boot runtime's identity map.
+    /// let page = unsafe { HypercallPage::install_own(&xen)? };
+    /// let native = set_native(Native::Page(page));
+    /// assert_eq!(native.mode(), HypercallMode::Page);
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub unsafe fn install_own(xen: &XenCpuid) -> Result<HypercallPage> {
         let page = HYPERCALL_PAGE_STORAGE.as_ptr();
         // SAFETY: the crate's page is page-aligned, executable and unused
@@ -128,6 +163,16 @@ impl HypercallPage {
     /// # Safety
     /// `page` must point to a readable, executable page that stays mapped
     /// and unchanged for the rest of the program.
+    ///
+    /// ```
+    /// use xencall::arch::{HypercallPage, HYPERCALL_PAGE_STORAGE};
+    /// use xencall::Error;
+    ///
+    /// // On the host nothing filled the crate's page: refused, never called into.
+    /// // SAFETY: the storage is in `.text`, mapped and unchanged for good.
+    /// let page = unsafe { HypercallPage::from_filled(HYPERCALL_PAGE_STORAGE.as_ptr()) };
+    /// assert_eq!(page, Err(Error::HypercallPageNotInstalled));
+    /// ```
     pub unsafe fn from_filled(page: *const u8) -> Result<HypercallPage> {
         let base = NonNull::new(page.cast_mut()).ok_or(Error::HypercallPageNotInstalled)?;
         // SAFETY: readable by the caller's contract.
@@ -139,6 +184,17 @@ impl HypercallPage {
     }
 
     /// The page's address.
+    ///
+    /// ```no_run
+    /// use xencall::arch::{HypercallPage, HYPERCALL_PAGE_STORAGE};
+    ///
+    /// // A PV guest whose ELF note names the crate's page: Xen filled it.
+    /// // SAFETY: the page is in `.text`, mapped for the program's life.
+    /// let page = unsafe { HypercallPage::from_filled(HYPERCALL_PAGE_STORAGE.as_ptr())? };
+    /// assert_eq!(page.as_ptr(), HYPERCALL_PAGE_STORAGE.as_ptr().cast_const());
+    /// // Op n's stub is at `as_ptr() + n * 32`.
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn as_ptr(&self) -> *const u8 {
         self.base.as_ptr()
     }

@@ -39,6 +39,19 @@ impl Native {
     ///
     /// PV guests get their page from Xen: use
     /// [`HypercallPage::from_filled`] and [`set_native`](crate::arch::set_native).
+    ///
+    /// ```no_run
+    /// use xencall::arch::{HypercallMode, Native};
+    /// use xencall::Error;
+    ///
+    /// match Native::detect(HypercallMode::Page) {
+    ///     Ok(native) => assert!(matches!(native, Native::Page(_))),
+    ///     // Bare metal, another hypervisor, or a PV guest.
+    ///     Err(Error::NoHypervisor) => println!("no HVM/PVH Xen here"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn detect(mode: HypercallMode) -> Result<Native> {
         let xen = XenCpuid::detect().ok_or(Error::NoHypervisor)?;
         match mode {
@@ -64,6 +77,16 @@ impl Native {
     }
 
     /// The mode in use.
+    ///
+    /// ```no_run
+    /// use xencall::arch::{native, HypercallMode, Native};
+    ///
+    /// let n = native()?;
+    /// // A page Xen placed (PV) or one installed (HVM/PVH): both `Page`.
+    /// assert_eq!(n.mode() == HypercallMode::Page, matches!(n, Native::Page(_)));
+    /// println!("xencall-hypercall={}", n.mode());
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn mode(&self) -> HypercallMode {
         match self {
             Native::Page(_) => HypercallMode::Page,

@@ -110,6 +110,15 @@ unsafe impl Send for Arena {}
 
 impl Arena {
     /// An arena with no pages: every allocation fails.
+    ///
+    /// ```
+    /// use xencall::buffers::Arena;
+    /// use xencall::Error;
+    ///
+    /// let mut arena = Arena::empty();
+    /// assert_eq!((arena.total_pages(), arena.free_pages()), (0, 0));
+    /// assert_eq!(arena.alloc(1), Err(Error::OutOfBufferMemory));
+    /// ```
     pub const fn empty() -> Arena {
         Arena {
             base: 0,
@@ -128,6 +137,24 @@ impl Arena {
     /// `pages * PAGE_SIZE` bytes, all zero; `state` must be valid for
     /// `pages` zeroed `u32`s. Both must be used by nothing else for as long
     /// as the arena (or any buffer it hands out) lives.
+    ///
+    /// ```
+    /// use std::alloc::{alloc_zeroed, Layout};
+    /// use xencall::buffers::{Arena, PAGE_SIZE};
+    ///
+    /// let layout = Layout::from_size_align(4 * PAGE_SIZE, PAGE_SIZE).unwrap();
+    /// // SAFETY: aligned, zeroed pages and a zeroed state table, both leaked (so
+    /// // they outlive the arena) and used by nothing else.
+    /// let mut arena = unsafe {
+    ///     let base = alloc_zeroed(layout);
+    ///     assert!(!base.is_null());
+    ///     let state = Box::leak(vec![0u32; 4].into_boxed_slice()).as_mut_ptr();
+    ///     Arena::from_raw_parts(base, 4, state)
+    /// };
+    /// assert_eq!(arena.total_pages(), 4); // the table is outside the pages
+    /// assert!(arena.alloc(4).is_ok());
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub unsafe fn from_raw_parts(base: *mut u8, pages: usize, state: *mut u32) -> Arena {
         Arena {
             base: base as usize,
@@ -144,6 +171,20 @@ impl Arena {
     /// and the rest (zeroed here) becomes buffers.
     ///
     /// Fails with [`Error::BadRegion`] if fewer than one buffer page remains.
+    ///
+    /// ```
+    /// use core::mem::MaybeUninit;
+    /// use xencall::buffers::{Arena, PAGE_SIZE};
+    /// use xencall::Error;
+    ///
+    /// let region = Box::leak(vec![MaybeUninit::uninit(); 16 * PAGE_SIZE].into_boxed_slice());
+    /// let arena = Arena::from_region(region)?;
+    /// // Up to a page lost to alignment, one to the state table.
+    /// assert!((14..16).contains(&arena.total_pages()));
+    /// let tiny = Box::leak(vec![MaybeUninit::uninit(); 100].into_boxed_slice());
+    /// assert!(matches!(Arena::from_region(tiny), Err(Error::BadRegion)));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn from_region(region: &'static mut [core::mem::MaybeUninit<u8>]) -> Result<Arena> {
         let start = region.as_mut_ptr() as usize;
         let end = start.checked_add(region.len()).ok_or(Error::BadRegion)?;
@@ -169,16 +210,54 @@ impl Arena {
     }
 
     /// Pages this arena manages.
+    ///
+    /// ```
+    /// # use core::mem::MaybeUninit;
+    /// # use xencall::buffers::{Arena, PAGE_SIZE};
+    /// # let region = Box::leak(vec![MaybeUninit::uninit(); 16 * PAGE_SIZE].into_boxed_slice());
+    /// let mut arena = Arena::from_region(region)?;
+    /// let total = arena.total_pages();
+    /// assert!(total > 0 && total < 16);
+    /// arena.alloc(2)?;
+    /// assert_eq!(arena.total_pages(), total); // handed out or not
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn total_pages(&self) -> usize {
         self.pages
     }
 
     /// Pages not currently handed out.
+    ///
+    /// ```
+    /// # use core::mem::MaybeUninit;
+    /// # use xencall::buffers::{Arena, PAGE_SIZE};
+    /// # let region = Box::leak(vec![MaybeUninit::uninit(); 16 * PAGE_SIZE].into_boxed_slice());
+    /// let mut arena = Arena::from_region(region)?;
+    /// assert_eq!(arena.free_pages(), arena.total_pages());
+    /// let p = arena.alloc(3)?;
+    /// assert_eq!(arena.free_pages(), arena.total_pages() - 3);
+    /// assert_eq!(arena.free(p.as_ptr()), Ok(3));
+    /// assert_eq!(arena.free_pages(), arena.total_pages());
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn free_pages(&self) -> usize {
         self.free_pages
     }
 
     /// `true` if `addr` lies inside this arena's buffer pages.
+    ///
+    /// ```
+    /// # use core::mem::MaybeUninit;
+    /// # use xencall::buffers::{Arena, PAGE_SIZE};
+    /// # let region = Box::leak(vec![MaybeUninit::uninit(); 16 * PAGE_SIZE].into_boxed_slice());
+    /// let start = region.as_ptr() as usize;
+    /// let mut arena = Arena::from_region(region)?;
+    /// let p = arena.alloc(1)?.as_ptr() as usize;
+    /// assert!(arena.contains(p) && arena.contains(p + PAGE_SIZE - 1));
+    /// // The state table at the start of the region is not buffer memory.
+    /// assert!(!arena.contains(start));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn contains(&self, addr: usize) -> bool {
         addr >= self.base && addr - self.base < self.pages * PAGE_SIZE
     }
@@ -197,6 +276,22 @@ impl Arena {
     }
 
     /// Hand out `count` zeroed, page-aligned pages.
+    ///
+    /// ```
+    /// # use core::mem::MaybeUninit;
+    /// # use xencall::buffers::{Arena, PAGE_SIZE};
+    /// # let region = Box::leak(vec![MaybeUninit::uninit(); 16 * PAGE_SIZE].into_boxed_slice());
+    /// # use xencall::Error;
+    /// let mut arena = Arena::from_region(region)?;
+    /// let p = arena.alloc(2)?;
+    /// assert_eq!(p.as_ptr() as usize % PAGE_SIZE, 0);
+    /// // SAFETY: a live buffer of two pages.
+    /// let bytes = unsafe { core::slice::from_raw_parts(p.as_ptr(), 2 * PAGE_SIZE) };
+    /// assert!(bytes.iter().all(|&b| b == 0));
+    /// assert_eq!(arena.alloc(0), Err(Error::InvalidSize));
+    /// assert_eq!(arena.alloc(arena.free_pages() + 1), Err(Error::OutOfBufferMemory));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn alloc(&mut self, count: usize) -> Result<NonNull<u8>> {
         if count == 0 || count.checked_mul(PAGE_SIZE).is_none() {
             return Err(Error::InvalidSize);
@@ -273,6 +368,21 @@ impl Arena {
 
     /// Check that `ptr` is the start of a live buffer; return its first
     /// page index and its page count. Changes nothing.
+    ///
+    /// ```
+    /// # use core::mem::MaybeUninit;
+    /// # use xencall::buffers::{Arena, PAGE_SIZE};
+    /// # let region = Box::leak(vec![MaybeUninit::uninit(); 16 * PAGE_SIZE].into_boxed_slice());
+    /// use xencall::InvalidBuffer;
+    ///
+    /// let mut arena = Arena::from_region(region)?;
+    /// let p = arena.alloc(3)?.as_ptr();
+    /// assert_eq!(arena.lookup(p).map(|(_, pages)| pages), Ok(3));
+    /// // Only a buffer's first byte names it.
+    /// assert_eq!(arena.lookup(p.wrapping_add(8)), Err(InvalidBuffer::Misaligned));
+    /// assert_eq!(arena.lookup(p.wrapping_add(PAGE_SIZE)), Err(InvalidBuffer::NotAllocated));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn lookup(&self, ptr: *const u8) -> Result<(usize, usize), InvalidBuffer> {
         let addr = ptr as usize;
         if addr == 0 {
@@ -295,6 +405,21 @@ impl Arena {
     /// Free the buffer starting at `ptr`, whatever its size; returns its
     /// page count. The pages are scrubbed before they can be handed out
     /// again. A refused pointer changes nothing.
+    ///
+    /// ```
+    /// # use core::mem::MaybeUninit;
+    /// # use xencall::buffers::{Arena, PAGE_SIZE};
+    /// # let region = Box::leak(vec![MaybeUninit::uninit(); 16 * PAGE_SIZE].into_boxed_slice());
+    /// use xencall::InvalidBuffer;
+    ///
+    /// let mut arena = Arena::from_region(region)?;
+    /// let p = arena.alloc(2)?.as_ptr();
+    /// assert_eq!(arena.free(p), Ok(2));
+    /// assert_eq!(arena.free_pages(), arena.total_pages());
+    /// // A double free is refused.
+    /// assert_eq!(arena.free(p), Err(InvalidBuffer::NotAllocated));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn free(&mut self, ptr: *const u8) -> Result<usize, InvalidBuffer> {
         let (page, count) = self.lookup(ptr)?;
         self.release(page, count);
@@ -303,6 +428,20 @@ impl Arena {
 
     /// Free the buffer starting at `ptr`, which must have exactly `count`
     /// pages (libxencall's `free_buffer_pages` contract, checked).
+    ///
+    /// ```
+    /// # use core::mem::MaybeUninit;
+    /// # use xencall::buffers::{Arena, PAGE_SIZE};
+    /// # let region = Box::leak(vec![MaybeUninit::uninit(); 16 * PAGE_SIZE].into_boxed_slice());
+    /// use xencall::InvalidBuffer;
+    ///
+    /// let mut arena = Arena::from_region(region)?;
+    /// let p = arena.alloc(2)?.as_ptr();
+    /// let wrong = InvalidBuffer::WrongPageCount { allocated: 2, given: 1 };
+    /// assert_eq!(arena.free_pages_exact(p, 1), Err(wrong)); // still live
+    /// assert_eq!(arena.free_pages_exact(p, 2), Ok(()));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn free_pages_exact(&mut self, ptr: *const u8, count: usize) -> Result<(), InvalidBuffer> {
         let (page, allocated) = self.lookup(ptr)?;
         if allocated != count {

@@ -50,23 +50,70 @@ impl<'h, T: Copy> Buffer<'h, T> {
     }
 
     /// The address to pass to Xen as the hypercall argument.
+    ///
+    /// ```
+    /// # use xencall::{abi::HypercallOp, mock::MockBackend, OpenFlags, Xencall};
+    /// # let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// let reason = xc.buffer(0u32)?; // struct sched_shutdown: SHUTDOWN_poweroff
+    /// // SAFETY: the mock reads no memory (a real Xen would power off).
+    /// unsafe { xc.call2(HypercallOp::SCHED_OP, 2, reason.addr())? }; // SCHEDOP_shutdown
+    /// assert_eq!(xc.backend().last(), Some((29, 2, [2, reason.addr(), 0, 0, 0])));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn addr(&self) -> u64 {
         self.ptr.as_ptr() as u64
     }
 
     /// Raw pointer to the value.
+    ///
+    /// ```
+    /// # use xencall::{abi::HypercallOp, mock::MockBackend, OpenFlags, Xencall};
+    /// # let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// let b = xc.buffer(1u32)?;
+    /// assert_eq!(b.as_ptr() as u64, b.addr());
+    /// // SAFETY: the buffer holds a u32, and no reference to it is live.
+    /// unsafe { b.as_ptr().write(2) };
+    /// assert_eq!(b.read(), 2);
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn as_ptr(&self) -> *mut T {
         self.ptr.as_ptr()
     }
 
     /// Read the value back (after Xen wrote it). A volatile read: Xen's
     /// writes happen outside the compiler's view.
+    ///
+    /// ```
+    /// # use xencall::{abi::HypercallOp, mock::MockBackend, OpenFlags, Xencall};
+    /// # let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// // A fake Xen that writes 42 through the pointer in the first argument.
+    /// xc.backend().set_responder(&|_, args| {
+    ///     // SAFETY: the one call below passes a live u64 buffer.
+    ///     unsafe { (args[0] as *mut u64).write(42) };
+    ///     0
+    /// });
+    /// let out = xc.buffer(0u64)?;
+    /// // SAFETY: `out` is the u64 buffer the (fake) hypercall writes.
+    /// unsafe { xc.call1(HypercallOp::XEN_VERSION, out.addr())? };
+    /// assert_eq!(out.read(), 42);
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn read(&self) -> T {
         // SAFETY: the buffer holds an initialised T for as long as `self`.
         unsafe { self.ptr.as_ptr().read_volatile() }
     }
 
     /// Replace the value.
+    ///
+    /// ```
+    /// # use xencall::{abi::HypercallOp, mock::MockBackend, OpenFlags, Xencall};
+    /// # let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// let mut arg = xc.buffer([0u8; 4])?;
+    /// arg.write(*b"xen!");
+    /// assert_eq!(arg.read(), *b"xen!");
+    /// assert_eq!(*arg, *b"xen!"); // also readable through `Deref`
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn write(&mut self, value: T) {
         // SAFETY: as in `read`; `&mut self` excludes other access.
         unsafe { self.ptr.as_ptr().write_volatile(value) }
@@ -166,11 +213,32 @@ impl<'h, T: Copy> BufferArray<'h, T> {
     }
 
     /// The address to pass to Xen (a guest handle's value).
+    ///
+    /// ```
+    /// # use xencall::{abi::HypercallOp, mock::MockBackend, OpenFlags, Xencall};
+    /// # let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// let msg = xc.buffer_from_slice(b"hello")?;
+    /// // SAFETY: the mock reads no memory.
+    /// unsafe { xc.call3(HypercallOp::CONSOLE_IO, 0, msg.len() as u64, msg.addr())? };
+    /// assert_eq!(xc.backend().last(), Some((18, 3, [0, 5, msg.addr(), 0, 0])));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn addr(&self) -> u64 {
         self.ptr.as_ptr() as u64
     }
 
     /// Raw pointer to the first element.
+    ///
+    /// ```
+    /// # use xencall::{abi::HypercallOp, mock::MockBackend, OpenFlags, Xencall};
+    /// # let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// let frames = xc.buffer_array(3, 0u64)?;
+    /// assert_eq!(frames.as_ptr() as u64, frames.addr());
+    /// // SAFETY: element 2 of 3, and no reference to it is live.
+    /// unsafe { frames.as_ptr().add(2).write(7) };
+    /// assert_eq!(frames[..], [0, 0, 7]);
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn as_ptr(&self) -> *mut T {
         self.ptr.as_ptr()
     }

@@ -42,6 +42,16 @@ impl Default for Pool {
 
 impl Pool {
     /// A pool with no memory; give it some with [`Pool::add_arena`].
+    ///
+    /// ```
+    /// use xencall::buffers::Pool;
+    /// use xencall::Error;
+    ///
+    /// // `const`: a pool can be a `static`, given memory later.
+    /// static POOL: Pool = Pool::new();
+    /// assert_eq!(POOL.total_page_count(), 0);
+    /// assert_eq!(POOL.alloc_pages(1), Err(Error::OutOfBufferMemory));
+    /// ```
     pub const fn new() -> Pool {
         Pool {
             arenas: spin::Mutex::new([
@@ -55,6 +65,21 @@ impl Pool {
 
     /// Add an arena. Fails with [`Error::BadRegion`] when the pool already
     /// holds [`MAX_REGIONS`] arenas, or the arena is empty.
+    ///
+    /// ```
+    /// use core::mem::MaybeUninit;
+    /// use xencall::buffers::{Arena, Pool, PAGE_SIZE};
+    /// use xencall::Error;
+    ///
+    /// let pool = Pool::new();
+    /// let region = Box::leak(vec![MaybeUninit::uninit(); 8 * PAGE_SIZE].into_boxed_slice());
+    /// let arena = Arena::from_region(region)?;
+    /// let pages = arena.total_pages();
+    /// pool.add_arena(arena)?;
+    /// assert_eq!(pool.total_page_count(), pages);
+    /// assert_eq!(pool.add_arena(Arena::empty()), Err(Error::BadRegion));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn add_arena(&self, arena: Arena) -> Result<()> {
         if arena.total_pages() == 0 {
             return Err(Error::BadRegion);
@@ -69,6 +94,20 @@ impl Pool {
     }
 
     /// Hand out `count` zeroed, page-aligned pages.
+    ///
+    /// ```
+    /// # use core::mem::MaybeUninit;
+    /// # use xencall::buffers::{Arena, Pool, PAGE_SIZE};
+    /// # let region = Box::leak(vec![MaybeUninit::uninit(); 8 * PAGE_SIZE].into_boxed_slice());
+    /// let pool = Pool::new();
+    /// pool.add_arena(Arena::from_region(region)?)?;
+    /// # use xencall::Error;
+    /// let p = pool.alloc_pages(2)?;
+    /// assert_eq!(p.as_ptr() as usize % PAGE_SIZE, 0);
+    /// assert_eq!(pool.buffer_pages(p.as_ptr()), Ok(2));
+    /// assert_eq!(pool.alloc_pages(0), Err(Error::InvalidSize));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn alloc_pages(&self, count: usize) -> Result<NonNull<u8>> {
         if count == 0 || count.checked_mul(PAGE_SIZE).is_none() {
             return Err(Error::InvalidSize);
@@ -102,22 +141,78 @@ impl Pool {
 
     /// Free a buffer of exactly `count` pages. A refused pointer changes
     /// nothing.
+    ///
+    /// ```
+    /// # use core::mem::MaybeUninit;
+    /// # use xencall::buffers::{Arena, Pool, PAGE_SIZE};
+    /// # let region = Box::leak(vec![MaybeUninit::uninit(); 8 * PAGE_SIZE].into_boxed_slice());
+    /// let pool = Pool::new();
+    /// pool.add_arena(Arena::from_region(region)?)?;
+    /// let p = pool.alloc_pages(2)?.as_ptr();
+    /// // The count must be the allocation's: a wrong one frees nothing.
+    /// assert!(pool.free_pages(p, 1).is_err());
+    /// pool.free_pages(p, 2)?;
+    /// assert_eq!(pool.free_page_count(), pool.total_page_count());
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn free_pages(&self, ptr: *const u8, count: usize) -> Result<()> {
         self.with_owner(ptr, |a| a.free_pages_exact(ptr, count))
     }
 
     /// Free a buffer whatever its size; returns its page count.
+    ///
+    /// ```
+    /// # use core::mem::MaybeUninit;
+    /// # use xencall::buffers::{Arena, Pool, PAGE_SIZE};
+    /// # let region = Box::leak(vec![MaybeUninit::uninit(); 8 * PAGE_SIZE].into_boxed_slice());
+    /// let pool = Pool::new();
+    /// pool.add_arena(Arena::from_region(region)?)?;
+    /// use xencall::{Error, InvalidBuffer};
+    ///
+    /// let p = pool.alloc_pages(3)?.as_ptr();
+    /// assert_eq!(pool.free(p), Ok(3));
+    /// let local = 0u8;
+    /// assert_eq!(pool.free(&local), Err(Error::InvalidBuffer(InvalidBuffer::Foreign)));
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn free(&self, ptr: *const u8) -> Result<usize> {
         self.with_owner(ptr, |a| a.free(ptr))
     }
 
     /// Page count of the live buffer starting at `ptr`.
+    ///
+    /// ```
+    /// # use core::mem::MaybeUninit;
+    /// # use xencall::buffers::{Arena, Pool, PAGE_SIZE};
+    /// # let region = Box::leak(vec![MaybeUninit::uninit(); 8 * PAGE_SIZE].into_boxed_slice());
+    /// let pool = Pool::new();
+    /// pool.add_arena(Arena::from_region(region)?)?;
+    /// let p = pool.alloc_pages(2)?.as_ptr();
+    /// assert_eq!(pool.buffer_pages(p), Ok(2));
+    /// // Only a buffer's first byte names it.
+    /// assert!(pool.buffer_pages(p.wrapping_add(PAGE_SIZE)).is_err());
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn buffer_pages(&self, ptr: *const u8) -> Result<usize> {
         self.with_owner(ptr, |a| a.lookup(ptr).map(|(_, n)| n))
     }
 
     /// `true` if `len` bytes at `addr` lie inside one live buffer of this
     /// pool: what Xen may be given as a buffer argument.
+    ///
+    /// ```
+    /// # use core::mem::MaybeUninit;
+    /// # use xencall::buffers::{Arena, Pool, PAGE_SIZE};
+    /// # let region = Box::leak(vec![MaybeUninit::uninit(); 8 * PAGE_SIZE].into_boxed_slice());
+    /// let pool = Pool::new();
+    /// pool.add_arena(Arena::from_region(region)?)?;
+    /// let p = pool.alloc_pages(1)?.as_ptr() as usize;
+    /// assert!(pool.is_buffer_range(p + 16, 64));
+    /// assert!(!pool.is_buffer_range(p + 16, PAGE_SIZE)); // runs past the buffer
+    /// let local = [0u8; 64];
+    /// assert!(!pool.is_buffer_range(local.as_ptr() as usize, 64)); // not the pool's
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn is_buffer_range(&self, addr: usize, len: usize) -> bool {
         let arenas = self.arenas.lock();
         let Some(arena) = arenas.iter().find(|a| a.contains(addr)) else {
@@ -140,11 +235,38 @@ impl Pool {
     }
 
     /// Free pages across all arenas.
+    ///
+    /// ```
+    /// # use core::mem::MaybeUninit;
+    /// # use xencall::buffers::{Arena, Pool, PAGE_SIZE};
+    /// # let region = Box::leak(vec![MaybeUninit::uninit(); 8 * PAGE_SIZE].into_boxed_slice());
+    /// let pool = Pool::new();
+    /// pool.add_arena(Arena::from_region(region)?)?;
+    /// let before = pool.free_page_count();
+    /// let p = pool.alloc_pages(2)?;
+    /// assert_eq!(pool.free_page_count(), before - 2);
+    /// pool.free(p.as_ptr())?;
+    /// assert_eq!(pool.free_page_count(), before);
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn free_page_count(&self) -> usize {
         self.arenas.lock().iter().map(Arena::free_pages).sum()
     }
 
     /// Pages across all arenas.
+    ///
+    /// ```
+    /// # use core::mem::MaybeUninit;
+    /// # use xencall::buffers::{Arena, Pool, PAGE_SIZE};
+    /// # let region = Box::leak(vec![MaybeUninit::uninit(); 8 * PAGE_SIZE].into_boxed_slice());
+    /// let pool = Pool::new();
+    /// assert_eq!(pool.total_page_count(), 0);
+    /// pool.add_arena(Arena::from_region(region)?)?;
+    /// let total = pool.total_page_count();
+    /// let _p = pool.alloc_pages(1)?;
+    /// assert!(total > 0 && pool.total_page_count() == total);
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     pub fn total_page_count(&self) -> usize {
         self.arenas.lock().iter().map(Arena::total_pages).sum()
     }
