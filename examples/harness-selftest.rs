@@ -1,7 +1,9 @@
 //! A guest that misbehaves on request, so `cargo qemu test` can prove its
 //! harness catches it: `xencall-selftest=fail` (a case asserts something
 //! false), `=fault` (a case executes an invalid instruction), `=badaccess`
-//! (a case reads an unmapped address), `=hang` (a case never returns).
+//! (a case reads an unmapped address), `=faultinprint` (a case faults in
+//! the middle of a `println!`, holding the console lock), `=hang` (a case
+//! never returns).
 //! Without the option every case passes.
 #![cfg_attr(target_os = "none", no_std)]
 #![cfg_attr(target_os = "none", no_main)]
@@ -33,6 +35,10 @@ mod guest {
                 TestCase {
                     name: "bad_memory_access",
                     run: bad_memory_access,
+                },
+                TestCase {
+                    name: "faults_while_printing",
+                    run: faults_while_printing,
                 },
                 TestCase {
                     name: "hangs",
@@ -84,6 +90,31 @@ mod guest {
         // handler reports it and exits with failure.
         let value = unsafe { unmapped.read_volatile() };
         ensure_eq!(value, 0);
+        Ok(())
+    }
+
+    /// Faults when formatted: in a `println!` argument it strikes with the
+    /// console lock held.
+    struct FaultsWhenShown;
+
+    impl core::fmt::Display for FaultsWhenShown {
+        fn fmt(&self, _: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            // SAFETY: deliberately undefined instruction, as in `faults`.
+            unsafe {
+                #[cfg(target_arch = "x86_64")]
+                core::arch::asm!("ud2");
+                #[cfg(target_arch = "aarch64")]
+                core::arch::asm!("udf #0");
+            }
+            Ok(())
+        }
+    }
+
+    fn faults_while_printing(boot: &BootInfo) -> TestResult {
+        if !asked(boot, "faultinprint") {
+            skip!("xencall-selftest=faultinprint not given");
+        }
+        xencall::println!("selftest: about to fault: {}", FaultsWhenShown);
         Ok(())
     }
 

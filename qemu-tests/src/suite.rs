@@ -679,6 +679,18 @@ fn steps() -> Vec<Step> {
             arch: Arch::Aarch64,
             ..selftest("badaccess")
         },
+        // A fault with the console lock held must still be reported.
+        selftest("faultinprint"),
+        Step {
+            name: "selftest::faultinprint-pv".to_string(),
+            mode: Mode::Pv,
+            ..selftest("faultinprint")
+        },
+        Step {
+            name: "selftest::faultinprint-aarch64".to_string(),
+            arch: Arch::Aarch64,
+            ..selftest("faultinprint")
+        },
     ];
     // Dom0 shutting down through the runtime, then with every reason.
     for (prefix, arch, mode) in [
@@ -901,10 +913,11 @@ fn selftest_expectations(
             .any(|(n, o)| n == case && matches!(o, Outcome::Failed(_)))
     };
     match what {
-        "fail" | "fault" | "badaccess" => {
+        "fail" | "fault" | "badaccess" | "faultinprint" => {
             let case = match what {
                 "fail" => "asserts_false",
                 "fault" => "faults",
+                "faultinprint" => "faults_while_printing",
                 _ => "bad_memory_access",
             };
             if !failed(case) {

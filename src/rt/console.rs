@@ -100,6 +100,31 @@ pub fn _print(args: fmt::Arguments<'_>) {
     let _ = Console.write_fmt(args);
 }
 
+/// Print a crash report (exception handlers, the panic handler): waits a
+/// bounded time for the lock, then prints without it. The fault may have
+/// struck inside a `print!` on this vCPU, which then holds the lock for
+/// good; a report interleaved with another vCPU's line beats none.
+pub(crate) fn print_after_fault(args: fmt::Arguments<'_>) {
+    let mut guard = None;
+    for _ in 0..100_000 {
+        guard = LOCK.try_lock();
+        if guard.is_some() {
+            break;
+        }
+        core::hint::spin_loop();
+    }
+    let _ = Console.write_fmt(args);
+    drop(guard);
+}
+
+/// `println!` for crash reports: see [`print_after_fault`].
+macro_rules! fault_println {
+    ($($arg:tt)*) => {
+        $crate::rt::console::print_after_fault(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+pub(crate) use fault_println;
+
 /// Print to the boot runtime's console.
 ///
 /// Whole calls are serialised across vCPUs, so output from two vCPUs does

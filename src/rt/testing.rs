@@ -392,8 +392,10 @@ pub fn report_crash(what: fmt::Arguments<'_>) {
     let current = CURRENT.try_lock().and_then(|c| *c);
     let message = Message::new(what);
     match current {
-        Some(name) => crate::println!("xencall-test: {name} ... FAILED: crashed: {message}"),
-        None => crate::println!("xencall: crashed: {message}"),
+        Some(name) => crate::rt::console::fault_println!(
+            "xencall-test: {name} ... FAILED: crashed: {message}"
+        ),
+        None => crate::rt::console::fault_println!("xencall: crashed: {message}"),
     }
 }
 

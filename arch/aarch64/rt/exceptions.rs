@@ -198,7 +198,7 @@ extern "C" fn xencall_arm_exception(
     }
     let name = KINDS.get(kind as usize).copied().unwrap_or("?");
     let ec = esr >> 26;
-    crate::println!(
+    crate::rt::console::fault_println!(
         "xencall: exception: {name}: ESR_EL1 {esr:#x} (class {ec:#x}: {}), FAR_EL1 {far:#x}, ELR_EL1 {elr:#x}, SPSR_EL1 {spsr:#x}, SP {sp:#x}",
         class_name(ec)
     );
@@ -207,7 +207,7 @@ extern "C" fn xencall_arm_exception(
         let n = (31 - row * 4).min(4);
         line[..n].copy_from_slice(&regs[row * 4..row * 4 + n]);
         if n == 4 {
-            crate::println!(
+            crate::rt::console::fault_println!(
                 "xencall:   x{:<2} {:#018x} {:#018x} {:#018x} {:#018x}",
                 row * 4,
                 line[0],
@@ -216,7 +216,7 @@ extern "C" fn xencall_arm_exception(
                 line[3]
             );
         } else {
-            crate::println!(
+            crate::rt::console::fault_println!(
                 "xencall:   x{:<2} {:#018x} {:#018x} {:#018x}",
                 row * 4,
                 line[0],

@@ -141,7 +141,7 @@ const NAMES: [&str; 32] = [
 extern "C" fn xencall_exception(f: &ExceptionFrame) -> ! {
     let pv = MODE.load(Ordering::Relaxed) == MODE_PV;
     let name = NAMES.get(f.vector as usize).copied().unwrap_or("?");
-    crate::println!(
+    crate::rt::console::fault_println!(
         "xencall: CPU exception {} ({name}), error code {:#x}, at rip {:#018x}",
         f.vector,
         f.error_code,
@@ -155,7 +155,7 @@ extern "C" fn xencall_exception(f: &ExceptionFrame) -> ! {
     } else {
         Some(x86_64::registers::control::Cr2::read_raw())
     };
-    crate::println!(
+    crate::rt::console::fault_println!(
         "xencall:  cs {:#x} rflags {:#x} rsp {:#018x} ss {:#x} cr2 {}",
         // A PV frame keeps Xen's saved upcall mask above the selector.
         f.cs & 0xffff,
@@ -164,28 +164,28 @@ extern "C" fn xencall_exception(f: &ExceptionFrame) -> ! {
         f.ss & 0xffff,
         Cr2(cr2)
     );
-    crate::println!(
+    crate::rt::console::fault_println!(
         "xencall:  rax {:#018x} rbx {:#018x} rcx {:#018x} rdx {:#018x}",
         f.rax,
         f.rbx,
         f.rcx,
         f.rdx
     );
-    crate::println!(
+    crate::rt::console::fault_println!(
         "xencall:  rsi {:#018x} rdi {:#018x} rbp {:#018x} r8  {:#018x}",
         f.rsi,
         f.rdi,
         f.rbp,
         f.r8
     );
-    crate::println!(
+    crate::rt::console::fault_println!(
         "xencall:  r9  {:#018x} r10 {:#018x} r11 {:#018x} r12 {:#018x}",
         f.r9,
         f.r10,
         f.r11,
         f.r12
     );
-    crate::println!(
+    crate::rt::console::fault_println!(
         "xencall:  r13 {:#018x} r14 {:#018x} r15 {:#018x}",
         f.r13,
         f.r14,
