@@ -13,8 +13,12 @@ fn main() {
     println!("cargo:rerun-if-env-changed=XENCALL_ARENA_PAGES");
     let pages = match env::var("XENCALL_ARENA_PAGES") {
         Ok(text) => match text.trim().parse::<usize>() {
-            Ok(n) if (1..=1 << 20).contains(&n) => n,
-            _ => panic!("XENCALL_ARENA_PAGES={text:?}: expected a page count from 1 to 1048576"),
+            // 0: no static arena; buffers come only from `buffers::add_region`.
+            Ok(n) if n <= 1 << 20 => n,
+            _ => panic!(
+                "XENCALL_ARENA_PAGES={text:?}: expected a page count from 0 (no static arena: \
+                 buffers only from buffers::add_region) to 1048576"
+            ),
         },
         Err(_) => DEFAULT_ARENA_PAGES,
     };

@@ -139,6 +139,26 @@ fn host_checks(options: &Options) -> Tally {
             cargo(&["test", "--workspace", "--all-features"]),
             true,
         ),
+        // The documented no-static-arena build: buffers only from
+        // `buffers::add_region` (its own target dir: a different build).
+        (
+            "host::test::arena0",
+            {
+                let mut c = cargo(&[
+                    "test",
+                    "-p",
+                    "xencall",
+                    "--all-features",
+                    "--lib",
+                    "--tests",
+                ]);
+                c.arg("--target-dir")
+                    .arg(setup::target_dir().join("arena0"))
+                    .env("XENCALL_ARENA_PAGES", "0");
+                c
+            },
+            true,
+        ),
     ];
     for (name, mut cmd, count) in checks {
         if selected(options, name) {
