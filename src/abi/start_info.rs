@@ -200,7 +200,10 @@ pub struct StartInfo {
     pub store_mfn: u64,
     /// Xenstore event channel.
     pub store_evtchn: u32,
-    /// Console: `{mfn, evtchn}` for a domU, `{info_off, info_size}` for dom0.
+    /// Console (a C union): for a domU `console[0]` is the ring's machine
+    /// frame and the low 32 bits of `console[1]` its event channel; for dom0
+    /// both `u32`s are in `console[0]`: `info_off` (low half, offset of the
+    /// `dom0_vga_console_info` from `start_info`) and `info_size` (high half).
     pub console: [u64; 2],
     /// Virtual address of the initial page tables.
     pub pt_base: u64,
