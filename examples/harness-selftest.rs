@@ -68,15 +68,20 @@ mod guest {
         if !asked(boot, "fault") {
             skip!("xencall-selftest=fault not given");
         }
-        // SAFETY: deliberately undefined instruction: the runtime's
-        // exception handler reports it and exits with failure.
+        invalid_instruction();
+        Ok(())
+    }
+
+    /// Execute an undefined instruction: the runtime's exception handler
+    /// reports it and exits with failure.
+    fn invalid_instruction() {
+        // SAFETY: deliberately undefined instruction, see above.
         unsafe {
             #[cfg(target_arch = "x86_64")]
             core::arch::asm!("ud2");
             #[cfg(target_arch = "aarch64")]
             core::arch::asm!("udf #0");
         }
-        Ok(())
     }
 
     fn bad_memory_access(boot: &BootInfo) -> TestResult {
@@ -99,13 +104,7 @@ mod guest {
 
     impl core::fmt::Display for FaultsWhenShown {
         fn fmt(&self, _: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            // SAFETY: deliberately undefined instruction, as in `faults`.
-            unsafe {
-                #[cfg(target_arch = "x86_64")]
-                core::arch::asm!("ud2");
-                #[cfg(target_arch = "aarch64")]
-                core::arch::asm!("udf #0");
-            }
+            invalid_instruction();
             Ok(())
         }
     }
