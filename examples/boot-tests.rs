@@ -684,61 +684,11 @@ mod guest {
         Ok(())
     }
 
-    /// The page that Xen's shared info replaces in our physical map.
-    #[repr(C, align(4096))]
-    struct SharedInfoPage([u8; 4096]);
-    static mut SHARED_INFO_PAGE: SharedInfoPage = SharedInfoPage([0; 4096]);
-
-    /// Map Xen's shared-info page over [`SHARED_INFO_PAGE`] and return
-    /// where it now is: translated guests (PVH, Arm) put its frame into
-    /// their physical map with `add_to_physmap`; a PV guest points the
-    /// page's virtual address at the machine frame `start_info` names.
-    fn map_shared_info(
-        xc: &Xencall,
-        boot: &BootInfo,
-    ) -> Result<*mut xencall::abi::shared_info::SharedInfo, Error> {
-        use core::sync::atomic::{AtomicBool, Ordering};
-        use xencall::abi::memory::{MapSpace, DOMID_SELF};
-        // Xen on Arm maps the shared-info page at one place only and
-        // refuses a second mapping, even at the same frame, with EBUSY
-        // (measured): map it once per boot.
-        static MAPPED: AtomicBool = AtomicBool::new(false);
-        let page = core::ptr::addr_of_mut!(SHARED_INFO_PAGE).cast();
-        if MAPPED.load(Ordering::Acquire) {
-            return Ok(page);
-        }
-        #[cfg(target_arch = "x86_64")]
-        if let xencall::rt::RawBootInfo::StartInfo(start_info) = boot.raw {
-            use xencall::abi::callback::UVMF_INVLPG;
-            use xencall::abi::start_info::StartInfo;
-            // SAFETY: Xen maps start_info for a PV guest for good.
-            let maddr = unsafe {
-                core::ptr::addr_of!((*(start_info as *const StartInfo)).shared_info).read()
-            };
-            // Present, writable, user (a 64-bit PV kernel runs in ring 3),
-            // accessed, dirty.
-            let pte = (maddr & !0xfff) | 0x67;
-            // SAFETY: SHARED_INFO_PAGE is ours and nothing holds a
-            // reference into it; from now on it shows Xen's page.
-            unsafe { xc.update_va_mapping(page as u64, pte, UVMF_INVLPG)? };
-            MAPPED.store(true, Ordering::Release);
-            return Ok(page);
-        }
-        xc.add_to_physmap(
-            DOMID_SELF,
-            MapSpace::SHARED_INFO,
-            0,
-            boot.frame_of(page as usize),
-        )?;
-        MAPPED.store(true, Ordering::Release);
-        Ok(page)
-    }
-
     fn shared_info_pending_bit(boot: &BootInfo) -> TestResult {
         use core::ptr::addr_of;
         use xencall::abi::memory::DOMID_SELF;
         let xc = open()?;
-        let page = map_shared_info(&xc, boot)?;
+        let page = xencall::rt::shared_info::map(boot)?.as_ptr();
         // Xen's page, not ours, now sits at that address: its wall clock
         // has been set, where our zeroed page had nothing.
         // SAFETY: the page is mapped and Xen writes it concurrently, hence
@@ -816,7 +766,7 @@ mod guest {
             // would never return.
             ensure_eq!(events::block(), Err(Error::Xen(XenErrno::EINVAL)));
             let xc = open()?;
-            let page = map_shared_info(&xc, boot)?;
+            let page = xencall::rt::shared_info::map(boot)?.as_ptr();
             // SAFETY: vCPU 0's vcpu_info in the shared-info page mapped
             // just above, which stays mapped for the rest of the boot.
             unsafe { events::enable_upcall(boot, addr_of_mut!((*page).vcpu_info[0]))? };
@@ -869,9 +819,9 @@ mod guest {
             ensure_eq!(set_timer, Err(Error::Xen(XenErrno::ENOSYS)));
 
             let xc = open()?;
-            let page = map_shared_info(&xc, boot)?;
+            let page = xencall::rt::shared_info::map(boot)?.as_ptr();
             // SAFETY: vCPU 0's vcpu_info in the shared-info page mapped
-            // at SHARED_INFO_PAGE, which stays mapped for the rest of the
+            // by the runtime, which stays mapped for the rest of the
             // boot.
             let info: *mut xencall::abi::shared_info::VcpuInfo =
                 unsafe { addr_of_mut!((*page).vcpu_info[0]) };

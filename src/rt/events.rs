@@ -4,13 +4,15 @@
 //! the vCPU's upcall-pending flag and pending-selector word each time Xen
 //! injects it; [`block`] then sleeps until the next event. Which ports
 //! fired stays in shared info's `evtchn_pending`: clear a port's bit once
-//! handled, or Xen raises nothing for its next event.
+//! handled, or Xen raises nothing for its next event. [`shared_info::map`]
+//! maps the page in every mode.
+//!
+//! [`shared_info::map`]: super::shared_info::map
 //!
 //! Delivery per mode: x86_64 PVH takes an interrupt vector registered
 //! through `HVM_PARAM_CALLBACK_IRQ`; x86_64 PV registers an event callback
-//! (`CALLBACKOP_register`) that returns through `HYPERVISOR_iret`, and
-//! reads shared info through a page the caller maps with
-//! `update_va_mapping`; aarch64 enables the event interrupt (the PPI the
+//! (`CALLBACKOP_register`) that returns through `HYPERVISOR_iret`;
+//! aarch64 enables the event interrupt (the PPI the
 //! device tree's `/hypervisor` node names, 16 for dom0 on Xen 4.17) in the
 //! GICv3 and takes it in the IRQ vector. Arm has no one-shot timer
 //! hypercall: [`arm_timer`] is the virtual timer, as a wake-up source.
@@ -25,12 +27,10 @@ use crate::error::Result;
 ///
 /// ```no_run
 /// use core::ptr::addr_of_mut;
-/// use xencall::abi::shared_info::SharedInfo;
-/// use xencall::rt::{events, BootInfo};
-/// # fn demo(boot: &BootInfo, shared: *mut SharedInfo) -> xencall::Result<()> {
-/// // `shared`: Xen's shared-info page, mapped by the guest (add_to_physmap on
-/// // PVH and Arm, update_va_mapping on PV; see examples/boot-tests.rs).
-/// // SAFETY: vCPU 0's vcpu_info, mapped for the rest of the boot.
+/// use xencall::rt::{events, shared_info, BootInfo};
+/// # fn demo(boot: &BootInfo) -> xencall::Result<()> {
+/// let shared = shared_info::map(boot)?.as_ptr();
+/// // SAFETY: vCPU 0's vcpu_info, in the page mapped for the rest of the boot.
 /// unsafe { events::enable_upcall(boot, addr_of_mut!((*shared).vcpu_info[0]))? };
 /// # Ok(()) }
 /// ```

@@ -34,6 +34,8 @@ mod memory_map;
 #[cfg(all(feature = "panic-handler", target_os = "none"))]
 mod panic;
 #[cfg(target_os = "none")]
+pub mod shared_info;
+#[cfg(target_os = "none")]
 pub mod smp;
 
 pub use boot_info::{BootInfo, GuestMode, MemoryKind, MemoryRegion, Module, RawBootInfo};
