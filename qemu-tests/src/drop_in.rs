@@ -35,20 +35,7 @@ fn extra_symbols(arch: Arch) -> &'static [&'static str] {
 
 /// Build `libxencall.a` for `arch`; its path.
 pub fn build(arch: Arch) -> Result<PathBuf, String> {
-    let triple = arch.triple();
-    let toolchain = setup::Toolchain::select(triple)?;
-    let target_dir = setup::target_dir().join("guest");
-    let mut cmd = toolchain.cargo("build", triple);
-    cmd.args(["--release", "--example", EXAMPLE, "--features", "c-api"])
-        .arg("--target-dir")
-        .arg(&target_dir);
-    let (ok, out) = capture(&mut cmd);
-    if !ok {
-        return Err(format!("building {EXAMPLE} for {triple} failed:\n{out}"));
-    }
-    let built = target_dir
-        .join(triple)
-        .join("release/examples")
+    let built = crate::build_example(arch, EXAMPLE, "c-api", true)?
         .join(format!("lib{}.a", EXAMPLE.replace('-', "_")));
     let dir = setup::target_dir().join("drop-in").join(arch.name());
     fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;

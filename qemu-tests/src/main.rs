@@ -182,18 +182,38 @@ impl Args {
 /// x86_64, an arm64 Image on aarch64. `quiet` captures cargo's output
 /// (returned in the error).
 pub fn build_guest(arch: Arch, example: &str, quiet: bool) -> Result<PathBuf, String> {
-    let triple = arch.triple();
     if let Some(dir) = env::var_os("XENCALL_PREBUILT_GUESTS").filter(|d| !d.is_empty()) {
         // Guests built elsewhere: DIR/<arch>/<example> (an ELF).
         return bootable(arch, &PathBuf::from(dir).join(arch.name()).join(example));
     }
-    let toolchain = setup::Toolchain::select(triple)?;
-    let target_dir = setup::target_dir().join("guest");
     let features = if example == c_guest::EXAMPLE {
         c_guest::FEATURES
     } else {
         "rt,panic-handler"
     };
+    let examples = build_example(arch, example, features, quiet)?;
+    let elf = examples.join(example);
+    if example == c_guest::EXAMPLE {
+        // The Rust half is a staticlib: the ELF is linked with the C half.
+        let staticlib = examples.join(format!("lib{}.a", example.replace('-', "_")));
+        c_guest::link(arch, &staticlib, &elf)?;
+    }
+    bootable(arch, &elf)
+}
+
+/// `cargo build --release --example EXAMPLE --features FEATURES` for
+/// `arch` with the selected toolchain into `target/guest`; the directory
+/// the built examples are in. `quiet` captures cargo's output (returned in
+/// the error).
+pub fn build_example(
+    arch: Arch,
+    example: &str,
+    features: &str,
+    quiet: bool,
+) -> Result<PathBuf, String> {
+    let triple = arch.triple();
+    let toolchain = setup::Toolchain::select(triple)?;
+    let target_dir = setup::target_dir().join("guest");
     let mut cmd = toolchain.cargo("build", triple);
     cmd.args(["--release", "--example", example, "--features", features])
         .arg("--target-dir")
@@ -219,14 +239,7 @@ pub fn build_guest(arch: Arch, example: &str, quiet: bool) -> Result<PathBuf, St
             ));
         }
     }
-    let examples = target_dir.join(triple).join("release/examples");
-    let elf = examples.join(example);
-    if example == c_guest::EXAMPLE {
-        // The Rust half is a staticlib: the ELF is linked with the C half.
-        let staticlib = examples.join(format!("lib{}.a", example.replace('-', "_")));
-        c_guest::link(arch, &staticlib, &elf)?;
-    }
-    bootable(arch, &elf)
+    Ok(target_dir.join(triple).join("release/examples"))
 }
 
 /// The interesting part of a failed cargo build: its first errors, then
@@ -438,20 +451,22 @@ fn cmd_bench(mut args: Args) -> i32 {
     bench::run(&options)
 }
 
-fn cmd_codegen(mut args: Args) -> i32 {
-    let arches = match args.value("--arch") {
+/// `--arch A`, or both architectures.
+fn arches(args: &mut Args) -> Vec<Arch> {
+    match args.value("--arch") {
         Some(a) => vec![Arch::parse(&a).unwrap_or_else(|e| fail_usage(&e))],
         None => vec![Arch::X86_64, Arch::Aarch64],
-    };
+    }
+}
+
+fn cmd_codegen(mut args: Args) -> i32 {
+    let arches = arches(&mut args);
     args.done();
     codegen::run(&arches)
 }
 
 fn cmd_drop_in(mut args: Args) -> i32 {
-    let arches = match args.value("--arch") {
-        Some(a) => vec![Arch::parse(&a).unwrap_or_else(|e| fail_usage(&e))],
-        None => vec![Arch::X86_64, Arch::Aarch64],
-    };
+    let arches = arches(&mut args);
     args.done();
     let mut code = 0;
     for arch in arches {

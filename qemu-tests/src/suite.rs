@@ -173,10 +173,7 @@ fn host_checks(options: &Options) -> Tally {
                 continue;
             }
             if rt && !runtime_present(arch) {
-                print_block(&format!(
-                    "test {name} ... ignored (no boot runtime for {triple} yet: arch/{}/rt is missing)\n",
-                    arch.name()
-                ));
+                report_no_runtime(&name, arch);
                 tally.skipped += 1;
                 continue;
             }
@@ -267,10 +264,7 @@ fn doc_examples_checks(options: &Options) -> Tally {
             continue;
         }
         if !runtime_present(arch) {
-            print_block(&format!(
-                "test {name} ... ignored (no boot runtime for {triple} yet: arch/{}/rt is missing)\n",
-                arch.name()
-            ));
+            report_no_runtime(&name, arch);
             tally.skipped += 1;
             continue;
         }
@@ -976,6 +970,15 @@ fn runtime_present(arch: Arch) -> bool {
         .is_dir()
 }
 
+/// The line for a check or step skipped because `arch` has no boot code.
+fn report_no_runtime(name: &str, arch: Arch) {
+    print_block(&format!(
+        "test {name} ... ignored (no boot runtime for {} yet: arch/{}/rt is missing)\n",
+        arch.triple(),
+        arch.name()
+    ));
+}
+
 pub fn run(options: &Options) -> i32 {
     let start = Instant::now();
     let mut tally = Tally::default();
@@ -990,12 +993,7 @@ pub fn run(options: &Options) -> i32 {
     for s in &missing {
         // Reported, and counted as skipped, so the gap is visible in
         // every run until the architecture's boot code exists.
-        print_block(&format!(
-            "test {} ... ignored (no boot runtime for {} yet: arch/{}/rt is missing)\n",
-            s.name,
-            s.arch.triple(),
-            s.arch.name()
-        ));
+        report_no_runtime(&s.name, s.arch);
         tally.skipped += 1;
     }
 

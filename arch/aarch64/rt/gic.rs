@@ -72,8 +72,6 @@ static VCPU_INFO: AtomicUsize = AtomicUsize::new(0);
 static UPCALLS: AtomicU64 = AtomicU64::new(0);
 /// Virtual-timer interrupts taken.
 static TIMER_IRQS: AtomicU64 = AtomicU64::new(0);
-/// Other interrupts taken (acknowledged and ended, nothing else).
-static OTHER_IRQS: AtomicU64 = AtomicU64::new(0);
 
 /// 32-bit MMIO read with a single `ldr`.
 ///
@@ -302,11 +300,6 @@ pub(super) fn timer_irq_count() -> u64 {
     TIMER_IRQS.load(Ordering::Acquire)
 }
 
-/// Interrupts taken that were neither events nor the virtual timer.
-pub(super) fn other_irq_count() -> u64 {
-    OTHER_IRQS.load(Ordering::Acquire)
-}
-
 /// The IRQ handler, called by the vector code with every caller-saved
 /// register (general, FP/SIMD, FPCR/FPSR) saved, on the exception stack,
 /// with IRQs masked. Acknowledges one interrupt, handles it, ends it.
@@ -339,9 +332,8 @@ extern "C" fn xencall_arm_irq() {
         // lowers its (level) interrupt; nothing else is affected.
         unsafe { core::arch::asm!("msr cntv_ctl_el0, xzr", "isb", options(nostack)) };
         TIMER_IRQS.fetch_add(1, Ordering::AcqRel);
-    } else {
-        OTHER_IRQS.fetch_add(1, Ordering::AcqRel);
     }
+    // Anything else (only events and the timer are enabled) is just ended.
     // SAFETY: ends the interrupt acknowledged above (EOImode 0: priority
     // drop and deactivation).
     unsafe { core::arch::asm!("msr icc_eoir1_el1, {}", "isb", in(reg) iar, options(nostack)) };

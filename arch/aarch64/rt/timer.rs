@@ -128,20 +128,3 @@ pub fn disarm() -> Result<()> {
 pub fn interrupts() -> u64 {
     super::gic::timer_irq_count()
 }
-
-/// Interrupts the handler has taken that were neither events nor the
-/// virtual timer (acknowledged and ended, nothing else done).
-///
-/// ```no_run
-/// # #[cfg(all(target_os = "none", target_arch = "aarch64"))]
-/// # fn demo() -> xencall::Result<()> {
-/// use xencall::rt::events::arm_timer;
-///
-/// // Only events and the virtual timer are enabled: nothing else arrives.
-/// assert_eq!(arm_timer::other_interrupts(), 0);
-/// # Ok(())
-/// # }
-/// ```
-pub fn other_interrupts() -> u64 {
-    super::gic::other_irq_count()
-}

@@ -202,10 +202,7 @@ pub(crate) fn disable_upcall() -> Result<()> {
     if is_pv() {
         let pending = upcall::pending_flag();
         if !pending.is_null() {
-            // SAFETY: `pending` is the vcpu_info enable_upcall was given,
-            // valid while upcalls are enabled; byte 1 is its
-            // evtchn_upcall_mask, the guest's to set.
-            unsafe { pending.add(1).write_volatile(1) };
+            mask_pv_events(pending);
         }
     } else {
         crate::Xencall::open(None, crate::OpenFlags::empty())?.hvm_set_param(
@@ -232,15 +229,22 @@ pub(crate) fn block_with_upcalls() -> Result<()> {
         // the vcpu_info's event mask; the event is delivered on the way
         // back, and the mask is set again here.
         let r = xc.sched_block();
-        // SAFETY: as in disable_upcall: byte 1 of the registered
-        // vcpu_info is its evtchn_upcall_mask.
-        unsafe { pending.add(1).write_volatile(1) };
+        mask_pv_events(pending);
         return r;
     }
     x86_64::instructions::interrupts::enable();
     let r = xc.sched_block();
     x86_64::instructions::interrupts::disable();
     r
+}
+
+/// Mask event delivery for a PV vCPU (its "cli"): set the
+/// `evtchn_upcall_mask` byte of `vcpu_info`, the one `enable_upcall` was
+/// given (non-null).
+fn mask_pv_events(vcpu_info: *mut u8) {
+    // SAFETY: `vcpu_info` is the registered vcpu_info, valid while upcalls
+    // are enabled; byte 1 is its evtchn_upcall_mask, the guest's to set.
+    unsafe { vcpu_info.add(1).write_volatile(1) };
 }
 
 /// Upcalls taken so far.
