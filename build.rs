@@ -29,23 +29,29 @@ fn main() {
     )
     .expect("write arena_pages.rs");
 
-    // Linker scripts: copied into OUT_DIR and put on the search path so that
-    // a dependent unikernel links with `-C link-arg=-Txencall-<arch>.ld`
-    // without copying them.
+    // Linker scripts, with the boot runtime only: copied into OUT_DIR and put
+    // on the search path so that a dependent unikernel links with
+    // `-C link-arg=-Txencall-<arch>.ld` without copying them. Without `rt`
+    // they stay out of the search path, so another version of the crate
+    // that has its runtime in the same graph is the only one offering them.
+    let rt = env::var_os("CARGO_FEATURE_RT").is_some();
     for script in ["xencall-x86_64.ld", "xencall-aarch64.ld"] {
         let src = PathBuf::from("linker").join(script);
         println!("cargo:rerun-if-changed={}", src.display());
-        if src.exists() {
-            fs::copy(&src, out.join(script)).expect("copy linker script");
+        if rt {
+            fs::copy(&src, out.join(script))
+                .unwrap_or_else(|e| panic!("copy the linker script {}: {e}", src.display()));
         }
     }
-    println!("cargo:rustc-link-search={}", out.display());
+    if rt {
+        println!("cargo:rustc-link-search={}", out.display());
+    }
 
     // This package's own examples are unikernels: link them with the boot
     // runtime's script. A dependent crate adds `-Txencall-<arch>.ld` itself.
     let target_os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let target_arch = env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
-    if target_os == "none" && env::var_os("CARGO_FEATURE_RT").is_some() {
+    if target_os == "none" && rt {
         println!("cargo:rustc-link-arg-examples=-Txencall-{target_arch}.ld");
     }
     println!("cargo:rerun-if-changed=build.rs");

@@ -59,8 +59,16 @@ impl HypercallPageStorage {
     }
 }
 
-/// The crate's hypercall page (symbol `xencall_hypercall_page`).
-#[export_name = "xencall_hypercall_page"]
+/// The crate's hypercall page (symbol `xencall_hypercall_page` with the
+/// boot runtime or the C API).
+// Under a fixed name only where something outside Rust names it (the PV
+// ELF note, the upcall stub, C runtimes): a fixed name would clash when two
+// versions of the crate share a link, which the `xencall-links` marker
+// allows only for builds without `rt` and `c-api`.
+#[cfg_attr(
+    any(feature = "rt", feature = "c-api"),
+    export_name = "xencall_hypercall_page"
+)]
 #[link_section = ".text.xencall_hypercall_page"]
 pub static HYPERCALL_PAGE_STORAGE: HypercallPageStorage =
     HypercallPageStorage(UnsafeCell::new([POISON; 4096]));
