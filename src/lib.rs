@@ -17,6 +17,9 @@
 //!
 //! [libxencall]: https://xenbits.xen.org/docs/unstable/
 #![cfg_attr(not(test), no_std)]
+// docs.rs (nightly rustdoc, `--cfg docsrs`): mark each item with the
+// features and targets it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(missing_docs)]
 #![deny(clippy::missing_safety_doc)]
@@ -31,17 +34,17 @@ mod backend;
 pub mod bounce;
 pub mod buffers;
 mod error;
-#[cfg(feature = "c-api")]
+#[cfg(any(doc, feature = "c-api"))]
 pub mod ffi;
 mod flags;
 mod handle;
 pub mod hypercalls;
 pub mod mock;
 
-#[cfg(feature = "rt")]
+#[cfg(any(doc, feature = "rt"))]
 pub mod rt;
 
-#[cfg(feature = "rt")]
+#[cfg(any(doc, feature = "rt"))]
 extern crate alloc;
 
 pub use backend::Backend;

@@ -198,6 +198,20 @@ fn host_checks(options: &Options) -> Tally {
                             .arg(setup::target_dir().join("clippy-none"))
                             .args(["--", "-D", "warnings"]);
                         tally.add(host_check(&name, &mut cmd, false));
+                        // The docs of the target, runtime included, as
+                        // docs.rs builds them (`--cfg docsrs`): no warnings.
+                        let name = format!("host::doc::{triple}");
+                        let mut cmd = tc.cargo("doc", triple);
+                        cmd.args(["--no-deps", "-p", "xencall"])
+                            .args(["--features", "rt,panic-handler,c-api", "--target-dir"])
+                            // host::doc-examples::<triple>'s: the same
+                            // dependencies, already built there.
+                            .arg(setup::target_dir().join("doc-coverage-none"))
+                            .env("RUSTDOCFLAGS", "--cfg docsrs -Dwarnings")
+                            // `doc_cfg` is unstable: allowed for this command
+                            // only (the build-std toolchains allow it anyway).
+                            .env("RUSTC_BOOTSTRAP", "1");
+                        tally.add(host_check(&name, &mut cmd, false));
                     }
                 }
                 Err(e) => {

@@ -355,7 +355,7 @@ impl BootInfo {
     /// # Ok(())
     /// # }
     /// ```
-    #[cfg(target_os = "none")]
+    #[cfg(any(doc, target_os = "none"))]
     pub fn frame_of(&self, addr: usize) -> u64 {
         match self.raw {
             RawBootInfo::StartInfo(start_info) => {

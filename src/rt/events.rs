@@ -15,7 +15,8 @@
 //! aarch64 enables the event interrupt (the PPI the
 //! device tree's `/hypervisor` node names, 16 for dom0 on Xen 4.17) in the
 //! GICv3 and takes it in the IRQ vector. Arm has no one-shot timer
-//! hypercall: [`arm_timer`] is the virtual timer, as a wake-up source.
+//! hypercall: `arm_timer` (in aarch64 builds) is the virtual timer, as a
+//! wake-up source.
 //! [`block`] before [`enable_upcall`] answers `EINVAL` instead of sleeping
 //! for good.
 

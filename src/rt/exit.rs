@@ -117,7 +117,7 @@ pub fn use_qemu_exit(on: bool) {
 /// # let _ = xc;
 /// # }
 /// ```
-#[cfg(target_os = "none")]
+#[cfg(any(doc, target_os = "none"))]
 pub fn exit(status: ExitStatus) -> ! {
     use crate::backend::Backend;
 

@@ -25,7 +25,7 @@ pub mod console;
 pub mod exit;
 pub mod testing;
 
-#[cfg(target_os = "none")]
+#[cfg(any(doc, target_os = "none"))]
 pub mod events;
 #[cfg(target_os = "none")]
 mod heap;
@@ -33,13 +33,13 @@ mod heap;
 mod memory_map;
 #[cfg(all(feature = "panic-handler", target_os = "none"))]
 mod panic;
-#[cfg(target_os = "none")]
+#[cfg(any(doc, target_os = "none"))]
 pub mod shared_info;
-#[cfg(target_os = "none")]
+#[cfg(any(doc, target_os = "none"))]
 pub mod smp;
 
 pub use boot_info::{BootInfo, GuestMode, MemoryKind, MemoryRegion, Module, RawBootInfo};
-#[cfg(target_os = "none")]
+#[cfg(any(doc, target_os = "none"))]
 pub use exit::exit;
 pub use exit::ExitStatus;
 
@@ -119,7 +119,7 @@ extern "Rust" {
 /// xencall::rt::start(boot) // runs the `entry!` function, then exits
 /// # }
 /// ```
-#[cfg(target_os = "none")]
+#[cfg(any(doc, target_os = "none"))]
 pub fn start(mut boot: BootInfo) -> ! {
     heap::init();
     exit::use_qemu_exit(cmdline::option(boot.cmdline, "xencall-exit") == Some("qemu"));

@@ -364,7 +364,7 @@ pub fn run_with(out: &mut dyn Write, boot: &BootInfo, cases: &[TestCase]) -> Sum
 /// }
 /// # }
 /// ```
-#[cfg(target_os = "none")]
+#[cfg(any(doc, target_os = "none"))]
 pub fn run(boot: &BootInfo, cases: &[TestCase]) -> ! {
     let summary = run_with(&mut super::console::Console, boot, cases);
     super::exit(if summary.failed == 0 {
