@@ -199,11 +199,12 @@ fn host_checks(options: &Options) -> Tally {
                             .args(["--", "-D", "warnings"]);
                         tally.add(host_check(&name, &mut cmd, false));
                         // The docs of the target, runtime included, as
-                        // docs.rs builds them (`--cfg docsrs`): no warnings.
+                        // docs.rs builds them (`[package.metadata.docs.rs]`:
+                        // all features, `--cfg docsrs`): no warnings.
                         let name = format!("host::doc::{triple}");
                         let mut cmd = tc.cargo("doc", triple);
-                        cmd.args(["--no-deps", "-p", "xencall"])
-                            .args(["--features", "rt,panic-handler,c-api", "--target-dir"])
+                        cmd.args(["--no-deps", "-p", "xencall", "--all-features"])
+                            .arg("--target-dir")
                             // host::doc-examples::<triple>'s: the same
                             // dependencies, already built there.
                             .arg(setup::target_dir().join("doc-coverage-none"))
