@@ -215,16 +215,30 @@ pub(crate) fn disable_upcall() -> Result<()> {
     Ok(())
 }
 
-/// `SCHEDOP_block` with event delivery enabled for its duration, so that
-/// the event that wakes the vCPU is delivered (and the upcall taken) at
-/// once. `EINVAL` before [`enable_upcall`]: nothing would handle the event.
+/// Sleep until an event arrives, with event delivery enabled for the
+/// sleep only, so that the event that wakes the vCPU is delivered (and the
+/// upcall taken) at once. `EINVAL` before [`enable_upcall`]: nothing would
+/// handle the event.
+///
+/// Unmasking and sleeping must be one step, or an event already pending
+/// is taken in between and the sleep waits for another. PV: Xen's
+/// `SCHEDOP_block` clears the event mask itself, then checks for pending
+/// events. PVH: `sti; hlt`, as Linux's HVM idle does. `sti` holds
+/// interrupts off for one more instruction only, so the sleeping
+/// instruction must directly follow it: after `sti; call
+/// hypercall_page+...` the interrupt is taken before the page stub's first
+/// instruction, and `sti; vmmcall` (op in registers) hangs too, measured
+/// here: Xen runs the hypercall before it steps past the instruction, so
+/// `SCHEDOP_block` still sees interrupts blocked by the `sti` shadow and
+/// sleeps. Xen's `hlt` exit steps past the instruction first (ending the
+/// shadow), then blocks unless an interrupt is deliverable.
 pub(crate) fn block_with_upcalls() -> Result<()> {
     let pending = upcall::pending_flag();
     if pending.is_null() {
         return Err(crate::error::Error::Xen(crate::abi::XenErrno::EINVAL));
     }
-    let xc = crate::Xencall::open(None, crate::OpenFlags::empty())?;
     if is_pv() {
+        let xc = crate::Xencall::open(None, crate::OpenFlags::empty())?;
         // `sti` is privileged for a PV kernel: SCHEDOP_block itself clears
         // the vcpu_info's event mask; the event is delivered on the way
         // back, and the mask is set again here.
@@ -232,10 +246,13 @@ pub(crate) fn block_with_upcalls() -> Result<()> {
         mask_pv_events(pending);
         return r;
     }
-    x86_64::instructions::interrupts::enable();
-    let r = xc.sched_block();
-    x86_64::instructions::interrupts::disable();
-    r
+    // SAFETY: interrupts are enabled only across `hlt`; the upcall
+    // vector's handler (the only interrupt source the runtime enables)
+    // saves what it uses and returns with `iretq`. Not `nomem`: the
+    // handler writes memory; not `nostack`: the interrupt frame is pushed
+    // on this stack (the target has no red zone).
+    unsafe { core::arch::asm!("sti", "hlt", "cli") };
+    Ok(())
 }
 
 /// Mask event delivery for a PV vCPU (its "cli"): set the
