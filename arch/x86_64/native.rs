@@ -7,6 +7,24 @@ use crate::arch::HypercallMode;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 
+/// The CPU's current privilege level: the requested privilege level of
+/// `cs`, which is what the CPU runs at (0 for an HVM/PVH kernel, 3 for a
+/// 64-bit PV kernel and for user space).
+fn current_privilege_level() -> u8 {
+    use x86_64::instructions::segmentation::{Segment, CS};
+    CS::get_reg().rpl() as u8
+}
+
+/// `Ok` where `detect` may use the HVM mechanisms (the hypercall-page MSR,
+/// `vmcall`/`vmmcall`): at privilege level 0 only.
+fn hvm_instructions_allowed(cpl: u8) -> Result<()> {
+    if cpl == 0 {
+        Ok(())
+    } else {
+        Err(Error::NoHypervisor)
+    }
+}
+
 /// The hypercall mechanism in use on this machine.
 ///
 /// ```no_run
@@ -34,11 +52,17 @@ pub enum Native {
 impl Native {
     /// Find Xen through CPUID and set up `mode` for an HVM/PVH guest: for
     /// [`HypercallMode::Page`] install the crate's own page (assuming an
-    /// identity map, as under the boot runtime), for
-    /// [`HypercallMode::Direct`] pick `vmcall` or `vmmcall` by CPU vendor.
+    /// identity map, as under the boot runtime; a page Xen already filled
+    /// is used as it is, never poisoned again under other vCPUs' calls),
+    /// for [`HypercallMode::Direct`] pick `vmcall` or `vmmcall` by CPU
+    /// vendor.
     ///
-    /// PV guests get their page from Xen: use
-    /// [`HypercallPage::from_filled`] and [`set_native`](crate::arch::set_native).
+    /// Refused with [`Error::NoHypervisor`] unless the CPU runs at
+    /// privilege level 0, before CPUID is asked: a 64-bit PV kernel runs in
+    /// ring 3, where the MSR write faults (#GP) and `vmcall`/`vmmcall`
+    /// raise #UD, yet with CPUID faulting Xen shows it its leaves too. PV
+    /// guests get their page from Xen: use [`HypercallPage::from_filled`]
+    /// and [`set_native`](crate::arch::set_native).
     ///
     /// ```no_run
     /// use xencall::arch::{HypercallMode, Native};
@@ -53,12 +77,13 @@ impl Native {
     /// # Ok::<(), xencall::Error>(())
     /// ```
     pub fn detect(mode: HypercallMode) -> Result<Native> {
+        hvm_instructions_allowed(current_privilege_level())?;
         let xen = XenCpuid::detect().ok_or(Error::NoHypervisor)?;
         match mode {
-            // SAFETY: Xen's CPUID signature is present, so this is an HVM
-            // or PVH guest at CPL0 (a PV kernel would not see the
-            // signature without forced emulation); the crate's page is its
-            // own, and `detect` documents the identity-map assumption.
+            // SAFETY: Xen's CPUID signature is present and the CPU runs at
+            // CPL 0: an HVM/PVH guest's kernel. The crate's page is its
+            // own, and `detect` documents the identity-map assumption;
+            // `install` leaves a page Xen already filled alone.
             HypercallMode::Page => Ok(Native::Page(unsafe { HypercallPage::install_own(&xen)? })),
             HypercallMode::Direct => Ok(Native::direct_for_vendor()),
         }
@@ -138,5 +163,19 @@ impl Backend for Native {
     #[inline(always)]
     unsafe fn call5(&self, op: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64 {
         dispatch!(self, call5(op, a1, a2, a3, a4, a5))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_ring_0_may_use_the_hvm_mechanisms() {
+        assert_eq!(hvm_instructions_allowed(0), Ok(()));
+        // A 64-bit PV kernel runs in ring 3 (and a 32-bit one in ring 1).
+        for cpl in 1..=3 {
+            assert_eq!(hvm_instructions_allowed(cpl), Err(Error::NoHypervisor));
+        }
     }
 }
