@@ -97,6 +97,10 @@ mod guest {
                     run: family_sched_op,
                 },
                 TestCase {
+                    name: "pv_block_without_an_event_callback_is_refused",
+                    run: pv_block_without_an_event_callback_is_refused,
+                },
+                TestCase {
                     name: "event_channel_round_trip",
                     run: event_channel_round_trip,
                 },
@@ -692,6 +696,28 @@ mod guest {
         Ok(())
     }
 
+    /// On PV, `SCHEDOP_block` unmasks events and Xen delivers a pending
+    /// one by jumping to the registered event callback: address 0 when
+    /// none is registered yet (seen before the refusal: a crash at rip 0).
+    /// Runs before any case enables upcalls.
+    fn pv_block_without_an_event_callback_is_refused(boot: &BootInfo) -> TestResult {
+        use xencall::abi::memory::DOMID_SELF;
+        if boot.guest_mode != GuestMode::Pv {
+            skip!("only PV guests take events at a callback address");
+        }
+        let xc = open()?;
+        let a = xc.evtchn_alloc_unbound(DOMID_SELF, DOMID_SELF)?;
+        let b = xc.evtchn_bind_interdomain(DOMID_SELF, a)?;
+        // Pending: what the block would deliver at once.
+        xc.evtchn_send(b)?;
+        let blocked = xc.sched_block();
+        for port in [a, b] {
+            xc.evtchn_close(port)?;
+        }
+        ensure_eq!(blocked, Err(Error::Xen(XenErrno::EINVAL)));
+        Ok(())
+    }
+
     fn event_channel_round_trip(_: &BootInfo) -> TestResult {
         use xencall::abi::event_channel::Virq;
         use xencall::abi::memory::DOMID_SELF;
@@ -893,6 +919,26 @@ mod guest {
             // below 64 for ports < 4096.
             let pending =
                 unsafe { AtomicU64::from_ptr(addr_of_mut!((*page).evtchn_pending[word])) };
+            // 0. Xen's SCHEDOP_block enables event delivery on Arm by
+            // clearing PSTATE.I: it returns with IRQs unmasked, and the
+            // event's interrupt is taken as soon as the hvc returns.
+            let upcalls = events::upcalls();
+            xc.evtchn_send(b)?;
+            xc.sched_block()?;
+            let daif: u64;
+            // SAFETY: reads DAIF, then masks IRQs again as the runtime
+            // expects; no memory touched.
+            unsafe {
+                core::arch::asm!("mrs {}, daif", "msr daifset, #2", out(reg) daif, options(nomem, nostack))
+            };
+            let taken = events::upcalls() - upcalls;
+            pending.fetch_and(!bit, Ordering::SeqCst);
+            ensure!(
+                daif & (1 << 7) == 0,
+                "Xen returned from SCHEDOP_block with IRQs masked (DAIF {daif:#x})"
+            );
+            ensure!(taken >= 1, "no upcall taken on return from SCHEDOP_block");
+
             let upcalls = events::upcalls();
             xc.evtchn_send(b)?;
             events::block()?;

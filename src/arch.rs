@@ -18,6 +18,12 @@ mod aarch64;
 #[cfg(target_arch = "aarch64")]
 pub use self::aarch64::*;
 
+/// `false`: only x86_64 has PV guests.
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+pub(crate) fn pv_kernel() -> bool {
+    false
+}
+
 /// How hypercalls are issued.
 ///
 /// Displayed as the value of the boot runtime's `xencall-hypercall=`

@@ -10,3 +10,8 @@ pub(crate) mod rt;
 
 pub use hvc::Hvc;
 pub use native::Native;
+
+/// `false`: Arm has no PV guests (see the x86_64 `pv_kernel`).
+pub(crate) fn pv_kernel() -> bool {
+    false
+}

@@ -3,27 +3,10 @@
 use super::cpuid::{cpu_vendor, XenCpuid};
 use super::direct::{Vmcall, Vmmcall};
 use super::hypercall_page::HypercallPage;
+use super::privilege::{current_privilege_level, hvm_instructions_allowed};
 use crate::arch::HypercallMode;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
-
-/// The CPU's current privilege level: the requested privilege level of
-/// `cs`, which is what the CPU runs at (0 for an HVM/PVH kernel, 3 for a
-/// 64-bit PV kernel and for user space).
-fn current_privilege_level() -> u8 {
-    use x86_64::instructions::segmentation::{Segment, CS};
-    CS::get_reg().rpl() as u8
-}
-
-/// `Ok` where `detect` may use the HVM mechanisms (the hypercall-page MSR,
-/// `vmcall`/`vmmcall`): at privilege level 0 only.
-fn hvm_instructions_allowed(cpl: u8) -> Result<()> {
-    if cpl == 0 {
-        Ok(())
-    } else {
-        Err(Error::NoHypervisor)
-    }
-}
 
 /// The hypercall mechanism in use on this machine.
 ///
@@ -163,19 +146,5 @@ impl Backend for Native {
     #[inline(always)]
     unsafe fn call5(&self, op: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64 {
         dispatch!(self, call5(op, a1, a2, a3, a4, a5))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_ring_0_may_use_the_hvm_mechanisms() {
-        assert_eq!(hvm_instructions_allowed(0), Ok(()));
-        // A 64-bit PV kernel runs in ring 3 (and a 32-bit one in ring 1).
-        for cpl in 1..=3 {
-            assert_eq!(hvm_instructions_allowed(cpl), Err(Error::NoHypervisor));
-        }
     }
 }
