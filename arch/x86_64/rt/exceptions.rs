@@ -287,20 +287,23 @@ pub(super) fn reload_idt() {
 }
 
 /// The trap table: one entry per vector, then the zero entry that ends it.
-static mut TRAPS: [TrapInfo; 33] = [TrapInfo {
-    vector: 0,
-    flags: 0,
-    cs: 0,
-    address: 0,
-}; 33];
+/// Built once, then only read: every PV vCPU registers the same table
+/// (Xen keeps one per vCPU, copied at registration).
+static TRAPS: spin::Once<[TrapInfo; 33]> = spin::Once::new();
 
-/// Register the stubs as the PV trap table (the last, zero entry ends it).
-pub(super) fn register_pv_traps() {
-    // SAFETY: runs once at PV entry, before anything else reads the table;
-    // the page was filled by Xen at domain build.
-    unsafe {
-        let traps = &mut *core::ptr::addr_of_mut!(TRAPS);
-        for (vector, &addr) in xencall_pv_exception_stubs.iter().enumerate() {
+/// The trap table, built on first use.
+fn trap_table() -> &'static [TrapInfo; 33] {
+    TRAPS.call_once(|| {
+        let mut traps = [TrapInfo {
+            vector: 0,
+            flags: 0,
+            cs: 0,
+            address: 0,
+        }; 33];
+        // SAFETY: the stub table is a static array of 32 addresses in
+        // `.rodata`, never written.
+        let stubs = unsafe { &*core::ptr::addr_of!(xencall_pv_exception_stubs) };
+        for (vector, &addr) in stubs.iter().enumerate() {
             traps[vector] = TrapInfo {
                 vector: vector as u8,
                 flags: 0,
@@ -308,11 +311,23 @@ pub(super) fn register_pv_traps() {
                 address: addr,
             };
         }
-        if let Ok(page) = HypercallPage::from_filled(HYPERCALL_PAGE_STORAGE.as_ptr()) {
+        traps
+    })
+}
+
+/// Register the stubs as this vCPU's PV trap table (the last, zero entry
+/// ends it).
+pub(super) fn register_pv_traps() {
+    let traps = trap_table();
+    // SAFETY: the page was filled by Xen at domain build (PV note).
+    if let Ok(page) = unsafe { HypercallPage::from_filled(HYPERCALL_PAGE_STORAGE.as_ptr()) } {
+        // SAFETY: HYPERVISOR_set_trap_table reads the 33 entries, a static
+        // that lives forever; the stubs handle Xen's PV exception frame.
+        unsafe {
             page.call1(
                 crate::abi::HypercallOp::SET_TRAP_TABLE.0.into(),
                 traps.as_ptr() as u64,
-            );
-        }
+            )
+        };
     }
 }
