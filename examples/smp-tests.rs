@@ -47,6 +47,12 @@ mod guest {
     static FIRST_ROUNDS: AtomicU32 = AtomicU32::new(0);
     /// Rounds the first vCPU had done when the second finished its first.
     static OVERLAP: AtomicU32 = AtomicU32::new(u32::MAX);
+    /// What `events::block` answered on the second vCPU: 0 not yet, else
+    /// one of the `BLOCK_*` values.
+    static SECOND_BLOCK: AtomicU32 = AtomicU32::new(0);
+    const BLOCK_REFUSED: u32 = 1;
+    const BLOCK_OTHER_ERROR: u32 = 2;
+    const BLOCK_RETURNED: u32 = 3;
 
     /// One round: allocate a buffer of 1..=4 pages, fill it with a pattern
     /// unique to (vCPU, round), make two hypercalls through other
@@ -107,11 +113,30 @@ mod guest {
             }
             SECOND_ROUNDS.store(r + 1, Ordering::Release);
         }
+        // Events are delivered to the boot vCPU only (it enabled them):
+        // a block here would never end, so it must be refused.
+        let answer = match xencall::rt::events::block() {
+            Err(Error::Xen(XenErrno::EOPNOTSUPP)) => BLOCK_REFUSED,
+            Err(_) => BLOCK_OTHER_ERROR,
+            Ok(()) => BLOCK_RETURNED,
+        };
+        SECOND_BLOCK.store(answer, Ordering::Release);
     }
 
     fn second_vcpu_allocates_and_calls_concurrently(boot: &BootInfo) -> TestResult {
         let xc = Xencall::open(None, OpenFlags::empty())?;
         let free_before = xc.pool().free_page_count();
+        // Events on, for the boot vCPU (the block on the second one must
+        // be refused even so).
+        let shared = xencall::rt::shared_info::map(boot)?.as_ptr();
+        // SAFETY: vCPU 0's vcpu_info in the shared-info page, mapped for
+        // the rest of the boot.
+        unsafe {
+            xencall::rt::events::enable_upcall(
+                boot,
+                core::ptr::addr_of_mut!((*shared).vcpu_info[0]),
+            )?
+        };
         // SAFETY: this case runs once, so the stack is handed over once
         // and nothing else uses it.
         let stack = unsafe { &mut *core::ptr::addr_of_mut!(SECOND_STACK) };
@@ -158,6 +183,13 @@ mod guest {
             );
         }
         ensure_eq!(done, ROUNDS);
+        let mut block_wait = 0u32;
+        while SECOND_BLOCK.load(Ordering::Acquire) == 0 && block_wait < 200_000 {
+            xc.sched_yield()?;
+            block_wait += 1;
+        }
+        xencall::rt::events::disable_upcall()?;
+        ensure_eq!(SECOND_BLOCK.load(Ordering::Acquire), BLOCK_REFUSED);
         // Both ran at once: the second began while the first was still
         // inside its rounds (not a guarantee of the scheduler, but what a
         // 2-CPU machine does; a value of ROUNDS would mean one after the

@@ -24,6 +24,7 @@ mod elf;
 mod protocol;
 mod setup;
 mod suite;
+mod xen_crash;
 
 use std::env;
 use std::fs;

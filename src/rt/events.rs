@@ -63,6 +63,9 @@ pub fn disable_upcall() -> Result<()> {
 /// since interrupts must be unmasked by the instruction directly before
 /// the one that sleeps. Call only after [`enable_upcall`]: without
 /// delivery Xen never wakes the vCPU, so before it this answers `EINVAL`.
+/// Only the boot vCPU's events are delivered: on any other vCPU this
+/// answers `EOPNOTSUPP` (on x86_64 the vCPU is told by the runtime stack
+/// it runs on, so a stack of the caller's own is refused too).
 ///
 /// ```no_run
 /// use xencall::abi::event_channel::Virq;

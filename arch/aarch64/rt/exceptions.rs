@@ -183,6 +183,17 @@ fn class_name(ec: u64) -> &'static str {
     }
 }
 
+extern "C" {
+    /// The unmapped page below the boot stack (`entry`).
+    static xencall_arm_stack_guard: u8;
+}
+
+/// `true` if `addr` lies in the boot stack's guard page.
+fn in_stack_guard(addr: u64) -> bool {
+    let guard = core::ptr::addr_of!(xencall_arm_stack_guard) as u64;
+    (guard..guard + 4096).contains(&addr)
+}
+
 /// Exceptions being handled: 1 in the first report, more if reporting
 /// faults in turn.
 static NESTING: AtomicU32 = AtomicU32::new(0);
@@ -214,6 +225,15 @@ extern "C" fn xencall_arm_exception(
     }
     let name = KINDS.get(kind as usize).copied().unwrap_or("?");
     let ec = esr >> 26;
+    if matches!(ec, 0x24 | 0x25) && in_stack_guard(far) {
+        crate::rt::console::fault_println!(
+            "xencall: stack overflow: the boot stack ran into its guard page (FAR_EL1 {far:#x}, SP {sp:#x})"
+        );
+        crate::rt::testing::report_crash(format_args!(
+            "stack overflow: data abort in the boot stack's guard page at {far:#x} (ELR_EL1 {elr:#x})"
+        ));
+        crate::rt::exit(crate::rt::ExitStatus::Failure)
+    }
     crate::rt::console::fault_println!(
         "xencall: exception: {name}: ESR_EL1 {esr:#x} (class {ec:#x}: {}), FAR_EL1 {far:#x}, ELR_EL1 {elr:#x}, SPSR_EL1 {spsr:#x}, SP {sp:#x}",
         class_name(ec)

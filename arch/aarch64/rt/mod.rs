@@ -122,7 +122,8 @@ pub(crate) fn disable_upcall() -> Result<()> {
 
 /// `SCHEDOP_block`, then the interrupt that woke the vCPU taken. `EINVAL`
 /// before [`enable_upcall`]: nothing would handle the event, and Xen would
-/// never wake the vCPU.
+/// never wake the vCPU; `EOPNOTSUPP` on any vCPU but the boot one, whose
+/// events alone are set up.
 ///
 /// The hypercall is made with IRQs masked. Xen's `SCHEDOP_block` clears
 /// the guest's PSTATE.I itself (its "event delivery enable" on Arm) and
@@ -134,6 +135,11 @@ pub(crate) fn disable_upcall() -> Result<()> {
 /// saves all state for that reason. IRQs are masked again here, as the
 /// rest of the runtime expects.
 pub(crate) fn block_with_upcalls() -> Result<()> {
+    // Only the boot vCPU's GIC interface and vcpu_info are set up: on
+    // another vCPU nothing would deliver the event that ends the block.
+    if !smp::on_boot_vcpu() {
+        return Err(Error::Xen(crate::abi::XenErrno::EOPNOTSUPP));
+    }
     if !gic::upcalls_enabled() {
         return Err(Error::Xen(crate::abi::XenErrno::EINVAL));
     }

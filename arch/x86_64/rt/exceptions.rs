@@ -155,6 +155,19 @@ extern "C" fn xencall_exception(f: &ExceptionFrame) -> ! {
     } else {
         Some(x86_64::registers::control::Cr2::read_raw())
     };
+    // A page fault in a guard page (or the double fault it becomes when
+    // its frame cannot be pushed there) is a stack overflow.
+    let overflowed = match (f.vector, cr2) {
+        (8 | 14, Some(cr2)) => super::stack_guard::guard_owner(cr2),
+        _ => None,
+    };
+    if let Some(vcpu) = overflowed {
+        crate::rt::console::fault_println!(
+            "xencall: stack overflow: vCPU {vcpu}'s stack ran into its guard page (cr2 {:#x}, rsp {:#x})",
+            cr2.unwrap_or(0),
+            f.rsp
+        );
+    }
     crate::rt::console::fault_println!(
         "xencall:  cs {:#x} rflags {:#x} rsp {:#018x} ss {:#x} cr2 {}",
         // A PV frame keeps Xen's saved upcall mask above the selector.
@@ -191,10 +204,17 @@ extern "C" fn xencall_exception(f: &ExceptionFrame) -> ! {
         f.r14,
         f.r15
     );
-    crate::rt::testing::report_crash(format_args!(
-        "CPU exception {} ({name}) at rip {:#x}",
-        f.vector, f.rip
-    ));
+    match overflowed {
+        Some(vcpu) => crate::rt::testing::report_crash(format_args!(
+            "stack overflow on vCPU {vcpu}: CPU exception {} ({name}) in its guard page at {:#x}",
+            f.vector,
+            cr2.unwrap_or(0)
+        )),
+        None => crate::rt::testing::report_crash(format_args!(
+            "CPU exception {} ({name}) at rip {:#x}",
+            f.vector, f.rip
+        )),
+    }
     crate::rt::exit(crate::rt::ExitStatus::Failure)
 }
 
@@ -264,6 +284,8 @@ pub(super) fn load_idt() {
         for (gate, &addr) in idt.0.iter_mut().zip(xencall_exception_stubs.iter()) {
             *gate = Gate::interrupt(addr);
         }
+        // The double fault on a stack of its own: see `tss`.
+        idt.0[8].ist = super::tss::DOUBLE_FAULT_IST;
         // Vectors 32.. stay not-present (a stray one faults as #GP and is
         // reported), but for the event upcall.
         idt.0[super::upcall::UPCALL_VECTOR as usize] =

@@ -12,8 +12,15 @@ mod boot_info;
 mod entry;
 mod exceptions;
 mod notes;
+mod page_tables;
 mod smp;
+mod stack_guard;
+mod tss;
 pub(crate) mod upcall;
+
+/// vCPUs the runtime can run: the boot one and `rt::smp::MAX_VCPUS` more.
+/// Each has a guard page, a TSS (PVH) and a slot in the GDT.
+const VCPUS: usize = 1 + crate::rt::smp::MAX_VCPUS;
 
 pub(crate) use smp::{secondary_init, start_vcpu, stop_vcpu, vcpu_running};
 
@@ -137,6 +144,8 @@ pub(crate) fn halt() -> ! {
 extern "C" fn xencall_pvh_main(start_info: u64) -> ! {
     MODE.store(MODE_PVH, Ordering::Relaxed);
     exceptions::load_idt();
+    tss::load(0);
+    stack_guard::protect_boot_stack();
     // SAFETY: `ebx` at the PVH entry: the physical (= virtual, identity
     // map) address of `hvm_start_info`, or 0 if the loader gave none.
     let boot = unsafe { boot_info::from_pvh(start_info) };
@@ -149,6 +158,7 @@ extern "C" fn xencall_pvh_main(start_info: u64) -> ! {
 extern "C" fn xencall_pv_main(start_info: u64) -> ! {
     MODE.store(MODE_PV, Ordering::Relaxed);
     exceptions::register_pv_traps();
+    stack_guard::protect_boot_stack();
     // SAFETY: `rsi` at the PV entry: the virtual address of `start_info`,
     // mapped by Xen's initial page tables.
     let boot = unsafe { boot_info::from_pv(start_info) };
@@ -218,7 +228,8 @@ pub(crate) fn disable_upcall() -> Result<()> {
 /// Sleep until an event arrives, with event delivery enabled for the
 /// sleep only, so that the event that wakes the vCPU is delivered (and the
 /// upcall taken) at once. `EINVAL` before [`enable_upcall`]: nothing would
-/// handle the event.
+/// handle the event; `EOPNOTSUPP` off the boot vCPU's stack (on another
+/// vCPU, or on a stack of the caller's own, where the vCPU is unknown).
 ///
 /// Unmasking and sleeping must be one step, or an event already pending
 /// is taken in between and the sleep waits for another. PV: Xen's
@@ -233,6 +244,17 @@ pub(crate) fn disable_upcall() -> Result<()> {
 /// sleeps. Xen's `hlt` exit steps past the instruction first (ending the
 /// shadow), then blocks unless an interrupt is deliverable.
 pub(crate) fn block_with_upcalls() -> Result<()> {
+    // Only the boot vCPU's events are delivered (its vcpu_info, its
+    // upcall): on another vCPU the block would never end. The vCPU is
+    // told by the runtime stack the code runs on.
+    let sp: usize;
+    // SAFETY: reads the stack pointer.
+    unsafe {
+        core::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags))
+    };
+    if stack_guard::stack_owner(sp) != Some(0) {
+        return Err(crate::error::Error::Xen(crate::abi::XenErrno::EOPNOTSUPP));
+    }
     let pending = upcall::pending_flag();
     if pending.is_null() {
         return Err(crate::error::Error::Xen(crate::abi::XenErrno::EINVAL));
