@@ -190,6 +190,13 @@ mod guest {
                 ensure!(cpuid.is_some(), "no XenVMMXenVMM signature in CPUID");
                 ensure_eq!(cpuid.map(|c| c.version()), Some((4, (v & 0xffff) as u16)));
             }
+            #[cfg(target_arch = "aarch64")]
+            GuestMode::Arm => {
+                // Without the device tree, as the C drop-in must: Xen's
+                // SMCCC UID (before: always NoHypervisor on Arm).
+                let found = xencall::arch::Native::detect(HypercallMode::Direct);
+                ensure_eq!(found, Ok(*xencall::arch::native()?));
+            }
             _ => ensure!(boot.hypercall_mode.is_some()),
         }
         Ok(())
