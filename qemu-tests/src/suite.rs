@@ -630,6 +630,22 @@ fn steps() -> Vec<Step> {
             "c-guest",
             Expect::Pass,
         ),
+        // The drop-in libxencall.a alone, under an entry of the test's
+        // own (no xencall runtime).
+        step(
+            "x86_64-pvh::drop-in-guest",
+            Arch::X86_64,
+            Mode::Pvh,
+            crate::drop_in_guest::EXAMPLE,
+            Expect::Pass,
+        ),
+        step(
+            "aarch64::drop-in-guest",
+            Arch::Aarch64,
+            Mode::Pvh,
+            crate::drop_in_guest::EXAMPLE,
+            Expect::Pass,
+        ),
         // A second vCPU, concurrent with the first.
         Step {
             cpus: 2,
