@@ -41,7 +41,6 @@ pub(crate) fn xen_present() -> bool {
     if !hvc_reaches_el2() {
         return false;
     }
-    let uid: [u64; 4];
     let (w0, w1, w2, w3): (u64, u64, u64, u64);
     // SAFETY: an SMCCC fast call that only returns values; SMCCC 1.0 lets
     // the callee change x0..x17, all declared. Something at EL2 takes the
@@ -58,7 +57,6 @@ pub(crate) fn xen_present() -> bool {
             options(nomem, nostack)
         )
     };
-    uid = [w0, w1, w2, w3];
     // The UID is 32-bit values in w0..w3: compare the low halves.
-    uid.iter().map(|w| w & 0xffff_ffff).eq(XEN_UID)
+    [w0, w1, w2, w3].iter().map(|w| w & 0xffff_ffff).eq(XEN_UID)
 }
