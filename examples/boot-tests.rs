@@ -97,6 +97,10 @@ mod guest {
                     run: family_sched_op,
                 },
                 TestCase {
+                    name: "pv_block_without_an_event_callback_is_refused",
+                    run: pv_block_without_an_event_callback_is_refused,
+                },
+                TestCase {
                     name: "event_channel_round_trip",
                     run: event_channel_round_trip,
                 },
@@ -141,6 +145,10 @@ mod guest {
                     run: sched_block_sleeps_until_a_timer_event,
                 },
                 TestCase {
+                    name: "block_returns_for_an_event_already_pending",
+                    run: block_returns_for_an_event_already_pending,
+                },
+                TestCase {
                     name: "memory_give_back_and_repopulate",
                     run: memory_give_back_and_repopulate,
                 },
@@ -181,6 +189,13 @@ mod guest {
                 let cpuid = xencall::arch::XenCpuid::detect();
                 ensure!(cpuid.is_some(), "no XenVMMXenVMM signature in CPUID");
                 ensure_eq!(cpuid.map(|c| c.version()), Some((4, (v & 0xffff) as u16)));
+            }
+            #[cfg(target_arch = "aarch64")]
+            GuestMode::Arm => {
+                // Without the device tree, as the C drop-in must: Xen's
+                // SMCCC UID (before: always NoHypervisor on Arm).
+                let found = xencall::arch::Native::detect(HypercallMode::Direct);
+                ensure_eq!(found, Ok(*xencall::arch::native()?));
             }
             _ => ensure!(boot.hypercall_mode.is_some()),
         }
@@ -688,6 +703,28 @@ mod guest {
         Ok(())
     }
 
+    /// On PV, `SCHEDOP_block` unmasks events and Xen delivers a pending
+    /// one by jumping to the registered event callback: address 0 when
+    /// none is registered yet (seen before the refusal: a crash at rip 0).
+    /// Runs before any case enables upcalls.
+    fn pv_block_without_an_event_callback_is_refused(boot: &BootInfo) -> TestResult {
+        use xencall::abi::memory::DOMID_SELF;
+        if boot.guest_mode != GuestMode::Pv {
+            skip!("only PV guests take events at a callback address");
+        }
+        let xc = open()?;
+        let a = xc.evtchn_alloc_unbound(DOMID_SELF, DOMID_SELF)?;
+        let b = xc.evtchn_bind_interdomain(DOMID_SELF, a)?;
+        // Pending: what the block would deliver at once.
+        xc.evtchn_send(b)?;
+        let blocked = xc.sched_block();
+        for port in [a, b] {
+            xc.evtchn_close(port)?;
+        }
+        ensure_eq!(blocked, Err(Error::Xen(XenErrno::EINVAL)));
+        Ok(())
+    }
+
     fn event_channel_round_trip(_: &BootInfo) -> TestResult {
         use xencall::abi::event_channel::Virq;
         use xencall::abi::memory::DOMID_SELF;
@@ -889,6 +926,26 @@ mod guest {
             // below 64 for ports < 4096.
             let pending =
                 unsafe { AtomicU64::from_ptr(addr_of_mut!((*page).evtchn_pending[word])) };
+            // 0. Xen's SCHEDOP_block enables event delivery on Arm by
+            // clearing PSTATE.I: it returns with IRQs unmasked, and the
+            // event's interrupt is taken as soon as the hvc returns.
+            let upcalls = events::upcalls();
+            xc.evtchn_send(b)?;
+            xc.sched_block()?;
+            let daif: u64;
+            // SAFETY: reads DAIF, then masks IRQs again as the runtime
+            // expects; no memory touched.
+            unsafe {
+                core::arch::asm!("mrs {}, daif", "msr daifset, #2", out(reg) daif, options(nomem, nostack))
+            };
+            let taken = events::upcalls() - upcalls;
+            pending.fetch_and(!bit, Ordering::SeqCst);
+            ensure!(
+                daif & (1 << 7) == 0,
+                "Xen returned from SCHEDOP_block with IRQs masked (DAIF {daif:#x})"
+            );
+            ensure!(taken >= 1, "no upcall taken on return from SCHEDOP_block");
+
             let upcalls = events::upcalls();
             xc.evtchn_send(b)?;
             events::block()?;
@@ -925,6 +982,87 @@ mod guest {
                 "woke at count {woke}, before the timer's {deadline}"
             );
             ensure!(timer_taken >= 1, "no virtual-timer interrupt taken");
+            Ok(())
+        }
+    }
+
+    /// An event that became pending before `events::block` (here: a
+    /// timer that fired 1 ms in while the vCPU spun for 10 ms, events
+    /// masked) must end the block at once. A window between unmasking and
+    /// the instruction that sleeps lets the upcall consume it first; the
+    /// block then sleeps until an event that never comes (seen: PVH hung
+    /// to the runner's timeout, before the `sti; hlt` change).
+    fn block_returns_for_an_event_already_pending(boot: &BootInfo) -> TestResult {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use core::ptr::{addr_of, addr_of_mut};
+            use xencall::abi::event_channel::Virq;
+            use xencall::rt::events;
+            let xc = open()?;
+            let page = xencall::rt::shared_info::map(boot)?.as_ptr();
+            // SAFETY: vCPU 0's vcpu_info in the shared-info page, mapped
+            // for the rest of the boot.
+            unsafe { events::enable_upcall(boot, addr_of_mut!((*page).vcpu_info[0]))? };
+            let port = xc.evtchn_bind_virq(Virq::TIMER, 0)?;
+            // SAFETY: as above.
+            let time = unsafe { addr_of!((*page).vcpu_info[0].time) };
+            let start = xen_now_ns(time);
+            xc.vcpu_set_singleshot_timer(0, start + 1_000_000, 0)?;
+            while xen_now_ns(time) < start + 10_000_000 {
+                core::hint::spin_loop();
+            }
+            let upcalls = events::upcalls();
+            let blocked = events::block();
+            let woke = xen_now_ns(time);
+            let taken = events::upcalls() - upcalls;
+            let word = (port / u64::BITS) as usize;
+            // SAFETY: as above; Xen sets bits of this word atomically, so
+            // it is cleared atomically too. The port is far below 4096.
+            let pending = unsafe {
+                core::sync::atomic::AtomicU64::from_ptr(addr_of_mut!((*page).evtchn_pending[word]))
+            };
+            let bit = 1u64 << (port % u64::BITS);
+            let fired = pending.fetch_and(!bit, core::sync::atomic::Ordering::SeqCst) & bit != 0;
+            events::disable_upcall()?;
+            xc.evtchn_close(port)?;
+            blocked?;
+            ensure!(fired, "timer port {port} not pending");
+            ensure!(taken >= 1, "no upcall taken");
+            // It returned for the pending event, not for a later one.
+            ensure!(
+                woke - start < 1_000_000_000,
+                "block returned {} ms after the timer fired",
+                (woke - start) / 1_000_000
+            );
+            Ok(())
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            use core::ptr::addr_of_mut;
+            use xencall::rt::events::{self, arm_timer};
+            let page = xencall::rt::shared_info::map(boot)?.as_ptr();
+            // SAFETY: vCPU 0's vcpu_info in the shared-info page, mapped
+            // for the rest of the boot.
+            unsafe { events::enable_upcall(boot, addr_of_mut!((*page).vcpu_info[0]))? };
+            let ms = arm_timer::frequency() / 1000;
+            let start = arm_timer::now();
+            let timer_irqs = arm_timer::interrupts();
+            arm_timer::arm(start + ms)?;
+            while arm_timer::now() < start + 10 * ms {
+                core::hint::spin_loop();
+            }
+            let blocked = events::block();
+            let woke = arm_timer::now();
+            let taken = arm_timer::interrupts() - timer_irqs;
+            arm_timer::disarm()?;
+            events::disable_upcall()?;
+            blocked?;
+            ensure!(taken >= 1, "no virtual-timer interrupt taken");
+            ensure!(
+                woke - start < 1000 * ms,
+                "block returned {} ms after the timer fired",
+                (woke - start) / ms
+            );
             Ok(())
         }
     }

@@ -2,8 +2,8 @@
 //! harness catches it: `xencall-selftest=fail` (a case asserts something
 //! false), `=fault` (a case executes an invalid instruction), `=badaccess`
 //! (a case reads an unmapped address), `=faultinprint` (a case faults in
-//! the middle of a `println!`, holding the console lock), `=hang` (a case
-//! never returns).
+//! the middle of a `println!`, holding the console lock), `=stackoverflow`
+//! (a case recurses without end), `=hang` (a case never returns).
 //! Without the option every case passes.
 #![cfg_attr(target_os = "none", no_std)]
 #![cfg_attr(target_os = "none", no_main)]
@@ -39,6 +39,10 @@ mod guest {
                 TestCase {
                     name: "faults_while_printing",
                     run: faults_while_printing,
+                },
+                TestCase {
+                    name: "overflows_the_stack",
+                    run: overflows_the_stack,
                 },
                 TestCase {
                     name: "hangs",
@@ -114,6 +118,30 @@ mod guest {
             skip!("xencall-selftest=faultinprint not given");
         }
         xencall::println!("selftest: about to fault: {}", FaultsWhenShown);
+        Ok(())
+    }
+
+    /// Recurse until the stack runs out: the guard page below it must
+    /// turn that into a fault reported as a stack overflow, not a walk
+    /// through the memory below the stack.
+    #[inline(never)]
+    fn recurse(depth: u64) -> u64 {
+        // A bound the stack never lets it reach.
+        if depth == u64::MAX {
+            return 0;
+        }
+        let mut frame = [depth; 64];
+        // Keeps the frame (and the recursion) from being optimised away.
+        core::hint::black_box(&mut frame);
+        recurse(depth + 1).wrapping_add(frame[depth as usize % 64])
+    }
+
+    fn overflows_the_stack(boot: &BootInfo) -> TestResult {
+        if !asked(boot, "stackoverflow") {
+            skip!("xencall-selftest=stackoverflow not given");
+        }
+        let never = recurse(0);
+        ensure_eq!(never, 0);
         Ok(())
     }
 

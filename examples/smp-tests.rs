@@ -47,6 +47,12 @@ mod guest {
     static FIRST_ROUNDS: AtomicU32 = AtomicU32::new(0);
     /// Rounds the first vCPU had done when the second finished its first.
     static OVERLAP: AtomicU32 = AtomicU32::new(u32::MAX);
+    /// What `events::block` answered on the second vCPU: 0 not yet, else
+    /// one of the `BLOCK_*` values.
+    static SECOND_BLOCK: AtomicU32 = AtomicU32::new(0);
+    const BLOCK_REFUSED: u32 = 1;
+    const BLOCK_OTHER_ERROR: u32 = 2;
+    const BLOCK_RETURNED: u32 = 3;
 
     /// One round: allocate a buffer of 1..=4 pages, fill it with a pattern
     /// unique to (vCPU, round), make two hypercalls through other
@@ -107,11 +113,30 @@ mod guest {
             }
             SECOND_ROUNDS.store(r + 1, Ordering::Release);
         }
+        // Events are delivered to the boot vCPU only (it enabled them):
+        // a block here would never end, so it must be refused.
+        let answer = match xencall::rt::events::block() {
+            Err(Error::Xen(XenErrno::EOPNOTSUPP)) => BLOCK_REFUSED,
+            Err(_) => BLOCK_OTHER_ERROR,
+            Ok(()) => BLOCK_RETURNED,
+        };
+        SECOND_BLOCK.store(answer, Ordering::Release);
     }
 
     fn second_vcpu_allocates_and_calls_concurrently(boot: &BootInfo) -> TestResult {
         let xc = Xencall::open(None, OpenFlags::empty())?;
         let free_before = xc.pool().free_page_count();
+        // Events on, for the boot vCPU (the block on the second one must
+        // be refused even so).
+        let shared = xencall::rt::shared_info::map(boot)?.as_ptr();
+        // SAFETY: vCPU 0's vcpu_info in the shared-info page, mapped for
+        // the rest of the boot.
+        unsafe {
+            xencall::rt::events::enable_upcall(
+                boot,
+                core::ptr::addr_of_mut!((*shared).vcpu_info[0]),
+            )?
+        };
         // SAFETY: this case runs once, so the stack is handed over once
         // and nothing else uses it.
         let stack = unsafe { &mut *core::ptr::addr_of_mut!(SECOND_STACK) };
@@ -137,6 +162,7 @@ mod guest {
             if let Err(check) = round(&xc, 0, r) {
                 ensure!(false, "vCPU 0, round {r}: check {check} failed");
             }
+            detect_again(boot)?;
             FIRST_ROUNDS.store(r + 1, Ordering::Release);
         }
         // The second vCPU runs on its own; give it time (yielding lets Xen
@@ -157,6 +183,13 @@ mod guest {
             );
         }
         ensure_eq!(done, ROUNDS);
+        let mut block_wait = 0u32;
+        while SECOND_BLOCK.load(Ordering::Acquire) == 0 && block_wait < 200_000 {
+            xc.sched_yield()?;
+            block_wait += 1;
+        }
+        xencall::rt::events::disable_upcall()?;
+        ensure_eq!(SECOND_BLOCK.load(Ordering::Acquire), BLOCK_REFUSED);
         // Both ran at once: the second began while the first was still
         // inside its rounds (not a guarantee of the scheduler, but what a
         // 2-CPU machine does; a value of ROUNDS would mean one after the
@@ -174,6 +207,27 @@ mod guest {
         }
         ensure!(!is_running(1)?, "vCPU 1 still running after finishing");
         ensure_eq!(xc.pool().free_page_count(), free_before);
+        Ok(())
+    }
+
+    /// Run page-mode detection again while the other vCPU makes calls
+    /// through the installed page: it must hand back the page as it is.
+    /// (Poisoning it again made the other vCPU's calls return at once with
+    /// garbage, failing its checks; seen on PVH.) A PV kernel is refused.
+    fn detect_again(boot: &BootInfo) -> TestResult {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use xencall::arch::{native, HypercallMode, Native};
+            let again = Native::detect(HypercallMode::Page);
+            match (boot.guest_mode, native()?) {
+                (GuestMode::Pv, _) => ensure_eq!(again, Err(Error::NoHypervisor)),
+                (_, Native::Page(page)) => ensure_eq!(again, Ok(Native::Page(*page))),
+                // Direct mode: the first page-mode detection installs the
+                // page, later ones reuse it.
+                _ => ensure!(matches!(again, Ok(Native::Page(_)))),
+            }
+        }
+        let _ = boot;
         Ok(())
     }
 

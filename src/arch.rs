@@ -18,6 +18,12 @@ mod aarch64;
 #[cfg(target_arch = "aarch64")]
 pub use self::aarch64::*;
 
+/// `false`: only x86_64 has PV guests.
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+pub(crate) fn pv_kernel() -> bool {
+    false
+}
+
 /// How hypercalls are issued.
 ///
 /// Displayed as the value of the boot runtime's `xencall-hypercall=`
@@ -118,11 +124,69 @@ mod registered {
     /// # Ok::<(), xencall::Error>(())
     /// ```
     pub fn native() -> Result<&'static Native> {
-        if let Some(native) = NATIVE.get() {
-            return Ok(native);
+        get_or_detect(&NATIVE, || Native::detect(HypercallMode::Page))
+    }
+
+    /// The backend in `once`, or the one `detect` finds, stored there.
+    /// Detection runs inside the `Once`: callers racing here wait for the
+    /// first one's answer instead of detecting (and, in page mode,
+    /// re-installing the hypercall page) again. A failed detection stores
+    /// nothing, so a later call tries again.
+    fn get_or_detect(
+        once: &spin::Once<Native>,
+        detect: impl FnOnce() -> Result<Native>,
+    ) -> Result<&Native> {
+        once.try_call_once(detect)
+    }
+
+    #[cfg(all(test, target_arch = "x86_64"))]
+    mod tests {
+        use super::*;
+        use crate::error::Error;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        /// A backend value for the tests; never called.
+        fn some_native() -> Native {
+            // SAFETY: constructed only, never used to make a call.
+            Native::Vmcall(unsafe { crate::arch::Vmcall::new() })
         }
-        let native = Native::detect(HypercallMode::Page)?;
-        Ok(set_native(native))
+
+        #[test]
+        fn racing_callers_detect_once() {
+            // Detection installs a hypercall page: run twice, the second
+            // would re-install it under the first one's live calls.
+            let once = spin::Once::new();
+            let detections = AtomicUsize::new(0);
+            std::thread::scope(|s| {
+                for _ in 0..8 {
+                    s.spawn(|| {
+                        let native = get_or_detect(&once, || {
+                            detections.fetch_add(1, Ordering::SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(20));
+                            Ok(some_native())
+                        });
+                        assert_eq!(native.copied(), Ok(some_native()));
+                    });
+                }
+            });
+            assert_eq!(detections.load(Ordering::SeqCst), 1);
+        }
+
+        #[test]
+        fn a_failed_detection_registers_nothing_and_is_retried() {
+            let once = spin::Once::new();
+            assert_eq!(
+                get_or_detect(&once, || Err(Error::NoHypervisor)),
+                Err(Error::NoHypervisor)
+            );
+            assert!(once.get().is_none());
+            assert_eq!(
+                get_or_detect(&once, || Ok(some_native())).copied(),
+                Ok(some_native())
+            );
+            // Registered now: no detection runs again.
+            assert!(get_or_detect(&once, || panic!("detected twice")).is_ok());
+        }
     }
 }
 

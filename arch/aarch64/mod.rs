@@ -7,6 +7,12 @@ mod native;
 /// The boot runtime's aarch64 entry code (feature `rt`, bare metal only).
 #[cfg(all(feature = "rt", target_os = "none"))]
 pub(crate) mod rt;
+mod smccc;
 
 pub use hvc::Hvc;
 pub use native::Native;
+
+/// `false`: Arm has no PV guests (see the x86_64 `pv_kernel`).
+pub(crate) fn pv_kernel() -> bool {
+    false
+}

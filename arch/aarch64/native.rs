@@ -13,23 +13,37 @@ pub enum Native {
 }
 
 impl Native {
-    /// Arm has no safe probe for Xen (`hvc` with no hypervisor is an
-    /// undefined instruction), so this refuses with
-    /// [`Error::NoHypervisor`]. The boot runtime finds Xen in the device
-    /// tree (the `xen,xen` node) and registers the backend with
-    /// [`set_native`](crate::arch::set_native); other runtimes do the same
-    /// with [`Native::assume_xen`].
+    /// Find Xen without a device tree: at EL1 on a CPU with EL2, ask the
+    /// hypervisor for its SMCCC "Call UID" (`hvc #0`, function
+    /// 0x8500ff01) and compare Xen's. Arm has one mechanism, `hvc
+    /// #0xEA1`, whatever `mode` says. [`Error::NoHypervisor`] without EL2,
+    /// at another exception level, or under another hypervisor. (One
+    /// configuration faults instead: EL2 present but `hvc` disabled by its
+    /// firmware, where `hvc` is undefined.)
     ///
-    /// ```
+    /// This is how the C drop-in's `xencall_open` finds Xen, having no
+    /// device tree to read; the boot runtime reads the tree's `xen,xen`
+    /// node instead and registers the backend with
+    /// [`set_native`](crate::arch::set_native).
+    ///
+    /// ```no_run
     /// use xencall::arch::{HypercallMode, Native};
     /// use xencall::Error;
     ///
-    /// // No probe on Arm: detection refuses, in either mode.
-    /// assert_eq!(Native::detect(HypercallMode::Direct), Err(Error::NoHypervisor));
-    /// assert_eq!(Native::detect(HypercallMode::Page), Err(Error::NoHypervisor));
+    /// match Native::detect(HypercallMode::Direct) {
+    ///     Ok(native) => assert_eq!(native.mode(), HypercallMode::Direct),
+    ///     Err(Error::NoHypervisor) => println!("not under Xen"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok::<(), xencall::Error>(())
     /// ```
     pub fn detect(_mode: HypercallMode) -> Result<Native> {
-        Err(Error::NoHypervisor)
+        if super::smccc::xen_present() {
+            // SAFETY: Xen answered its UID: this is EL1 under Xen.
+            Ok(unsafe { Native::assume_xen() })
+        } else {
+            Err(Error::NoHypervisor)
+        }
     }
 
     /// The backend for a guest known to run under Xen.

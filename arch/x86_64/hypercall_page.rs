@@ -125,17 +125,25 @@ impl HypercallPage {
         if base.as_ptr() as usize % 4096 != 0 || phys % 4096 != 0 {
             return Err(Error::HypercallPageNotInstalled);
         }
-        let (msr, _pages) = xen.hypercall_page_msr();
-        // SAFETY: caller guarantees the page is ours and writable through
-        // Xen; poisoning first makes a failed install detectable. The page
-        // may be mapped read-only, so poison only what is not poison yet.
-        unsafe {
-            let probe = stub_addr(base.as_ptr(), HypercallOp::XEN_VERSION.0);
-            if probe.read_volatile() != POISON {
-                core::ptr::write_bytes(base.as_ptr(), POISON, 4096);
-            }
-            x86_64::registers::model_specific::Msr::new(msr).write(phys);
+        // SAFETY: readable, by the caller's contract.
+        let state = unsafe { PageState::of(base.as_ptr()) };
+        match state {
+            // Filled by an earlier install: other vCPUs may be calling
+            // through it right now, and poisoning it again would make
+            // their calls return at once with garbage. Xen's stubs do not
+            // depend on where the page is, so it serves as it is.
+            PageState::Filled => return Ok(HypercallPage { base }),
+            // The page may be mapped read-only: write only if needed.
+            PageState::Poisoned => {}
+            // SAFETY: the caller guarantees the page is ours, used for
+            // nothing else, and writable; poisoning first makes a failed
+            // install detectable.
+            PageState::Other => unsafe { core::ptr::write_bytes(base.as_ptr(), POISON, 4096) },
         }
+        let (msr, _pages) = xen.hypercall_page_msr();
+        // SAFETY: the caller guarantees CPL 0 in an HVM/PVH guest, where
+        // Xen's MSR takes the guest-physical address of a page to fill.
+        unsafe { x86_64::registers::model_specific::Msr::new(msr).write(phys) };
         // SAFETY: `base` is a valid page by the caller's contract.
         unsafe { HypercallPage::from_filled(base.as_ptr()) }
     }
@@ -165,8 +173,9 @@ impl HypercallPage {
     }
 
     /// Use a page Xen already filled: a PV guest's page, placed by Xen at
-    /// the address in the `XEN_ELFNOTE_HYPERCALL_PAGE` note. Refused if it
-    /// still holds the poison or zeros.
+    /// the address in the `XEN_ELFNOTE_HYPERCALL_PAGE` note. Refused unless
+    /// the `xen_version` stub loads its op into `eax` as every stub Xen
+    /// writes does (the poison, zeros or other bytes are not a filled page).
     ///
     /// # Safety
     /// `page` must point to a readable, executable page that stays mapped
@@ -184,11 +193,10 @@ impl HypercallPage {
     pub unsafe fn from_filled(page: *const u8) -> Result<HypercallPage> {
         let base = NonNull::new(page.cast_mut()).ok_or(Error::HypercallPageNotInstalled)?;
         // SAFETY: readable by the caller's contract.
-        let first = unsafe { stub_addr(page, HypercallOp::XEN_VERSION.0).read_volatile() };
-        if first == POISON || first == 0 {
-            return Err(Error::HypercallPageNotInstalled);
+        match unsafe { PageState::of(page) } {
+            PageState::Filled => Ok(HypercallPage { base }),
+            PageState::Poisoned | PageState::Other => Err(Error::HypercallPageNotInstalled),
         }
-        Ok(HypercallPage { base })
     }
 
     /// The page's address.
@@ -215,6 +223,55 @@ impl HypercallPage {
         } else {
             None
         }
+    }
+}
+
+/// What a page holds, as far as installing it is concerned, judged by
+/// its `xen_version` stub.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PageState {
+    /// Xen's stubs: the stub loads its op into `eax`.
+    Filled,
+    /// The crate's poison, as before an install (or after one Xen ignored).
+    Poisoned,
+    /// Anything else: zeros, or whatever the page held before.
+    Other,
+}
+
+impl PageState {
+    /// The stub's first bytes Xen's stubs are told apart by.
+    const PROBE: usize = 8;
+
+    /// Judge the first bytes of the `xen_version` stub. Xen's stubs load
+    /// the op with `mov $op, %eax` (`b8` and the op, little-endian):
+    /// first on HVM/PVH (then `vmcall`/`vmmcall`; `ret`), after
+    /// `push %rcx; push %r11` (`51 41 53`) for a 64-bit PV guest (then
+    /// `syscall`).
+    fn judge(stub: [u8; Self::PROBE]) -> PageState {
+        let op = HypercallOp::XEN_VERSION.0.to_le_bytes();
+        let mov = [0xb8, op[0], op[1], op[2], op[3]];
+        if stub[..5] == mov || (stub[..3] == [0x51, 0x41, 0x53] && stub[3..8] == mov) {
+            PageState::Filled
+        } else if stub[0] == POISON {
+            PageState::Poisoned
+        } else {
+            PageState::Other
+        }
+    }
+
+    /// Judge the page at `page`.
+    ///
+    /// # Safety
+    /// `page` must point to a readable 4096-byte page.
+    unsafe fn of(page: *const u8) -> PageState {
+        let stub = stub_addr(page, HypercallOp::XEN_VERSION.0);
+        let mut bytes = [0u8; Self::PROBE];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            // SAFETY: inside the page, by the caller's contract; volatile,
+            // since Xen writes the page behind the compiler's back.
+            *b = unsafe { stub.add(i).read_volatile() };
+        }
+        PageState::judge(bytes)
     }
 }
 
@@ -308,5 +365,57 @@ impl Backend for HypercallPage {
                 args: ["rdi" = a1, "rsi" = a2, "rdx" = a3, "r10" = a4, "r8" = a5], unused: [])
         };
         ret
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xens_stubs_are_filled_the_poison_and_other_bytes_are_not() {
+        // HVM/PVH on AMD: mov $17, %eax; vmmcall; ret (Intel: vmcall).
+        let svm = [0xb8, 17, 0, 0, 0, 0x0f, 0x01, 0xd9];
+        let vmx = [0xb8, 17, 0, 0, 0, 0x0f, 0x01, 0xc1];
+        // 64-bit PV: push %rcx; push %r11; mov $17, %eax (then syscall).
+        let pv = [0x51, 0x41, 0x53, 0xb8, 17, 0, 0, 0];
+        for filled in [svm, vmx, pv] {
+            assert_eq!(PageState::judge(filled), PageState::Filled, "{filled:02x?}");
+        }
+        assert_eq!(PageState::judge([POISON; 8]), PageState::Poisoned);
+        assert_eq!(PageState::judge([0; 8]), PageState::Other);
+        // Another op's stub where xen_version's should be is not Xen's
+        // page for this op layout.
+        assert_eq!(
+            PageState::judge([0xb8, 18, 0, 0, 0, 0x0f, 0x01, 0xd9]),
+            PageState::Other
+        );
+        assert_eq!(
+            PageState::judge([0x51, 0x41, 0x53, 0xc3, 0, 0, 0, 0]),
+            PageState::Other
+        );
+    }
+
+    #[test]
+    fn a_filled_page_is_never_poisoned_again() {
+        // A page holding Xen's stub for xen_version: `install` must hand it
+        // back as it is, without writing a byte (other vCPUs may be calling
+        // through it) and without the MSR write (which would fault here).
+        #[repr(C, align(4096))]
+        struct Page([u8; 4096]);
+        let mut page = Page([0xcc; 4096]);
+        let at = HypercallOp::XEN_VERSION.0 as usize * HYPERCALL_STUB_SIZE;
+        page.0[at..at + 9].copy_from_slice(&[0xb8, 17, 0, 0, 0, 0x0f, 0x01, 0xd9, 0xc3]);
+        let before = page.0;
+        let xen = XenCpuid {
+            base: 0x4000_0000,
+            max_leaf: 0x4000_0005,
+        };
+        let p = page.0.as_mut_ptr();
+        // SAFETY: a page of our own; with it filled, install neither
+        // writes it nor the MSR (either would fault or show here).
+        let hp = unsafe { HypercallPage::install(&xen, p, p as u64) };
+        assert_eq!(hp.map(|h| h.as_ptr()), Ok(p.cast_const()));
+        assert!(page.0 == before, "the filled page was written");
     }
 }

@@ -13,6 +13,7 @@ mod cpuid;
 mod direct;
 mod hypercall_page;
 mod native;
+mod privilege;
 /// The boot runtime's x86_64 entry code (feature `rt`, bare metal only).
 #[cfg(all(feature = "rt", target_os = "none"))]
 pub(crate) mod rt;
@@ -21,6 +22,7 @@ pub use cpuid::{cpu_vendor, CpuVendor, XenCpuid};
 pub use direct::{Vmcall, Vmmcall};
 pub use hypercall_page::{HypercallPage, HYPERCALL_PAGE_STORAGE};
 pub use native::Native;
+pub(crate) use privilege::pv_kernel;
 
 /// Emit one hypercall instruction sequence. `$insn` is the instruction,
 /// `[...]` the operands binding the op and the result, `args` the argument

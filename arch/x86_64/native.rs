@@ -3,6 +3,7 @@
 use super::cpuid::{cpu_vendor, XenCpuid};
 use super::direct::{Vmcall, Vmmcall};
 use super::hypercall_page::HypercallPage;
+use super::privilege::{current_privilege_level, hvm_instructions_allowed};
 use crate::arch::HypercallMode;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
@@ -34,11 +35,17 @@ pub enum Native {
 impl Native {
     /// Find Xen through CPUID and set up `mode` for an HVM/PVH guest: for
     /// [`HypercallMode::Page`] install the crate's own page (assuming an
-    /// identity map, as under the boot runtime), for
-    /// [`HypercallMode::Direct`] pick `vmcall` or `vmmcall` by CPU vendor.
+    /// identity map, as under the boot runtime; a page Xen already filled
+    /// is used as it is, never poisoned again under other vCPUs' calls),
+    /// for [`HypercallMode::Direct`] pick `vmcall` or `vmmcall` by CPU
+    /// vendor.
     ///
-    /// PV guests get their page from Xen: use
-    /// [`HypercallPage::from_filled`] and [`set_native`](crate::arch::set_native).
+    /// Refused with [`Error::NoHypervisor`] unless the CPU runs at
+    /// privilege level 0, before CPUID is asked: a 64-bit PV kernel runs in
+    /// ring 3, where the MSR write faults (#GP) and `vmcall`/`vmmcall`
+    /// raise #UD, yet with CPUID faulting Xen shows it its leaves too. PV
+    /// guests get their page from Xen: use [`HypercallPage::from_filled`]
+    /// and [`set_native`](crate::arch::set_native).
     ///
     /// ```no_run
     /// use xencall::arch::{HypercallMode, Native};
@@ -53,12 +60,13 @@ impl Native {
     /// # Ok::<(), xencall::Error>(())
     /// ```
     pub fn detect(mode: HypercallMode) -> Result<Native> {
+        hvm_instructions_allowed(current_privilege_level())?;
         let xen = XenCpuid::detect().ok_or(Error::NoHypervisor)?;
         match mode {
-            // SAFETY: Xen's CPUID signature is present, so this is an HVM
-            // or PVH guest at CPL0 (a PV kernel would not see the
-            // signature without forced emulation); the crate's page is its
-            // own, and `detect` documents the identity-map assumption.
+            // SAFETY: Xen's CPUID signature is present and the CPU runs at
+            // CPL 0: an HVM/PVH guest's kernel. The crate's page is its
+            // own, and `detect` documents the identity-map assumption;
+            // `install` leaves a page Xen already filled alone.
             HypercallMode::Page => Ok(Native::Page(unsafe { HypercallPage::install_own(&xen)? })),
             HypercallMode::Direct => Ok(Native::direct_for_vendor()),
         }

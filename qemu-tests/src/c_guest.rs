@@ -68,7 +68,7 @@ pub(crate) fn cflags(arch: Arch) -> &'static [&'static str] {
 }
 
 /// Linker flags beyond the script: the same as the Rust guests get.
-fn ldflags(arch: Arch) -> &'static [&'static str] {
+pub(crate) fn ldflags(arch: Arch) -> &'static [&'static str] {
     match arch {
         Arch::X86_64 => &["-static"],
         Arch::Aarch64 => &["-pie", "--no-dynamic-linker"],

@@ -88,6 +88,29 @@ pub fn flat_binary(elf: &[u8]) -> Result<Vec<u8>, String> {
     Ok(image)
 }
 
+/// The virtual address range `[start, end)` the `PT_LOAD` segments cover
+/// in memory, `.bss` included.
+pub fn loaded_range(elf: &[u8]) -> Result<(u64, u64), String> {
+    if elf.get(0..4) != Some(b"\x7fELF") {
+        return Err("not an ELF file".into());
+    }
+    let phoff = u64_at(elf, 0x20)? as usize;
+    let phentsize = u16_at(elf, 0x36)? as usize;
+    let phnum = u16_at(elf, 0x38)? as usize;
+    let mut range: Option<(u64, u64)> = None;
+    for i in 0..phnum {
+        let ph = phoff + i * phentsize;
+        let memsz = u64_at(elf, ph + 0x28)?;
+        if u32_at(elf, ph)? != PT_LOAD || memsz == 0 {
+            continue;
+        }
+        let vaddr = u64_at(elf, ph + 0x10)?;
+        let end = vaddr.saturating_add(memsz);
+        range = Some(range.map_or((vaddr, end), |(s, e)| (s.min(vaddr), e.max(end))));
+    }
+    range.ok_or_else(|| "no loadable segment".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +161,14 @@ mod tests {
         f[ph + 0x18..ph + 0x20].copy_from_slice(&0x20_0000u64.to_le_bytes());
         f[ph + 0x20..ph + 0x28].copy_from_slice(&0x40u64.to_le_bytes());
         assert_eq!(flat_binary(&f).unwrap(), b"code");
+    }
+
+    #[test]
+    fn the_loaded_range_spans_every_segment_with_its_bss() {
+        let f = elf(&[(0x1010, b"cd", 4), (0x1000, b"ab", 2), (0x2000, b"", 0x100)]);
+        let base = 0xffff_0000_0000;
+        assert_eq!(loaded_range(&f), Ok((base + 0x1000, base + 0x2100)));
+        assert!(loaded_range(&elf(&[])).is_err());
     }
 
     #[test]

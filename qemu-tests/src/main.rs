@@ -20,10 +20,12 @@ mod boot;
 mod c_guest;
 mod codegen;
 mod drop_in;
+mod drop_in_guest;
 mod elf;
 mod protocol;
 mod setup;
 mod suite;
+mod xen_crash;
 
 use std::env;
 use std::fs;
@@ -185,6 +187,10 @@ pub fn build_guest(arch: Arch, example: &str, quiet: bool) -> Result<PathBuf, St
     if let Some(dir) = env::var_os("XENCALL_PREBUILT_GUESTS").filter(|d| !d.is_empty()) {
         // Guests built elsewhere: DIR/<arch>/<example> (an ELF).
         return bootable(arch, &PathBuf::from(dir).join(arch.name()).join(example));
+    }
+    if example == drop_in_guest::EXAMPLE {
+        // No Rust example: C and assembly linked with libxencall.a.
+        return bootable(arch, &drop_in_guest::build(arch)?);
     }
     let features = if example == c_guest::EXAMPLE {
         c_guest::FEATURES

@@ -8,9 +8,16 @@
 //!
 //! The arena is in the guest's own RAM and never paged out, so
 //! [`Xencall::buffers_never_fault`](crate::Xencall::buffers_never_fault) is
-//! `true`. Guest-virtual addresses are passed to Xen as they are: that is
-//! what Xen expects from PV guests, and PVH and Arm guests running with an
-//! identity map (as the boot runtime sets up) have virtual = physical.
+//! `true`. A buffer's guest-virtual address is passed to Xen as it is, in
+//! every mode: Xen reaches hypercall arguments through the calling vCPU's
+//! own page tables (on HVM/PVH it walks them, on Arm it translates through
+//! the guest's stage 1, on PV they are the page tables it validated), so
+//! no identity map is needed for that. Only a frame number (a hypercall
+//! argument that names a page by guest-physical frame, as
+//! `add_to_physmap`'s does) needs the physical address: deriving it from a
+//! buffer's address as `address >> 12` assumes virtual = physical, which
+//! the boot runtime's identity map gives on PVH and Arm; a PV guest's
+//! frames are machine frames, from its p2m list.
 
 mod arena;
 mod buffer;

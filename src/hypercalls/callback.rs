@@ -1,10 +1,22 @@
 //! `callback_op`: the entry points of an x86 PV kernel.
 
-use crate::abi::callback::{CallbackOpCmd, CallbackRegister};
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use crate::abi::callback::{CallbackOpCmd, CallbackRegister, CallbackType};
 use crate::abi::HypercallOp;
 use crate::backend::Backend;
 use crate::error::Result;
 use crate::handle::Xencall;
+
+/// Set once an event callback was registered through
+/// [`Xencall::callback_register`]: from then on Xen has somewhere to
+/// deliver events to a PV guest (it cannot be unregistered).
+static EVENT_CALLBACK_REGISTERED: AtomicBool = AtomicBool::new(false);
+
+/// `true` once an event callback was registered through the crate.
+pub(crate) fn event_callback_registered() -> bool {
+    EVENT_CALLBACK_REGISTERED.load(Ordering::Acquire)
+}
 
 impl<B: Backend> Xencall<B> {
     /// `CALLBACKOP_register`: tell Xen where to enter this PV guest for
@@ -40,6 +52,9 @@ impl<B: Backend> Xencall<B> {
                 arg.addr(),
             )?
         };
+        if callback.r#type == CallbackType::EVENT {
+            EVENT_CALLBACK_REGISTERED.store(true, Ordering::Release);
+        }
         Ok(())
     }
 }

@@ -6,6 +6,17 @@ use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::handle::Xencall;
 
+/// `Ok` where `SCHEDOP_block` may be made: anywhere but on a PV kernel
+/// with no event callback, whose pending event Xen would deliver by
+/// jumping to address 0 once the block unmasks events.
+fn block_allowed(pv_kernel: bool, event_callback_registered: bool) -> Result<()> {
+    if pv_kernel && !event_callback_registered {
+        Err(Error::Xen(XenErrno::EINVAL))
+    } else {
+        Ok(())
+    }
+}
+
 /// Most ports one `SCHEDOP_poll` may wait on.
 ///
 /// ```
@@ -38,9 +49,16 @@ impl<B: Backend> Xencall<B> {
         Ok(())
     }
 
-    /// `SCHEDOP_block`: sleep until an event is pending for this vCPU (on
-    /// PV this also unmasks event delivery). With no event source bound
-    /// it never returns.
+    /// `SCHEDOP_block`: sleep until an event is pending for this vCPU. Xen
+    /// first enables event delivery: on PV it clears the `vcpu_info`'s
+    /// event mask, on Arm the guest's PSTATE.I (IRQs are unmasked on
+    /// return, measured on Xen 4.17). With no event source bound it never
+    /// returns.
+    ///
+    /// On a PV kernel it is refused with `EINVAL` until an event callback
+    /// was registered through [`callback_register`](Self::callback_register)
+    /// (as `rt::events::enable_upcall` does): Xen would deliver a pending
+    /// event by jumping to the callback, address 0 when none is set.
     ///
     /// ```no_run
     /// use xencall::abi::event_channel::Virq;
@@ -55,7 +73,12 @@ impl<B: Backend> Xencall<B> {
     /// # Ok(()) }
     /// ```
     pub fn sched_block(&self) -> Result<()> {
-        // SAFETY: SCHEDOP_block takes no argument.
+        block_allowed(
+            crate::arch::pv_kernel(),
+            super::callback::event_callback_registered(),
+        )?;
+        // SAFETY: SCHEDOP_block takes no argument; on a PV kernel an event
+        // callback is registered for the events it unmasks.
         unsafe { self.call2(HypercallOp::SCHED_OP, SchedOpCmd::BLOCK.0.into(), 0)? };
         Ok(())
     }
@@ -138,6 +161,18 @@ mod tests {
 
     fn handle() -> Xencall<MockBackend> {
         crate::mock::mock_handle(4)
+    }
+
+    #[test]
+    fn a_pv_kernel_blocks_only_with_an_event_callback() {
+        assert_eq!(
+            block_allowed(true, false),
+            Err(Error::Xen(XenErrno::EINVAL))
+        );
+        assert_eq!(block_allowed(true, true), Ok(()));
+        // HVM, PVH and Arm deliver events through an interrupt, not a
+        // callback address.
+        assert_eq!(block_allowed(false, false), Ok(()));
     }
 
     #[test]

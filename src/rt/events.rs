@@ -58,9 +58,15 @@ pub fn disable_upcall() -> Result<()> {
     crate::arch::rt::disable_upcall()
 }
 
-/// Sleep in `SCHEDOP_block` until an event arrives, taking its upcall.
-/// Call only after [`enable_upcall`]: without delivery Xen never wakes the
-/// vCPU, so before it this answers `EINVAL`.
+/// Sleep until an event arrives, taking its upcall; an event already
+/// pending ends it at once. PV and aarch64 sleep in `SCHEDOP_block`, x86_64
+/// PVH in `sti; hlt` (Xen blocks the vCPU in `SCHEDOP_block` for it),
+/// since interrupts must be unmasked by the instruction directly before
+/// the one that sleeps. Call only after [`enable_upcall`]: without
+/// delivery Xen never wakes the vCPU, so before it this answers `EINVAL`.
+/// Only the boot vCPU's events are delivered: on any other vCPU this
+/// answers `EOPNOTSUPP` (on x86_64 the vCPU is told by the runtime stack
+/// it runs on, so a stack of the caller's own is refused too).
 ///
 /// ```no_run
 /// use xencall::abi::event_channel::Virq;

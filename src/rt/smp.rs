@@ -18,7 +18,11 @@ pub const MAX_VCPUS: usize = 8;
 /// handed over without a lock the new vCPU would have to take.
 static MAIN: [AtomicUsize; MAX_VCPUS] = [const { AtomicUsize::new(0) }; MAX_VCPUS];
 
-/// A stack for a started vCPU: 64 KiB, 16-byte aligned.
+/// A stack for a started vCPU: 64 KiB, and below them a guard page. On
+/// x86_64 `start_vcpu` unmaps the guard page, so that an overflow faults
+/// (reported as a stack overflow on PVH; on PV Xen crashes the domain)
+/// instead of overwriting what lies below; on aarch64 it stays mapped (only
+/// the boot stack has an unmapped guard there).
 ///
 /// Guest-only (this module exists for `target_os = "none"`, so the
 /// example builds only there); `examples/smp-tests.rs` keeps its stacks
@@ -37,8 +41,17 @@ static MAIN: [AtomicUsize; MAX_VCPUS] = [const { AtomicUsize::new(0) }; MAX_VCPU
 /// # let _ = stack;
 /// # }
 /// ```
-#[repr(C, align(16))]
-pub struct Stack(pub [u8; 64 * 1024]);
+#[repr(C, align(4096))]
+pub struct Stack {
+    /// Unmapped once handed to `start_vcpu` (x86_64): never read or
+    /// written.
+    guard: [u8; GUARD_SIZE],
+    /// The stack proper, used from the top down.
+    bytes: [u8; 64 * 1024],
+}
+
+/// A guard page's size.
+const GUARD_SIZE: usize = 4096;
 
 impl Stack {
     /// A zeroed stack (put it in a `static mut`, so it lands in `.bss`).
@@ -56,7 +69,10 @@ impl Stack {
     /// # }
     /// ```
     pub const fn new() -> Stack {
-        Stack([0; 64 * 1024])
+        Stack {
+            guard: [0; GUARD_SIZE],
+            bytes: [0; 64 * 1024],
+        }
     }
 }
 
@@ -120,8 +136,9 @@ pub fn start_vcpu(
     {
         return Err(Error::Xen(crate::abi::XenErrno::EBUSY));
     }
-    let top = stack.0.as_mut_ptr() as usize + stack.0.len();
-    let r = crate::arch::rt::start_vcpu(boot, vcpu, top & !15);
+    let guard = stack.guard.as_mut_ptr() as usize;
+    let top = stack.bytes.as_mut_ptr() as usize + stack.bytes.len();
+    let r = crate::arch::rt::start_vcpu(boot, vcpu, guard, top & !15);
     if r.is_err() {
         MAIN[slot].store(0, Ordering::Release);
     }
@@ -158,7 +175,7 @@ pub fn is_running(vcpu: u32) -> Result<bool> {
 /// trampoline), with its number.
 #[no_mangle]
 extern "C" fn xencall_secondary_main(vcpu: u32) -> ! {
-    crate::arch::rt::secondary_init();
+    crate::arch::rt::secondary_init(vcpu);
     let main = (vcpu as usize)
         .checked_sub(1)
         .and_then(|i| MAIN.get(i))

@@ -225,6 +225,7 @@ xencall_l1_table:
 
     .pushsection .xencall_stack, "aw", @nobits
     .balign 4096
+    .globl xencall_arm_stack_guard
 xencall_arm_stack_guard:
     .skip   4096                        /* unmapped: overflow faults */
     .skip   256 * 1024

@@ -3,11 +3,19 @@
 //! the harness's timeout.
 //!
 //! IRQs from normal code ("IRQ, current EL with SP0") go to the runtime's
-//! interrupt handler (`gic`): every caller-saved register (`x0`..`x18`,
-//! `x29`, `x30`, `q0`..`q7`, `q16`..`q31`, FPCR, FPSR) is saved on the
-//! exception stack, the Rust handler runs, everything is restored and
-//! `eret` resumes the interrupted code (`ELR_EL1`/`SPSR_EL1` are not
-//! saved: IRQs stay masked in the handler, so nothing nests).
+//! interrupt handler (`gic`): every register the Rust handler may change
+//! is saved on the exception stack, the handler runs, everything is
+//! restored and `eret` resumes the interrupted code (`ELR_EL1`/`SPSR_EL1`
+//! are not saved: IRQs stay masked in the handler, so nothing nests).
+//!
+//! An interrupt is not a call: the interrupted code may hold live values
+//! in any register, so the entry must preserve everything the handler does
+//! not. The AAPCS64 makes a callee preserve `x19`..`x28`, `x29`, `sp` and
+//! only the low 64 bits of `v8`..`v15` (`d8`..`d15`); so the entry saves
+//! `x0`..`x18`, `x29`, `x30`, FPCR, FPSR and all of `q0`..`q31`: `q8`..`q15`
+//! whole, since the handler may use their upper halves freely (today's
+//! handler uses no vector register, but nothing keeps the compiler from
+//! it). NZCV and the interrupted PC are in `SPSR_EL1`/`ELR_EL1`.
 //!
 //! Normal code runs on `SP_EL0` (see `entry`), so its faults arrive at the
 //! "current EL with SP0" vectors and the handler runs on `SP_EL1`, its own
@@ -55,9 +63,9 @@ xencall_vectors:
     .endr
 
     /* Frame: x0..x18, x29, x30 (176 bytes with padding), FPCR and FPSR
-       (16), q0..q7 and q16..q31 (384). */
+       (16), q0..q31 (512). */
 xencall_arm_irq_entry:
-    sub     sp, sp, #576
+    sub     sp, sp, #704
     stp     x0, x1, [sp, #0]
     stp     x2, x3, [sp, #16]
     stp     x4, x5, [sp, #32]
@@ -73,14 +81,18 @@ xencall_arm_irq_entry:
     stp     q2, q3, [sp, #224]
     stp     q4, q5, [sp, #256]
     stp     q6, q7, [sp, #288]
-    stp     q16, q17, [sp, #320]
-    stp     q18, q19, [sp, #352]
-    stp     q20, q21, [sp, #384]
-    stp     q22, q23, [sp, #416]
-    stp     q24, q25, [sp, #448]
-    stp     q26, q27, [sp, #480]
-    stp     q28, q29, [sp, #512]
-    stp     q30, q31, [sp, #544]
+    stp     q8, q9, [sp, #320]
+    stp     q10, q11, [sp, #352]
+    stp     q12, q13, [sp, #384]
+    stp     q14, q15, [sp, #416]
+    stp     q16, q17, [sp, #448]
+    stp     q18, q19, [sp, #480]
+    stp     q20, q21, [sp, #512]
+    stp     q22, q23, [sp, #544]
+    stp     q24, q25, [sp, #576]
+    stp     q26, q27, [sp, #608]
+    stp     q28, q29, [sp, #640]
+    stp     q30, q31, [sp, #672]
     mrs     x0, fpcr
     mrs     x1, fpsr
     stp     x0, x1, [sp, #176]
@@ -93,14 +105,18 @@ xencall_arm_irq_entry:
     ldp     q2, q3, [sp, #224]
     ldp     q4, q5, [sp, #256]
     ldp     q6, q7, [sp, #288]
-    ldp     q16, q17, [sp, #320]
-    ldp     q18, q19, [sp, #352]
-    ldp     q20, q21, [sp, #384]
-    ldp     q22, q23, [sp, #416]
-    ldp     q24, q25, [sp, #448]
-    ldp     q26, q27, [sp, #480]
-    ldp     q28, q29, [sp, #512]
-    ldp     q30, q31, [sp, #544]
+    ldp     q8, q9, [sp, #320]
+    ldp     q10, q11, [sp, #352]
+    ldp     q12, q13, [sp, #384]
+    ldp     q14, q15, [sp, #416]
+    ldp     q16, q17, [sp, #448]
+    ldp     q18, q19, [sp, #480]
+    ldp     q20, q21, [sp, #512]
+    ldp     q22, q23, [sp, #544]
+    ldp     q24, q25, [sp, #576]
+    ldp     q26, q27, [sp, #608]
+    ldp     q28, q29, [sp, #640]
+    ldp     q30, q31, [sp, #672]
     ldp     x0, x1, [sp, #0]
     ldp     x2, x3, [sp, #16]
     ldp     x4, x5, [sp, #32]
@@ -112,7 +128,7 @@ xencall_arm_irq_entry:
     ldp     x16, x17, [sp, #128]
     ldp     x18, x29, [sp, #144]
     ldr     x30, [sp, #160]
-    add     sp, sp, #576
+    add     sp, sp, #704
     eret
 
 xencall_arm_exception_common:
@@ -167,6 +183,17 @@ fn class_name(ec: u64) -> &'static str {
     }
 }
 
+extern "C" {
+    /// The unmapped page below the boot stack (`entry`).
+    static xencall_arm_stack_guard: u8;
+}
+
+/// `true` if `addr` lies in the boot stack's guard page.
+fn in_stack_guard(addr: u64) -> bool {
+    let guard = core::ptr::addr_of!(xencall_arm_stack_guard) as u64;
+    (guard..guard + 4096).contains(&addr)
+}
+
 /// Exceptions being handled: 1 in the first report, more if reporting
 /// faults in turn.
 static NESTING: AtomicU32 = AtomicU32::new(0);
@@ -198,6 +225,15 @@ extern "C" fn xencall_arm_exception(
     }
     let name = KINDS.get(kind as usize).copied().unwrap_or("?");
     let ec = esr >> 26;
+    if matches!(ec, 0x24 | 0x25) && in_stack_guard(far) {
+        crate::rt::console::fault_println!(
+            "xencall: stack overflow: the boot stack ran into its guard page (FAR_EL1 {far:#x}, SP {sp:#x})"
+        );
+        crate::rt::testing::report_crash(format_args!(
+            "stack overflow: data abort in the boot stack's guard page at {far:#x} (ELR_EL1 {elr:#x})"
+        ));
+        crate::rt::exit(crate::rt::ExitStatus::Failure)
+    }
     crate::rt::console::fault_println!(
         "xencall: exception: {name}: ESR_EL1 {esr:#x} (class {ec:#x}: {}), FAR_EL1 {far:#x}, ELR_EL1 {elr:#x}, SPSR_EL1 {spsr:#x}, SP {sp:#x}",
         class_name(ec)

@@ -122,35 +122,31 @@ pub(crate) fn disable_upcall() -> Result<()> {
 
 /// `SCHEDOP_block`, then the interrupt that woke the vCPU taken. `EINVAL`
 /// before [`enable_upcall`]: nothing would handle the event, and Xen would
-/// never wake the vCPU.
+/// never wake the vCPU; `EOPNOTSUPP` on any vCPU but the boot one, whose
+/// events alone are set up.
 ///
-/// The hypercall is made with IRQs masked: Xen's `SCHEDOP_block` clears
+/// The hypercall is made with IRQs masked. Xen's `SCHEDOP_block` clears
 /// the guest's PSTATE.I itself (its "event delivery enable" on Arm) and
 /// only then checks for pending interrupts before sleeping, so an event
-/// arriving just before the call still ends the block (no lost wake-up),
-/// and the vCPU returns with IRQs unmasked, taking it at once. Unmasking
-/// before the call instead would let the handler consume that event first
-/// and the block then sleep past it. IRQs are masked again on return
-/// (after a brief unmask in case Xen left them masked), as the rest of the
-/// runtime expects.
+/// that arrived before the call still ends the block (no lost wake-up).
+/// It returns with IRQs unmasked (measured on Xen 4.17: `DAIF.I` clear
+/// after the `hvc`; boot-tests asserts it), so the interrupt is taken as
+/// soon as the `hvc` returns, inside the hypercall's caller: the IRQ entry
+/// saves all state for that reason. IRQs are masked again here, as the
+/// rest of the runtime expects.
 pub(crate) fn block_with_upcalls() -> Result<()> {
+    // Only the boot vCPU's GIC interface and vcpu_info are set up: on
+    // another vCPU nothing would deliver the event that ends the block.
+    if !smp::on_boot_vcpu() {
+        return Err(Error::Xen(crate::abi::XenErrno::EOPNOTSUPP));
+    }
     if !gic::upcalls_enabled() {
         return Err(Error::Xen(crate::abi::XenErrno::EINVAL));
     }
     let xc = crate::Xencall::open(None, crate::OpenFlags::empty())?;
     let r = xc.sched_block();
-    // SAFETY: unmasking IRQs lets the pending interrupt (if any) be taken
-    // here by the runtime's handler, which saves and restores every
-    // register it uses; `isb` makes the unmask take effect before the mask
-    // comes back. Not `nomem`: the handler writes memory.
-    unsafe {
-        core::arch::asm!(
-            "msr daifclr, #2",
-            "isb",
-            "msr daifset, #2",
-            options(nostack)
-        )
-    };
+    // SAFETY: masks IRQs again (Xen unmasked them); no memory touched.
+    unsafe { core::arch::asm!("msr daifset, #2", options(nomem, nostack)) };
     r
 }
 

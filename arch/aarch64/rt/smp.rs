@@ -120,7 +120,7 @@ fn psci_error(code: i64) -> Error {
 }
 
 /// Xen's virtual MPIDR of vCPU `vcpu`: 16 vCPUs per cluster.
-fn mpidr(vcpu: u32) -> u64 {
+pub(super) fn mpidr(vcpu: u32) -> u64 {
     u64::from(vcpu & 0xf) | (u64::from((vcpu >> 4) & 0xff) << 8)
 }
 
@@ -144,8 +144,11 @@ fn clean_to_poc(start: usize, len: usize) {
 }
 
 /// Start vCPU `vcpu` on the stack ending at `stack_top`: its top 16 KiB
-/// become the exception stack, the rest the stack Rust runs on.
-pub(crate) fn start_vcpu(_: &BootInfo, vcpu: u32, stack_top: usize) -> Result<()> {
+/// become the exception stack, the rest the stack Rust runs on. The page
+/// below it (`_guard`) stays mapped on Arm: splitting a live block of the
+/// Image's map needs break-before-make with every vCPU's TLB, which this
+/// runtime does not do; only the boot stack has an unmapped guard here.
+pub(crate) fn start_vcpu(_: &BootInfo, vcpu: u32, _guard: usize, stack_top: usize) -> Result<()> {
     use aarch64_cpu::registers::{Readable, MAIR_EL1, SCTLR_EL1, TCR_EL1, TTBR0_EL1, VBAR_EL1};
     STARTED.store(false, Ordering::Release);
     let block = core::ptr::addr_of_mut!(xencall_arm_secondary_boot);
@@ -181,8 +184,17 @@ pub(crate) fn start_vcpu(_: &BootInfo, vcpu: u32, stack_top: usize) -> Result<()
 }
 
 /// First Rust on a started vCPU: tell the starter the block is free.
-pub(crate) fn secondary_init() {
+pub(crate) fn secondary_init(_vcpu: u32) {
     STARTED.store(true, Ordering::Release);
+}
+
+/// `true` on the boot vCPU: its affinity (`MPIDR_EL1`'s Aff fields) is
+/// vCPU 0's.
+pub(super) fn on_boot_vcpu() -> bool {
+    let mpidr: u64;
+    // SAFETY: reading MPIDR_EL1 has no side effects.
+    unsafe { core::arch::asm!("mrs {}, mpidr_el1", out(reg) mpidr, options(nomem, nostack)) };
+    mpidr & 0xff_00ff_ffff == self::mpidr(0)
 }
 
 /// `true` while vCPU `vcpu` is on (PSCI `AFFINITY_INFO`).

@@ -9,6 +9,9 @@
 //!
 //! PV: Xen starts us in 64-bit mode on its page tables with `rsi` =
 //! `start_info`; SSE is already enabled for PV guests.
+//!
+//! Both run on the boot stack in `.bss`, with a guard page below it that
+//! the Rust entry unmaps first thing (`stack_guard`).
 
 core::arch::global_asm!(
     r#"
@@ -107,6 +110,10 @@ xencall_gdt:
     .quad 0x00af9a000000ffff    /* 0x08: 64-bit code */
     .quad 0x00cf92000000ffff    /* 0x10: flat data */
     .quad 0x00cf9a000000ffff    /* 0x18: 32-bit code */
+    /* 0x20 + 16 * n: vCPU n's TSS (PVH), written by `tss::load`. */
+    .globl xencall_gdt_tss
+xencall_gdt_tss:
+    .skip 16 * {vcpus}
 xencall_gdt_end:
     .balign 8
     .globl xencall_gdt_ptr
@@ -121,14 +128,25 @@ xencall_pml4:
     .skip 4096
 xencall_pdpt:
     .skip 4096
+    .globl xencall_pd
 xencall_pd:
     .skip 4 * 4096
-    .balign 16
+    /* Page tables that split a 2 MiB page of the PVH identity map into
+       4 KiB pages, one per guard page (see `page_tables`). */
+    .globl xencall_split_tables
+xencall_split_tables:
+    .skip {vcpus} * 4096
+    /* Unmapped from Rust at entry (`stack_guard`): an overflow of the
+       stack above it faults instead of overwriting what lies below. */
+    .globl xencall_stack_guard
+xencall_stack_guard:
+    .skip 4096
 xencall_stack:
     .skip 128 * 1024
     .globl xencall_stack_top
 xencall_stack_top:
     .popsection
     "#,
+    vcpus = const super::VCPUS,
     options(att_syntax)
 );

@@ -155,6 +155,19 @@ extern "C" fn xencall_exception(f: &ExceptionFrame) -> ! {
     } else {
         Some(x86_64::registers::control::Cr2::read_raw())
     };
+    // A page fault in a guard page (or the double fault it becomes when
+    // its frame cannot be pushed there) is a stack overflow.
+    let overflowed = match (f.vector, cr2) {
+        (8 | 14, Some(cr2)) => super::stack_guard::guard_owner(cr2),
+        _ => None,
+    };
+    if let Some(vcpu) = overflowed {
+        crate::rt::console::fault_println!(
+            "xencall: stack overflow: vCPU {vcpu}'s stack ran into its guard page (cr2 {:#x}, rsp {:#x})",
+            cr2.unwrap_or(0),
+            f.rsp
+        );
+    }
     crate::rt::console::fault_println!(
         "xencall:  cs {:#x} rflags {:#x} rsp {:#018x} ss {:#x} cr2 {}",
         // A PV frame keeps Xen's saved upcall mask above the selector.
@@ -191,10 +204,17 @@ extern "C" fn xencall_exception(f: &ExceptionFrame) -> ! {
         f.r14,
         f.r15
     );
-    crate::rt::testing::report_crash(format_args!(
-        "CPU exception {} ({name}) at rip {:#x}",
-        f.vector, f.rip
-    ));
+    match overflowed {
+        Some(vcpu) => crate::rt::testing::report_crash(format_args!(
+            "stack overflow on vCPU {vcpu}: CPU exception {} ({name}) in its guard page at {:#x}",
+            f.vector,
+            cr2.unwrap_or(0)
+        )),
+        None => crate::rt::testing::report_crash(format_args!(
+            "CPU exception {} ({name}) at rip {:#x}",
+            f.vector, f.rip
+        )),
+    }
     crate::rt::exit(crate::rt::ExitStatus::Failure)
 }
 
@@ -264,6 +284,8 @@ pub(super) fn load_idt() {
         for (gate, &addr) in idt.0.iter_mut().zip(xencall_exception_stubs.iter()) {
             *gate = Gate::interrupt(addr);
         }
+        // The double fault on a stack of its own: see `tss`.
+        idt.0[8].ist = super::tss::DOUBLE_FAULT_IST;
         // Vectors 32.. stay not-present (a stray one faults as #GP and is
         // reported), but for the event upcall.
         idt.0[super::upcall::UPCALL_VECTOR as usize] =
@@ -287,20 +309,23 @@ pub(super) fn reload_idt() {
 }
 
 /// The trap table: one entry per vector, then the zero entry that ends it.
-static mut TRAPS: [TrapInfo; 33] = [TrapInfo {
-    vector: 0,
-    flags: 0,
-    cs: 0,
-    address: 0,
-}; 33];
+/// Built once, then only read: every PV vCPU registers the same table
+/// (Xen keeps one per vCPU, copied at registration).
+static TRAPS: spin::Once<[TrapInfo; 33]> = spin::Once::new();
 
-/// Register the stubs as the PV trap table (the last, zero entry ends it).
-pub(super) fn register_pv_traps() {
-    // SAFETY: runs once at PV entry, before anything else reads the table;
-    // the page was filled by Xen at domain build.
-    unsafe {
-        let traps = &mut *core::ptr::addr_of_mut!(TRAPS);
-        for (vector, &addr) in xencall_pv_exception_stubs.iter().enumerate() {
+/// The trap table, built on first use.
+fn trap_table() -> &'static [TrapInfo; 33] {
+    TRAPS.call_once(|| {
+        let mut traps = [TrapInfo {
+            vector: 0,
+            flags: 0,
+            cs: 0,
+            address: 0,
+        }; 33];
+        // SAFETY: the stub table is a static array of 32 addresses in
+        // `.rodata`, never written.
+        let stubs = unsafe { &*core::ptr::addr_of!(xencall_pv_exception_stubs) };
+        for (vector, &addr) in stubs.iter().enumerate() {
             traps[vector] = TrapInfo {
                 vector: vector as u8,
                 flags: 0,
@@ -308,11 +333,23 @@ pub(super) fn register_pv_traps() {
                 address: addr,
             };
         }
-        if let Ok(page) = HypercallPage::from_filled(HYPERCALL_PAGE_STORAGE.as_ptr()) {
+        traps
+    })
+}
+
+/// Register the stubs as this vCPU's PV trap table (the last, zero entry
+/// ends it).
+pub(super) fn register_pv_traps() {
+    let traps = trap_table();
+    // SAFETY: the page was filled by Xen at domain build (PV note).
+    if let Ok(page) = unsafe { HypercallPage::from_filled(HYPERCALL_PAGE_STORAGE.as_ptr()) } {
+        // SAFETY: HYPERVISOR_set_trap_table reads the 33 entries, a static
+        // that lives forever; the stubs handle Xen's PV exception frame.
+        unsafe {
             page.call1(
                 crate::abi::HypercallOp::SET_TRAP_TABLE.0.into(),
                 traps.as_ptr() as u64,
-            );
-        }
+            )
+        };
     }
 }

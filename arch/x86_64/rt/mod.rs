@@ -12,8 +12,15 @@ mod boot_info;
 mod entry;
 mod exceptions;
 mod notes;
+mod page_tables;
 mod smp;
+mod stack_guard;
+mod tss;
 pub(crate) mod upcall;
+
+/// vCPUs the runtime can run: the boot one and `rt::smp::MAX_VCPUS` more.
+/// Each has a guard page, a TSS (PVH) and a slot in the GDT.
+const VCPUS: usize = 1 + crate::rt::smp::MAX_VCPUS;
 
 pub(crate) use smp::{secondary_init, start_vcpu, stop_vcpu, vcpu_running};
 
@@ -137,6 +144,8 @@ pub(crate) fn halt() -> ! {
 extern "C" fn xencall_pvh_main(start_info: u64) -> ! {
     MODE.store(MODE_PVH, Ordering::Relaxed);
     exceptions::load_idt();
+    tss::load(0);
+    stack_guard::protect_boot_stack();
     // SAFETY: `ebx` at the PVH entry: the physical (= virtual, identity
     // map) address of `hvm_start_info`, or 0 if the loader gave none.
     let boot = unsafe { boot_info::from_pvh(start_info) };
@@ -149,6 +158,7 @@ extern "C" fn xencall_pvh_main(start_info: u64) -> ! {
 extern "C" fn xencall_pv_main(start_info: u64) -> ! {
     MODE.store(MODE_PV, Ordering::Relaxed);
     exceptions::register_pv_traps();
+    stack_guard::protect_boot_stack();
     // SAFETY: `rsi` at the PV entry: the virtual address of `start_info`,
     // mapped by Xen's initial page tables.
     let boot = unsafe { boot_info::from_pv(start_info) };
@@ -215,16 +225,42 @@ pub(crate) fn disable_upcall() -> Result<()> {
     Ok(())
 }
 
-/// `SCHEDOP_block` with event delivery enabled for its duration, so that
-/// the event that wakes the vCPU is delivered (and the upcall taken) at
-/// once. `EINVAL` before [`enable_upcall`]: nothing would handle the event.
+/// Sleep until an event arrives, with event delivery enabled for the
+/// sleep only, so that the event that wakes the vCPU is delivered (and the
+/// upcall taken) at once. `EINVAL` before [`enable_upcall`]: nothing would
+/// handle the event; `EOPNOTSUPP` off the boot vCPU's stack (on another
+/// vCPU, or on a stack of the caller's own, where the vCPU is unknown).
+///
+/// Unmasking and sleeping must be one step, or an event already pending
+/// is taken in between and the sleep waits for another. PV: Xen's
+/// `SCHEDOP_block` clears the event mask itself, then checks for pending
+/// events. PVH: `sti; hlt`, as Linux's HVM idle does. `sti` holds
+/// interrupts off for one more instruction only, so the sleeping
+/// instruction must directly follow it: after `sti; call
+/// hypercall_page+...` the interrupt is taken before the page stub's first
+/// instruction, and `sti; vmmcall` (op in registers) hangs too, measured
+/// here: Xen runs the hypercall before it steps past the instruction, so
+/// `SCHEDOP_block` still sees interrupts blocked by the `sti` shadow and
+/// sleeps. Xen's `hlt` exit steps past the instruction first (ending the
+/// shadow), then blocks unless an interrupt is deliverable.
 pub(crate) fn block_with_upcalls() -> Result<()> {
+    // Only the boot vCPU's events are delivered (its vcpu_info, its
+    // upcall): on another vCPU the block would never end. The vCPU is
+    // told by the runtime stack the code runs on.
+    let sp: usize;
+    // SAFETY: reads the stack pointer.
+    unsafe {
+        core::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags))
+    };
+    if stack_guard::stack_owner(sp) != Some(0) {
+        return Err(crate::error::Error::Xen(crate::abi::XenErrno::EOPNOTSUPP));
+    }
     let pending = upcall::pending_flag();
     if pending.is_null() {
         return Err(crate::error::Error::Xen(crate::abi::XenErrno::EINVAL));
     }
-    let xc = crate::Xencall::open(None, crate::OpenFlags::empty())?;
     if is_pv() {
+        let xc = crate::Xencall::open(None, crate::OpenFlags::empty())?;
         // `sti` is privileged for a PV kernel: SCHEDOP_block itself clears
         // the vcpu_info's event mask; the event is delivered on the way
         // back, and the mask is set again here.
@@ -232,10 +268,13 @@ pub(crate) fn block_with_upcalls() -> Result<()> {
         mask_pv_events(pending);
         return r;
     }
-    x86_64::instructions::interrupts::enable();
-    let r = xc.sched_block();
-    x86_64::instructions::interrupts::disable();
-    r
+    // SAFETY: interrupts are enabled only across `hlt`; the upcall
+    // vector's handler (the only interrupt source the runtime enables)
+    // saves what it uses and returns with `iretq`. Not `nomem`: the
+    // handler writes memory; not `nostack`: the interrupt frame is pushed
+    // on this stack (the target has no red zone).
+    unsafe { core::arch::asm!("sti", "hlt", "cli") };
+    Ok(())
 }
 
 /// Mask event delivery for a PV vCPU (its "cli"): set the

@@ -122,9 +122,14 @@ extern "C" {
 }
 
 /// Start vCPU `vcpu` at the common secondary entry, on the stack ending at
-/// `stack_top` (16-byte aligned).
-pub(crate) fn start_vcpu(boot: &BootInfo, vcpu: u32, stack_top: usize) -> Result<()> {
+/// `stack_top` (16-byte aligned) whose guard page, unmapped first, is
+/// `guard`.
+pub(crate) fn start_vcpu(boot: &BootInfo, vcpu: u32, guard: usize, stack_top: usize) -> Result<()> {
     let xc = Xencall::open(None, crate::OpenFlags::empty())?;
+    if usize::try_from(vcpu).map_or(true, |v| v >= super::VCPUS) {
+        return Err(Error::Xen(crate::abi::XenErrno::EINVAL));
+    }
+    super::stack_guard::protect(vcpu, guard, stack_top)?;
     match boot.guest_mode {
         GuestMode::Pvh => {
             let ctx = xc.buffer(pvh_context(vcpu, stack_top))?;
@@ -200,13 +205,15 @@ fn pv_context(ctx: &mut PvContext, vcpu: u32, stack_top: usize) {
     ctx.set(PvContext::CTRLREG + 3 * 8, l4.start_address().as_u64());
 }
 
-/// First Rust on a secondary vCPU: its own exception set-up (the IDT
-/// pointer on PVH, the trap table, which Xen keeps per vCPU, on PV).
-pub(crate) fn secondary_init() {
+/// First Rust on secondary vCPU `vcpu`: its own exception set-up (the IDT
+/// pointer and its TSS on PVH, the trap table, which Xen keeps per vCPU,
+/// on PV).
+pub(crate) fn secondary_init(vcpu: u32) {
     if super::is_pv() {
         super::exceptions::register_pv_traps();
     } else {
         super::exceptions::reload_idt();
+        super::tss::load(vcpu);
     }
 }
 
