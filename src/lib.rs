@@ -41,7 +41,7 @@ pub mod mock;
 #[cfg(feature = "rt")]
 pub mod rt;
 
-#[cfg(feature = "rt")]
+#[cfg(feature = "alloc")]
 extern crate alloc;
 
 pub use backend::Backend;
