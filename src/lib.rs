@@ -30,6 +30,7 @@ pub mod arch;
 mod backend;
 pub mod bounce;
 pub mod buffers;
+pub mod console_ring;
 mod error;
 #[cfg(feature = "c-api")]
 pub mod ffi;
@@ -37,6 +38,7 @@ mod flags;
 mod handle;
 pub mod hypercalls;
 pub mod mock;
+pub mod shared_ring;
 
 #[cfg(feature = "rt")]
 pub mod rt;
