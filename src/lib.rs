@@ -39,6 +39,8 @@ mod handle;
 pub mod hypercalls;
 pub mod mock;
 pub mod shared_ring;
+#[cfg(feature = "alloc")]
+pub mod xenstore;
 
 #[cfg(feature = "rt")]
 pub mod rt;
