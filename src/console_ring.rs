@@ -195,6 +195,26 @@ impl<D: Doorbell> ConsoleRing<D> {
         }
     }
 
+    /// Output bytes the backend has not taken yet (0 for a ring the
+    /// backend corrupted: nothing more will be written to it anyway).
+    ///
+    /// ```
+    /// # use xencall::shared_ring::Doorbell;
+    /// # struct Bell;
+    /// # impl Doorbell for Bell { fn notify(&self) {} fn wait(&self) {} }
+    /// # use xencall::{abi::console::XenconsInterface, console_ring::ConsoleRing};
+    /// # use zerocopy::FromZeros;
+    /// let mut page = XenconsInterface::new_box_zeroed().unwrap();
+    /// // SAFETY: the page outlives the console and nothing else touches it.
+    /// let console = unsafe { ConsoleRing::new(&mut *page, Bell) };
+    /// console.write(b"bye\n");
+    /// // Before powering off: has the backend read everything?
+    /// assert_eq!(console.output_len(), 4);
+    /// ```
+    pub fn output_len(&self) -> usize {
+        self.output.len().unwrap_or(0)
+    }
+
     /// Read what input there is into `buf` without waiting (0 when none),
     /// and notify the backend that room was freed. Input in a ring the
     /// backend corrupted is dropped.

@@ -524,6 +524,26 @@ impl<T: Transport> Xenstore<T> {
         self.call_ok(Request::TransactionEnd { commit }, tx)
     }
 
+    /// Operations in transaction `tx`, started with
+    /// [`transaction_start`](Self::transaction_start) and ended with
+    /// [`transaction_end`](Self::transaction_end) by the caller.
+    ///
+    /// ```
+    /// use xencall::{abi::XenErrno, xenstore::{MockXenstored, Xenstore, XsError}};
+    ///
+    /// let mut xs = Xenstore::new(MockXenstored::new(7, "fake-domu"));
+    /// let tx = xs.transaction_start()?;
+    /// xs.in_transaction(tx).write("data/pending", b"1")?;
+    /// // Not visible outside the transaction until it commits.
+    /// assert_eq!(xs.read("data/pending"), Err(XsError::Store(XenErrno::ENOENT)));
+    /// xs.transaction_end(tx, true)?;
+    /// assert_eq!(xs.read("data/pending")?, b"1");
+    /// # Ok::<(), XsError>(())
+    /// ```
+    pub fn in_transaction(&mut self, tx: u32) -> Transaction<'_, T> {
+        Transaction { xs: self, id: tx }
+    }
+
     /// Run `body` in a transaction and commit it; when the commit
     /// conflicts (`EAGAIN`, another domain changed what it touched), run
     /// `body` again in a new transaction, up to [`TRANSACTION_ATTEMPTS`]
