@@ -14,7 +14,8 @@
 //! As a domU (started by a toolstack, `xl create`), the runtime finds the
 //! PV console and xenstore pages the toolstack set up ([`BootInfo`]'s
 //! `domain_role`, `console_ring`, `xenstore_ring`): the console then is the
-//! PV console ([`pv_console`]), and [`xenstore`] holds the xenstore client.
+//! PV console (`rt::pv_console`, guest-only), and `rt::xenstore` holds the
+//! xenstore client.
 //! As dom0 the console is Xen's own.
 //!
 //! Guest command-line options read by the runtime:

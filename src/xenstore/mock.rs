@@ -26,7 +26,11 @@ use crate::abi::xenstore::{XsdSockmsg, XsdSockmsgType, XENSTORE_PAYLOAD_MAX};
 /// The store: absolute path to (value, permissions).
 type Tree = BTreeMap<String, (Vec<u8>, Vec<Permission>)>;
 
-/// A daemon in memory; see the [module documentation](self).
+/// A xenstore daemon in memory: a tree of nodes with values and
+/// permissions, watches, transactions that conflict as xenstored's do, and
+/// `XS_DIRECTORY_PART`; it can deliver its bytes in small pieces, fire watch
+/// events between a request and its reply, fail commits and send stale
+/// replies. It checks no permissions, quotas or path syntax.
 ///
 /// ```
 /// use xencall::xenstore::{MockXenstored, Xenstore};
