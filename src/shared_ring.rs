@@ -56,10 +56,42 @@ use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 /// ```
 pub trait Doorbell {
     /// Tell the peer the ring changed (new bytes, or room freed).
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use xencall::shared_ring::Doorbell;
+    ///
+    /// struct Flag(Cell<bool>);
+    /// impl Doorbell for Flag {
+    ///     fn notify(&self) { self.0.set(true); }
+    ///     fn wait(&self) {}
+    /// }
+    /// // A producer notifies after publishing, so the peer finds the bytes.
+    /// let bell = Flag(Cell::new(false));
+    /// bell.notify();
+    /// assert!(bell.0.get());
+    /// ```
     fn notify(&self);
     /// Wait until the peer may have changed the ring. Returning early is
     /// allowed (callers check the ring again); returning never after the
     /// peer has notified is not.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use xencall::shared_ring::Doorbell;
+    ///
+    /// // The shape of every waiting loop over a ring: check, then wait,
+    /// // then check again (a wait may return early).
+    /// struct Spin;
+    /// impl Doorbell for Spin {
+    ///     fn notify(&self) {}
+    ///     fn wait(&self) { std::hint::spin_loop(); }
+    /// }
+    /// static READY: AtomicBool = AtomicBool::new(true);
+    /// while !READY.load(Ordering::Acquire) {
+    ///     Spin.wait();
+    /// }
+    /// ```
     fn wait(&self);
 }
 
