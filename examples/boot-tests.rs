@@ -1263,6 +1263,11 @@ mod guest {
             "only {} bytes of RAM in the memory map",
             boot.ram_bytes()
         );
+        // Booted by Xen itself: dom0, whose console stays Xen's.
+        ensure_eq!(boot.domain_role, xencall::rt::DomainRole::Dom0);
+        ensure_eq!(boot.domain_id, Some(0));
+        ensure_eq!((boot.console_ring, boot.xenstore_ring), (None, None));
+        ensure!(!xencall::rt::pv_console::is_active());
         Ok(())
     }
 }

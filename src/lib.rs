@@ -151,6 +151,7 @@ pub mod arch;
 mod backend;
 pub mod bounce;
 pub mod buffers;
+pub mod console_ring;
 mod error;
 #[cfg(any(doc, feature = "c-api"))]
 pub mod ffi;
@@ -158,11 +159,14 @@ mod flags;
 mod handle;
 pub mod hypercalls;
 pub mod mock;
+pub mod shared_ring;
+#[cfg(any(doc, feature = "alloc"))]
+pub mod xenstore;
 
 #[cfg(any(doc, feature = "rt"))]
 pub mod rt;
 
-#[cfg(any(doc, feature = "rt"))]
+#[cfg(any(doc, feature = "alloc"))]
 extern crate alloc;
 
 pub use backend::Backend;

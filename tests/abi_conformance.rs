@@ -68,6 +68,8 @@ fn every_item_matches_the_installed_xen_headers() {
     let items = items();
     let mut c = String::from(
         "#define __XEN_TOOLS__ 1\n#include <stdio.h>\n#include <stddef.h>\n#include <stdint.h>\n\
+         /* errno.h first: xs_wire.h defines its error table only after it. */\n\
+         #include <errno.h>\n#include <string.h>\n#include <xen/io/console.h>\n#include <xen/io/xs_wire.h>\n\
          #include <xen/xen.h>\n#include <xen/version.h>\n#include <xen/sched.h>\n\
          #include <xen/physdev.h>\n#include <xen/callback.h>\n#include <xen/event_channel.h>\n#include <xen/grant_table.h>\n#include <xen/vcpu.h>\n#include <xen/hvm/hvm_op.h>\n#include <xen/hvm/params.h>\n#include <xen/sysctl.h>\n#include <xen/domctl.h>\n#include <xen/memory.h>\n#include <xen/elfnote.h>\n\
          #include <xen/features.h>\n#include <xen/arch-x86/hvm/start_info.h>\n#include <xen/arch-x86/cpuid.h>\n\

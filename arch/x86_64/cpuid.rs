@@ -117,6 +117,26 @@ impl XenCpuid {
         let r = cpuid(self.base + 2);
         (r.ebx, r.eax)
     }
+
+    /// This domain's id, from leaf base+4 (ECX) when Xen says it is there
+    /// (`XEN_HVM_CPUID_DOMID_PRESENT` in EAX): HVM and PVH guests only,
+    /// and only if that leaf exists.
+    ///
+    /// ```
+    /// use xencall::arch::XenCpuid;
+    ///
+    /// if let Some(id) = XenCpuid::detect().and_then(|xen| xen.domain_id()) {
+    ///     println!("this is domain {id}");
+    /// }
+    /// ```
+    pub fn domain_id(&self) -> Option<u16> {
+        use crate::abi::cpuid::XEN_HVM_CPUID_DOMID_PRESENT;
+        if self.max_leaf < self.base + 4 {
+            return None;
+        }
+        let r = cpuid(self.base + 4);
+        (r.eax & XEN_HVM_CPUID_DOMID_PRESENT != 0).then_some(r.ecx as u16)
+    }
 }
 
 /// The CPU vendor, which decides between `vmcall` and `vmmcall`.

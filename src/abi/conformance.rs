@@ -15,6 +15,7 @@ use super::callback::{
     CallbackOpCmd, CallbackType, CALLBACKF_MASK_EVENTS, UVMF_ALL, UVMF_INVLPG, UVMF_LOCAL,
     UVMF_NONE, UVMF_TLB_FLUSH,
 };
+use super::console::{XenconsRingIdx, XENCONS_IN_SIZE, XENCONS_OUT_SIZE};
 use super::console_io::ConsoleIoCmd;
 use super::cpuid::*;
 use super::domctl::{DomctlCmd, XEN_DOMCTL_INTERFACE_VERSION};
@@ -37,6 +38,7 @@ use super::xen_version::{
     XenCapabilitiesInfo, XenChangesetInfo, XenDomainHandle, XenExtraversion, XenFeatureBit,
     XenVersionCmd,
 };
+use super::xenstore::*;
 use super::XenErrno;
 
 /// One checked item: a C expression and the value the crate uses for it.
@@ -109,6 +111,7 @@ pub const FAMILIES: &[CodeFamily] = &[
     family!(DomctlCmd, "XEN_DOMCTL_", true),
     family!(CallbackOpCmd, "CALLBACKOP_", true),
     family!(CallbackType, "CALLBACKTYPE_", true),
+    family!(XsdSockmsgType, "XS_", false),
 ];
 
 /// Codes whose C name is not the family prefix plus the lower-cased Rust
@@ -155,6 +158,7 @@ macro_rules! typedef {
 /// architecture-specific ones in their build's layout).
 pub const STRUCTS: &[&[AbiItem]] = &[
     super::callback::CALLBACK_REGISTER,
+    super::console::XENCONS_INTERFACE,
     super::domctl::XEN_ARCH_DOMAINCONFIG,
     super::domctl::XEN_DOMCTL,
     super::domctl::XEN_DOMCTL_GETDOMAININFO,
@@ -201,6 +205,9 @@ pub const STRUCTS: &[&[AbiItem]] = &[
     super::xen_version::XEN_COMPILE_INFO,
     super::xen_version::XEN_FEATURE_INFO,
     super::xen_version::XEN_PLATFORM_PARAMETERS,
+    super::xenstore::XENSTORE_DOMAIN_INTERFACE,
+    super::xenstore::XSD_SOCKMSG,
+    super::xenstore::XSD_ERRORS_TABLE,
     &typedef!(DomId => "domid_t"),
     &typedef!(XenUlong => "xen_ulong_t"),
     &typedef!(XenPfn => "xen_pfn_t"),
@@ -210,6 +217,8 @@ pub const STRUCTS: &[&[AbiItem]] = &[
     &typedef!(XenCapabilitiesInfo => "xen_capabilities_info_t"),
     &typedef!(XenChangesetInfo => "xen_changeset_info_t"),
     &typedef!(XenDomainHandle => "xen_domain_handle_t"),
+    &typedef!(XenconsRingIdx => "XENCONS_RING_IDX"),
+    &typedef!(XenstoreRingIdx => "XENSTORE_RING_IDX"),
     // The Rust-only generic wrapper against C's handle for one type.
     &typedef!(GuestHandle<u8> => "XEN_GUEST_HANDLE(char)"),
 ];
@@ -278,6 +287,22 @@ pub const LAYOUT: &[AbiItem] = &[
     c!(SIF_PM_MASK),
     c!(FLAT_KERNEL_CS64),
     c!(XENFEAT_DOM0 => "XENFEAT_dom0"),
+    c!(XENCONS_IN_SIZE => "sizeof(((struct xencons_interface *)0)->in)"),
+    c!(XENCONS_OUT_SIZE => "sizeof(((struct xencons_interface *)0)->out)"),
+    c!(XS_WATCH_PATH),
+    c!(XS_WATCH_TOKEN),
+    c!(XENSTORE_RING_SIZE),
+    c!(XENSTORE_PAYLOAD_MAX),
+    c!(XENSTORE_ABS_PATH_MAX),
+    c!(XENSTORE_REL_PATH_MAX),
+    c!(XENSTORE_SERVER_FEATURE_RECONNECTION),
+    c!(XENSTORE_SERVER_FEATURE_ERROR),
+    c!(XENSTORE_CONNECTED),
+    c!(XENSTORE_RECONNECT),
+    c!(XENSTORE_ERROR_NONE),
+    c!(XENSTORE_ERROR_COMM),
+    c!(XENSTORE_ERROR_RINGIDX),
+    c!(XENSTORE_ERROR_PROTO),
     // Xen's hypercall-page stubs are 32 bytes apart: 128 of them fill a
     // page, which is how every OS indexes the page.
     c!(HYPERCALL_STUB_SIZE => "4096 / 128"),

@@ -156,6 +156,7 @@ pub use plain::Plain;
 pub mod callback;
 #[doc(hidden)]
 pub mod conformance;
+pub mod console;
 pub mod console_io;
 pub mod cpuid;
 pub mod domctl;
@@ -175,6 +176,7 @@ pub mod sysctl;
 pub mod vcpu;
 pub mod xen;
 pub mod xen_version;
+pub mod xenstore;
 
 pub use errno::XenErrno;
 pub use hypercall::HypercallOp;

@@ -63,6 +63,50 @@ pub enum RawBootInfo {
     DeviceTree(u64),
 }
 
+/// Whether the guest is dom0 or a domU, which decides where its console
+/// is: Xen's own (`CONSOLEIO_write`, which release Xen refuses a domU) or
+/// the PV console ring the toolstack set up.
+///
+/// ```
+/// use xencall::rt::{BootInfo, DomainRole, GuestMode, RawBootInfo};
+///
+/// // What a guest that serves others does first: stay out of dom0's way.
+/// fn may_start_backends(boot: &BootInfo) -> bool {
+///     boot.domain_role == DomainRole::DomU && boot.xenstore_ring.is_some()
+/// }
+/// let boot = BootInfo::new(GuestMode::Pvh, RawBootInfo::HvmStartInfo(0));
+/// assert!(!may_start_backends(&boot)); // no xenstore ring found
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DomainRole {
+    /// The domain Xen built itself at boot (x86 PV: `SIF_INITDOMAIN` in
+    /// `start_info`; elsewhere `XENFEAT_dom0`).
+    Dom0,
+    /// A domain a toolstack built (`xl create`).
+    DomU,
+}
+
+/// A page the toolstack shares with a domU's backend (the PV console's,
+/// xenstore's), with its event channel, as the runtime found and mapped it.
+///
+/// ```
+/// use xencall::rt::RingPage;
+///
+/// // The xenstore page of a PVH domU (guest frame 0xfeffc, port 1).
+/// let store = RingPage { frame: 0xfeffc, event_channel: 1, address: 0xfeff_c000 };
+/// assert_eq!(store.address >> 12, store.frame); // PVH: identity-mapped
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RingPage {
+    /// The frame as Xen names it: a machine frame on x86 PV (from
+    /// `start_info`), a guest frame on PVH and Arm (from the HVM parameter).
+    pub frame: u64,
+    /// The event channel bound to the backend.
+    pub event_channel: u32,
+    /// The virtual address the runtime mapped the page at.
+    pub address: u64,
+}
+
 /// Kind of a memory-map entry.
 ///
 /// ```
@@ -190,6 +234,17 @@ pub struct BootInfo {
     pub cmdline: &'static str,
     /// The raw boot structure.
     pub raw: RawBootInfo,
+    /// dom0 or domU (set by `rt::start`; `DomU` until then).
+    pub domain_role: DomainRole,
+    /// This domain's id, where it can be learnt at boot without asking
+    /// xenstore: 0 for dom0 (Xen builds dom0 as domain 0), the id CPUID
+    /// reports to an x86 PVH guest; `None` for PV and Arm domUs, which read
+    /// `domid` from xenstore (`rt::xenstore`).
+    pub domain_id: Option<u16>,
+    /// A domU's PV console page (`None` for dom0, or if not found).
+    pub console_ring: Option<RingPage>,
+    /// A domU's xenstore page (`None` for dom0, or if not found).
+    pub xenstore_ring: Option<RingPage>,
     memory: [MemoryRegion; MAX_MEMORY_REGIONS],
     memory_len: usize,
     /// Memory-map entries that did not fit.
@@ -227,6 +282,10 @@ impl BootInfo {
             hypercall_mode: None,
             cmdline: "",
             raw,
+            domain_role: DomainRole::DomU,
+            domain_id: None,
+            console_ring: None,
+            xenstore_ring: None,
             memory: [NO_REGION; MAX_MEMORY_REGIONS],
             memory_len: 0,
             memory_dropped: 0,

@@ -1,5 +1,6 @@
-//! The early console: `CONSOLEIO_write` once a hypercall backend is
-//! registered (dom0's output reaches Xen's own console, the serial line
+//! The console: a domU's PV console ring once `rt::start` found it
+//! (`rt::pv_console`); otherwise `CONSOLEIO_write` once a hypercall backend
+//! is registered (dom0's output reaches Xen's own console, the serial line
 //! under QEMU), the architecture's fallback before that or without Xen
 //! (COM1 on x86; nothing on Arm).
 
@@ -33,6 +34,10 @@ pub fn write_bytes(bytes: &[u8]) {
     ))]
     {
         use crate::backend::Backend;
+        // A domU: the PV console ring (set up once the backend exists).
+        if super::pv_console::write(bytes) {
+            return;
+        }
         if let Some(native) = crate::arch::registered_native() {
             let mut rest = bytes;
             while !rest.is_empty() {

@@ -124,6 +124,9 @@ pub fn exit(status: ExitStatus) -> ! {
     if QEMU_EXIT.load(Ordering::Relaxed) {
         crate::arch::rt::qemu_exit(status.qemu_code());
     }
+    // A domU's last lines are still in the console ring: a destroyed
+    // domain's ring is never read.
+    super::pv_console::flush();
     if let Some(native) = crate::arch::registered_native() {
         // Xen copies the argument in from guest memory, and a stack slot
         // is mapped guest memory in every mode.

@@ -11,6 +11,13 @@
 //! [`BootInfo`] and calls `start` (bare metal only), which sets up the heap, the hypercall
 //! backend and the console, then runs the function named by [`entry!`](crate::entry).
 //!
+//! As a domU (started by a toolstack, `xl create`), the runtime finds the
+//! PV console and xenstore pages the toolstack set up ([`BootInfo`]'s
+//! `domain_role`, `console_ring`, `xenstore_ring`): the console then is the
+//! PV console (`rt::pv_console`, guest-only), and `rt::xenstore` holds the
+//! xenstore client.
+//! As dom0 the console is Xen's own.
+//!
 //! Guest command-line options read by the runtime:
 //! * `xencall-exit=qemu`: exit through QEMU's debug-exit device (x86
 //!   `isa-debug-exit` at port 0xf4, Arm semihosting) so a test harness sees
@@ -25,6 +32,10 @@ pub mod console;
 pub mod exit;
 pub mod testing;
 
+#[cfg(target_os = "none")]
+mod domain;
+#[cfg(any(doc, target_os = "none"))]
+pub mod event_doorbell;
 #[cfg(any(doc, target_os = "none"))]
 pub mod events;
 #[cfg(target_os = "none")]
@@ -34,11 +45,17 @@ mod memory_map;
 #[cfg(all(feature = "panic-handler", target_os = "none"))]
 mod panic;
 #[cfg(any(doc, target_os = "none"))]
+pub mod pv_console;
+#[cfg(any(doc, target_os = "none"))]
 pub mod shared_info;
 #[cfg(any(doc, target_os = "none"))]
 pub mod smp;
+#[cfg(any(doc, target_os = "none"))]
+pub mod xenstore;
 
-pub use boot_info::{BootInfo, GuestMode, MemoryKind, MemoryRegion, Module, RawBootInfo};
+pub use boot_info::{
+    BootInfo, DomainRole, GuestMode, MemoryKind, MemoryRegion, Module, RawBootInfo, RingPage,
+};
 #[cfg(any(doc, target_os = "none"))]
 pub use exit::exit;
 pub use exit::ExitStatus;
@@ -138,6 +155,10 @@ pub fn start(mut boot: BootInfo) -> ! {
             exit(ExitStatus::Failure);
         }
     }
+    // A domU's console is its PV console ring (Xen's refuses a domU).
+    domain::discover(&mut boot);
+    pv_console::init(&boot);
+    xenstore::init(&boot);
     if boot.memory_map().is_empty() {
         memory_map::from_xen(&mut boot);
     }

@@ -11,11 +11,24 @@ mod entry;
 mod exceptions;
 mod fdt;
 mod gic;
+mod shared_page_map;
 mod smp;
 /// Public as `rt::events::arm_timer`.
 pub(crate) mod timer;
 
 pub(crate) use smp::{secondary_init, start_vcpu, stop_vcpu, vcpu_running};
+
+/// Make the page at `addr` Normal write-back memory (see
+/// `shared_page_map`); always possible here.
+pub(crate) fn map_shared_page(addr: u64) -> bool {
+    shared_page_map::map_shared_page(addr);
+    true
+}
+
+/// Arm has no cheap way to learn the domain id at boot (no CPUID): `None`.
+pub(crate) fn own_domain_id() -> Option<u16> {
+    None
+}
 
 use crate::arch::{HypercallMode, Native};
 use crate::error::{Error, Result};

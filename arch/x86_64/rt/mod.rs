@@ -290,3 +290,21 @@ fn mask_pv_events(vcpu_info: *mut u8) {
 pub(crate) fn upcall_count() -> u64 {
     upcall::count()
 }
+
+/// Make the page at `addr` (a translated guest's frame, identity-mapped)
+/// usable as memory shared with a backend: the PVH entry code's identity
+/// map already covers the first 4 GiB write-back; anything above is not
+/// mapped (`false`). (PV maps machine frames with `update_va_mapping`
+/// instead.)
+pub(crate) fn map_shared_page(addr: u64) -> bool {
+    !is_pv() && addr < 4 << 30
+}
+
+/// This domain's id where the CPU tells it cheaply: CPUID leaf base+4 of a
+/// PVH guest. PV guests see no such leaf.
+pub(crate) fn own_domain_id() -> Option<u16> {
+    if is_pv() {
+        return None;
+    }
+    crate::arch::XenCpuid::detect()?.domain_id()
+}
