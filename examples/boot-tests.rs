@@ -957,6 +957,7 @@ mod guest {
             u: boot.frame_of(addr as usize),
             domid: DOMID_SELF,
             offset,
+            _pad0: 0,
         };
         let mut ops = [GnttabCopy {
             source: end(src.addr(), 10),
@@ -964,6 +965,7 @@ mod guest {
             len: 100,
             flags: 0,
             status: 0,
+            _pad0: 0,
         }];
         xc.gnttab_copy(&mut ops)?;
         for (i, &b) in dst.iter().enumerate() {

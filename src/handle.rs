@@ -3,6 +3,8 @@
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use zerocopy::{FromBytes, IntoBytes};
+
 use crate::abi::HypercallOp;
 use crate::backend::Backend;
 use crate::buffers::{self, pages_for, Buffer, BufferArray, Pool};
@@ -537,7 +539,7 @@ impl<B: Backend> Xencall<B> {
     /// assert_eq!(arg.read().index, 1);
     /// # Ok::<(), xencall::Error>(())
     /// ```
-    pub fn buffer<T: Copy>(&self, value: T) -> Result<Buffer<'_, T>> {
+    pub fn buffer<T: Copy + FromBytes + IntoBytes>(&self, value: T) -> Result<Buffer<'_, T>> {
         self.buffer_op(|| Buffer::new_in(self.pool, value))
     }
 
@@ -552,7 +554,10 @@ impl<B: Backend> Xencall<B> {
     /// assert_eq!(&ports[..], &[3, 5, 8]);
     /// # Ok::<(), xencall::Error>(())
     /// ```
-    pub fn buffer_from_slice<T: Copy>(&self, values: &[T]) -> Result<BufferArray<'_, T>> {
+    pub fn buffer_from_slice<T: Copy + FromBytes + IntoBytes>(
+        &self,
+        values: &[T],
+    ) -> Result<BufferArray<'_, T>> {
         self.buffer_op(|| BufferArray::from_slice_in(self.pool, values))
     }
 
@@ -568,7 +573,11 @@ impl<B: Backend> Xencall<B> {
     /// assert_eq!(xc.buffer_array(usize::MAX, 0u64).err(), Some(Error::InvalidSize));
     /// # Ok::<(), xencall::Error>(())
     /// ```
-    pub fn buffer_array<T: Copy>(&self, len: usize, fill: T) -> Result<BufferArray<'_, T>> {
+    pub fn buffer_array<T: Copy + FromBytes + IntoBytes>(
+        &self,
+        len: usize,
+        fill: T,
+    ) -> Result<BufferArray<'_, T>> {
         self.buffer_op(|| BufferArray::filled_in(self.pool, len, fill))
     }
 }

@@ -3,6 +3,8 @@
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
+use zerocopy::{FromBytes, IntoBytes};
+
 use super::pool::Pool;
 use super::{pages_for, PAGE_SIZE};
 use crate::error::{Error, Result};
@@ -10,6 +12,28 @@ use crate::error::{Error, Result};
 /// One `T` in a hypercall buffer: the memory Xen reads or writes when given
 /// [`Buffer::addr`]. Freed and scrubbed when dropped. `'h` ties it to the
 /// handle it came from, so it cannot outlive the handle.
+///
+/// What `T` must be, and why (the same for [`BufferArray`]):
+/// * [`FromBytes`]: Xen may leave any bytes in the buffer, and
+///   [`read`](Buffer::read) and `Deref` hand them out as a `T`, so every bit
+///   pattern must be a valid `T` (no `bool`, `NonZeroU32`, references or
+///   enums). Zeroed pages are a valid `T` too.
+/// * [`IntoBytes`]: Xen reads every byte of the buffer, so none may be
+///   padding: an uninitialised byte would carry whatever the stack held
+///   into Xen (and through it to other domains).
+/// * `Copy`: [`read`](Buffer::read) copies the value out and the buffer
+///   keeps it; nothing in a buffer needs dropping.
+///
+/// A type whose bytes are not all valid values is refused at compile time:
+///
+/// ```compile_fail,E0277
+/// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // Xen could write 2 into it: not a bool.
+/// let flag = xc.buffer(false)?;
+/// # Ok::<(), xencall::Error>(())
+/// ```
 ///
 /// ```
 /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
@@ -26,13 +50,13 @@ use crate::error::{Error, Result};
 /// assert_eq!(xc.pool().free_page_count(), free + 1);
 /// # Ok::<(), xencall::Error>(())
 /// ```
-pub struct Buffer<'h, T: Copy> {
+pub struct Buffer<'h, T: Copy + FromBytes + IntoBytes> {
     ptr: NonNull<T>,
     pool: &'static Pool,
     _handle: PhantomData<(&'h (), T)>,
 }
 
-impl<'h, T: Copy> Buffer<'h, T> {
+impl<'h, T: Copy + FromBytes + IntoBytes> Buffer<'h, T> {
     /// Allocate from `pool` and move `value` in.
     pub(crate) fn new_in(pool: &'static Pool, value: T) -> Result<Self> {
         let pages = pages_for(core::mem::size_of::<T>().max(1)).ok_or(Error::InvalidSize)?;
@@ -120,7 +144,7 @@ impl<'h, T: Copy> Buffer<'h, T> {
     }
 }
 
-impl<T: Copy> core::ops::Deref for Buffer<'_, T> {
+impl<T: Copy + FromBytes + IntoBytes> core::ops::Deref for Buffer<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
         // SAFETY: initialised at construction; Xen only writes it during a
@@ -129,14 +153,14 @@ impl<T: Copy> core::ops::Deref for Buffer<'_, T> {
     }
 }
 
-impl<T: Copy> core::ops::DerefMut for Buffer<'_, T> {
+impl<T: Copy + FromBytes + IntoBytes> core::ops::DerefMut for Buffer<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: as in `deref`, and `&mut self` is exclusive.
         unsafe { self.ptr.as_mut() }
     }
 }
 
-impl<T: Copy> Drop for Buffer<'_, T> {
+impl<T: Copy + FromBytes + IntoBytes> Drop for Buffer<'_, T> {
     fn drop(&mut self) {
         // Cannot fail: the pointer came from this pool and is freed once.
         let _ = self.pool.free(self.ptr.as_ptr().cast());
@@ -144,9 +168,9 @@ impl<T: Copy> Drop for Buffer<'_, T> {
 }
 
 // SAFETY: the buffer owns its memory exclusively; sending it sends a T.
-unsafe impl<T: Copy + Send> Send for Buffer<'_, T> {}
+unsafe impl<T: Copy + FromBytes + IntoBytes + Send> Send for Buffer<'_, T> {}
 // SAFETY: shared access only reads the T.
-unsafe impl<T: Copy + Sync> Sync for Buffer<'_, T> {}
+unsafe impl<T: Copy + FromBytes + IntoBytes + Sync> Sync for Buffer<'_, T> {}
 
 /// `len` values of `T` in a hypercall buffer (a guest handle's target).
 /// Freed and scrubbed when dropped.
@@ -163,14 +187,14 @@ unsafe impl<T: Copy + Sync> Sync for Buffer<'_, T> {}
 /// assert_eq!(frames.addr(), frames.as_ptr() as u64);
 /// # Ok::<(), xencall::Error>(())
 /// ```
-pub struct BufferArray<'h, T: Copy> {
+pub struct BufferArray<'h, T: Copy + FromBytes + IntoBytes> {
     ptr: NonNull<T>,
     len: usize,
     pool: &'static Pool,
     _handle: PhantomData<(&'h (), T)>,
 }
 
-impl<'h, T: Copy> BufferArray<'h, T> {
+impl<'h, T: Copy + FromBytes + IntoBytes> BufferArray<'h, T> {
     /// Allocate room for `len` values, each set to `fill`.
     pub(crate) fn filled_in(pool: &'static Pool, len: usize, fill: T) -> Result<Self> {
         let bytes = core::mem::size_of::<T>()
@@ -244,7 +268,7 @@ impl<'h, T: Copy> BufferArray<'h, T> {
     }
 }
 
-impl<T: Copy> core::ops::Deref for BufferArray<'_, T> {
+impl<T: Copy + FromBytes + IntoBytes> core::ops::Deref for BufferArray<'_, T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
         // SAFETY: `len` initialised Ts live at `ptr` for as long as `self`.
@@ -252,14 +276,14 @@ impl<T: Copy> core::ops::Deref for BufferArray<'_, T> {
     }
 }
 
-impl<T: Copy> core::ops::DerefMut for BufferArray<'_, T> {
+impl<T: Copy + FromBytes + IntoBytes> core::ops::DerefMut for BufferArray<'_, T> {
     fn deref_mut(&mut self) -> &mut [T] {
         // SAFETY: as in `deref`, and `&mut self` is exclusive.
         unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
 }
 
-impl<T: Copy> Drop for BufferArray<'_, T> {
+impl<T: Copy + FromBytes + IntoBytes> Drop for BufferArray<'_, T> {
     fn drop(&mut self) {
         // Cannot fail: the pointer came from this pool and is freed once.
         let _ = self.pool.free(self.ptr.as_ptr().cast());
@@ -267,6 +291,6 @@ impl<T: Copy> Drop for BufferArray<'_, T> {
 }
 
 // SAFETY: the buffer owns its memory exclusively; sending it sends Ts.
-unsafe impl<T: Copy + Send> Send for BufferArray<'_, T> {}
+unsafe impl<T: Copy + FromBytes + IntoBytes + Send> Send for BufferArray<'_, T> {}
 // SAFETY: shared access only reads the Ts.
-unsafe impl<T: Copy + Sync> Sync for BufferArray<'_, T> {}
+unsafe impl<T: Copy + FromBytes + IntoBytes + Sync> Sync for BufferArray<'_, T> {}

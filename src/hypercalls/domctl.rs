@@ -5,8 +5,9 @@ use crate::abi::domctl::{
     DomctlCmd, XenDomctl, XenDomctlGetdomaininfo, XEN_DOMCTL_INTERFACE_VERSION,
 };
 use crate::abi::sysctl::{SysctlCmd, XenSysctlGetdomaininfolist, XEN_SYSCTL_INTERFACE_VERSION};
+use zerocopy::{FromBytes, Immutable, IntoBytes};
+
 use crate::abi::HypercallOp;
-use crate::abi::Plain;
 use crate::backend::Backend;
 use crate::error::Result;
 use crate::handle::Xencall;
@@ -27,7 +28,7 @@ impl<B: Backend> Xencall<B> {
     /// xc.domctl(DomctlCmd::UNPAUSEDOMAIN, v, domid, ())?;
     /// # Ok(()) }
     /// ```
-    pub fn domctl<T: Plain>(
+    pub fn domctl<T: FromBytes + IntoBytes + Immutable>(
         &self,
         cmd: DomctlCmd,
         interface_version: u32,

@@ -5,6 +5,8 @@ use crate::abi::grant_table::{
     GnttabCopy, GnttabGetVersion, GnttabOpCmd, GnttabQuerySize, GnttabSetVersion, GnttabSetupTable,
     GrantStatus,
 };
+use zerocopy::{FromBytes, IntoBytes};
+
 use crate::abi::HypercallOp;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
@@ -19,7 +21,11 @@ fn status(s: i16) -> Result<()> {
 
 impl<B: Backend> Xencall<B> {
     /// Run `count` grant operations of one kind on the `T`s in `ops`.
-    fn gnttab_op<T: Copy>(&self, cmd: GnttabOpCmd, ops: &mut [T]) -> Result<()> {
+    fn gnttab_op<T: Copy + FromBytes + IntoBytes>(
+        &self,
+        cmd: GnttabOpCmd,
+        ops: &mut [T],
+    ) -> Result<()> {
         let mut buffer = self.buffer_from_slice(ops)?;
         // SAFETY: Xen reads and writes `ops.len()` structures of the
         // command's type in the buffer.
@@ -113,8 +119,10 @@ impl<B: Backend> Xencall<B> {
         let mut list = self.buffer_from_slice(frames)?;
         let mut q = [GnttabSetupTable {
             dom,
+            _pad0: 0,
             nr_frames: frames.len() as u32,
             status: 0,
+            _pad1: [0; 6],
             frame_list: list.addr(),
         }];
         self.gnttab_op(GnttabOpCmd::SETUP_TABLE, &mut q)?;
@@ -136,9 +144,9 @@ impl<B: Backend> Xencall<B> {
     /// # let (frontend, gref, my_gfn) = (5u16, 8u32, 0x1_2345u64);
     /// // Pull 512 bytes the frontend granted into a page of ours, without mapping it.
     /// let mut ops = [GnttabCopy {
-    ///     source: GnttabCopyPtr { u: gref.into(), domid: frontend, offset: 0 },
-    ///     dest: GnttabCopyPtr { u: my_gfn, domid: DOMID_SELF, offset: 0 },
-    ///     len: 512, flags: GNTCOPY_SOURCE_GREF, status: 0,
+    ///     source: GnttabCopyPtr { u: gref.into(), domid: frontend, offset: 0, _pad0: 0 },
+    ///     dest: GnttabCopyPtr { u: my_gfn, domid: DOMID_SELF, offset: 0, _pad0: 0 },
+    ///     len: 512, flags: GNTCOPY_SOURCE_GREF, status: 0, _pad0: 0,
     /// }];
     /// match xc.gnttab_copy(&mut ops) {
     ///     Ok(()) => {}
@@ -190,6 +198,7 @@ mod tests {
             len: 8,
             flags: 0,
             status: 0,
+            _pad0: 0,
         };
         let mut ops = [op, op];
         assert_eq!(

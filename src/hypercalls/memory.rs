@@ -106,6 +106,7 @@ impl<B: Backend> Xencall<B> {
         self.bounce(&mut entries[..room], Direction::Out, |addr| {
             let map = self.buffer(XenMemoryMap {
                 nr_entries: room as u32,
+                _pad0: 0,
                 buffer: addr,
             })?;
             // SAFETY: Xen writes at most `room` entries at `addr` and the
@@ -140,6 +141,7 @@ impl<B: Backend> Xencall<B> {
             extent_order: order,
             mem_flags: 0,
             domid,
+            _pad0: [0; 6],
         })?;
         // SAFETY: Xen reads (and for increase/populate writes) at most
         // `nr_extents` frame numbers in `list`, and reads the structure;

@@ -5,8 +5,9 @@
 use crate::abi::sysctl::{
     SysctlCmd, XenSysctl, XenSysctlPhysinfo, XenSysctlReadconsole, XEN_SYSCTL_INTERFACE_VERSION,
 };
+use zerocopy::{FromBytes, Immutable, IntoBytes};
+
 use crate::abi::HypercallOp;
-use crate::abi::Plain;
 use crate::backend::Backend;
 use crate::bounce::Direction;
 use crate::error::Result;
@@ -30,7 +31,7 @@ impl<B: Backend> Xencall<B> {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn sysctl<T: Plain>(
+    pub fn sysctl<T: FromBytes + IntoBytes + Immutable>(
         &self,
         cmd: SysctlCmd,
         interface_version: u32,

@@ -291,6 +291,7 @@ static mut TRAPS: [TrapInfo; 33] = [TrapInfo {
     vector: 0,
     flags: 0,
     cs: 0,
+    _pad0: 0,
     address: 0,
 }; 33];
 
@@ -305,6 +306,7 @@ pub(super) fn register_pv_traps() {
                 vector: vector as u8,
                 flags: 0,
                 cs: FLAT_KERNEL_CS64,
+                _pad0: 0,
                 address: addr,
             };
         }

@@ -182,6 +182,7 @@ pub(crate) fn enable_upcall(boot: &BootInfo, pending: *mut u8) -> Result<()> {
             let callback = CallbackRegister {
                 r#type: CallbackType::EVENT,
                 flags: 0,
+                _pad0: 0,
                 address: upcall::pv_stub_address(),
             };
             // SAFETY: the stub handles Xen's PV event frame (rcx, r11,
