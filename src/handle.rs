@@ -430,7 +430,9 @@ impl<B: Backend> Xencall<B> {
     /// error and changes nothing.
     ///
     /// # Safety
-    /// Nothing may use the buffer afterwards (it is scrubbed and reused).
+    /// Nothing may use the buffer afterwards (it is scrubbed and reused):
+    /// in particular it must not be the memory of a live [`Buffer`] or
+    /// [`BufferArray`], whose drop would free it again.
     ///
     /// ```
     /// use xencall::{mock::MockBackend, Error, InvalidBuffer, OpenFlags, Xencall};
@@ -448,7 +450,8 @@ impl<B: Backend> Xencall<B> {
     /// ```
     pub unsafe fn free_buffer_pages(&self, ptr: *mut u8, nr_pages: usize) -> Result<()> {
         self.buffer_op(|| {
-            self.pool.free_pages(ptr, nr_pages).inspect_err(|e| {
+            // SAFETY: forwarded contract.
+            unsafe { self.pool.free_pages(ptr, nr_pages) }.inspect_err(|e| {
                 self.log(
                     log::Level::Error,
                     format_args!("free_buffer_pages({ptr:p}, {nr_pages}): {e}"),
@@ -486,7 +489,9 @@ impl<B: Backend> Xencall<B> {
     /// [`alloc_buffer`](Self::alloc_buffer) (or `alloc_buffer_pages`).
     ///
     /// # Safety
-    /// Nothing may use the buffer afterwards (it is scrubbed and reused).
+    /// Nothing may use the buffer afterwards (it is scrubbed and reused):
+    /// in particular it must not be the memory of a live [`Buffer`] or
+    /// [`BufferArray`], whose drop would free it again.
     ///
     /// ```
     /// use xencall::{mock::MockBackend, Error, InvalidBuffer, OpenFlags, Xencall};
@@ -504,7 +509,8 @@ impl<B: Backend> Xencall<B> {
     /// ```
     pub unsafe fn free_buffer(&self, ptr: *mut u8) -> Result<()> {
         self.buffer_op(|| {
-            self.pool.free(ptr).map(drop).inspect_err(|e| {
+            // SAFETY: forwarded contract.
+            unsafe { self.pool.free(ptr) }.map(drop).inspect_err(|e| {
                 self.log(log::Level::Error, format_args!("free_buffer({ptr:p}): {e}"))
             })
         })

@@ -163,7 +163,9 @@ impl<T: Copy + FromBytes + IntoBytes> core::ops::DerefMut for Buffer<'_, T> {
 impl<T: Copy + FromBytes + IntoBytes> Drop for Buffer<'_, T> {
     fn drop(&mut self) {
         // Cannot fail: the pointer came from this pool and is freed once.
-        let _ = self.pool.free(self.ptr.as_ptr().cast());
+        // SAFETY: this buffer owns the pages and is going away; nothing
+        // else holds a pointer into them.
+        let _ = unsafe { self.pool.free(self.ptr.as_ptr().cast()) };
     }
 }
 
@@ -286,7 +288,9 @@ impl<T: Copy + FromBytes + IntoBytes> core::ops::DerefMut for BufferArray<'_, T>
 impl<T: Copy + FromBytes + IntoBytes> Drop for BufferArray<'_, T> {
     fn drop(&mut self) {
         // Cannot fail: the pointer came from this pool and is freed once.
-        let _ = self.pool.free(self.ptr.as_ptr().cast());
+        // SAFETY: this buffer owns the pages and is going away; nothing
+        // else holds a pointer into them.
+        let _ = unsafe { self.pool.free(self.ptr.as_ptr().cast()) };
     }
 }
 
