@@ -265,14 +265,14 @@ fn run(arena: &mut Arena, model: &mut Model, mut input: Input) {
             3 | 4 => {
                 let k = input.byte();
                 if let Some((a, n)) = model.nth_live(k) {
-                    assert_eq!(free(&mut arena, a as *const u8), Ok(n));
+                    assert_eq!(free(arena, a as *const u8), Ok(n));
                     model.freed_now(a);
                 }
             }
             5 => {
                 let (k, count) = (input.byte(), input.size());
                 if let Some((a, n)) = model.nth_live(k) {
-                    let r = free_exact(&mut arena, a as *const u8, count);
+                    let r = free_exact(arena, a as *const u8, count);
                     if count == n {
                         assert_eq!(r, Ok(()));
                         model.freed_now(a);
@@ -301,7 +301,7 @@ fn run(arena: &mut Arena, model: &mut Model, mut input: Input) {
                 };
                 if let Some((a, n)) = model.nth_live(k) {
                     let p = a + offset;
-                    let r = free(&mut arena, p as *const u8);
+                    let r = free(arena, p as *const u8);
                     if p >= model.end() {
                         assert_eq!(r, Err(InvalidBuffer::Foreign));
                     } else if offset % PAGE_SIZE != 0 {
@@ -326,7 +326,7 @@ fn run(arena: &mut Arena, model: &mut Model, mut input: Input) {
                     // Freed and not handed out again at that address: at
                     // most a tail of a newer buffer now.
                     assert_eq!(
-                        free(&mut arena, a as *const u8),
+                        free(arena, a as *const u8),
                         Err(InvalidBuffer::NotAllocated)
                     );
                 }
@@ -349,14 +349,10 @@ fn run(arena: &mut Arena, model: &mut Model, mut input: Input) {
                 };
                 // Both entry points share the check; exercise both.
                 if which & 8 == 0 {
-                    assert_eq!(
-                        free(&mut arena, p as *const u8),
-                        Err(expected),
-                        "free({p:#x})"
-                    );
+                    assert_eq!(free(arena, p as *const u8), Err(expected), "free({p:#x})");
                 } else {
                     assert_eq!(
-                        free_exact(&mut arena, p as *const u8, 1),
+                        free_exact(arena, p as *const u8, 1),
                         Err(expected),
                         "free_pages_exact({p:#x})"
                     );
