@@ -12,8 +12,10 @@
 //!     let d = unsafe { *(a[0] as *const XenDomctl) };
 //!     if d.interface_version == 0x15 { 0 } else { -13i64 as u64 }
 //! });
-//! xc.domctl(DomctlCmd::PAUSEDOMAIN, XEN_DOMCTL_INTERFACE_VERSION, 1, ())?;
-//! let from_4_16 = xc.domctl(DomctlCmd::PAUSEDOMAIN, 0x14, 1, ());
+//! // SAFETY: no payload; the mock only looks at the version.
+//! unsafe { xc.domctl(DomctlCmd::PAUSEDOMAIN, XEN_DOMCTL_INTERFACE_VERSION, 1, ())? };
+//! // SAFETY: as above.
+//! let from_4_16 = unsafe { xc.domctl(DomctlCmd::PAUSEDOMAIN, 0x14, 1, ()) };
 //! assert_eq!(from_4_16, Err(Error::Xen(XenErrno::EACCES)));
 //! # Ok::<(), xencall::Error>(())
 //! ```

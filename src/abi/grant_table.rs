@@ -351,7 +351,10 @@ abi_layout! {
 ///     dest: GnttabCopyPtr { u: 0x1234, domid: DOMID_SELF, offset: 0, _pad0: 0 },
 ///     len: 512, flags: GNTCOPY_SOURCE_GREF, status: 0, _pad0: 0,
 /// }];
-/// assert_eq!(xc.gnttab_copy(&mut ops), Err(Error::Grant(GrantStatus::BAD_GNTREF)));
+/// // SAFETY: the mock writes only the status (a real Xen would write frame
+/// // 0x1234, which must then be a page the caller lends).
+/// let r = unsafe { xc.gnttab_copy_raw(&mut ops) };
+/// assert_eq!(r, Err(Error::Grant(GrantStatus::BAD_GNTREF)));
 /// assert_eq!(ops[0].status, -3); // written back into the caller's array
 /// ```
 #[derive(

@@ -97,7 +97,8 @@ pub use super::xen::DOMID_SELF;
 ///     r.nr_extents
 /// });
 /// let mut gpfns = [0x1000, 0x1001]; // two 4 KiB pages (order 0) back into our physmap
-/// assert_eq!(xc.populate_physmap(DOMID_SELF, &mut gpfns, 0)?, 2);
+/// // SAFETY: the mock writes only the crate's copy of the list.
+/// assert_eq!(unsafe { xc.populate_physmap(DOMID_SELF, &mut gpfns, 0)? }, 2);
 /// # Ok::<(), xencall::Error>(())
 /// ```
 #[derive(
@@ -143,7 +144,8 @@ abi_layout! {
 ///     assert_eq!((MapSpace(m.space), m.idx, m.gpfn), (MapSpace::SHARED_INFO, 0, 0xfeff0));
 ///     0
 /// });
-/// xc.add_to_physmap(DOMID_SELF, MapSpace::SHARED_INFO, 0, 0xfeff0)?;
+/// // SAFETY: the mock maps nothing.
+/// unsafe { xc.add_to_physmap(DOMID_SELF, MapSpace::SHARED_INFO, 0, 0xfeff0)? };
 /// # Ok::<(), xencall::Error>(())
 /// ```
 #[derive(

@@ -73,6 +73,29 @@ impl<'h, T: Copy + FromBytes + IntoBytes> Buffer<'h, T> {
         })
     }
 
+    /// Give up the buffer without freeing it: its first page and its pool.
+    /// The pages stay allocated until [`from_raw`](Self::from_raw) makes a
+    /// buffer of them again; never, if the caller keeps them out of use.
+    pub(crate) fn into_raw(self) -> (NonNull<T>, &'static Pool) {
+        let parts = (self.ptr, self.pool);
+        core::mem::forget(self);
+        parts
+    }
+
+    /// A buffer again, from [`into_raw`](Self::into_raw)'s parts.
+    ///
+    /// # Safety
+    /// The parts come from `into_raw` of a `Buffer<T>`, not made into a
+    /// buffer since, and the memory holds bytes (any bytes: `T` is
+    /// `FromBytes`) that nothing else uses.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<T>, pool: &'static Pool) -> Self {
+        Buffer {
+            ptr,
+            pool,
+            _handle: PhantomData,
+        }
+    }
+
     /// The address to pass to Xen as the hypercall argument.
     ///
     /// ```
