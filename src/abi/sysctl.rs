@@ -130,6 +130,15 @@ impl XenSysctl {
     /// let s = XenSysctl::new(SysctlCmd::PHYSINFO, 0x15, answer);
     /// assert_eq!(s.payload::<XenSysctlPhysinfo>().nr_cpus, 4);
     /// ```
+    ///
+    /// A type that not every bit pattern is a valid value of, such as a
+    /// reference Xen's bytes could make dangle, is refused:
+    ///
+    /// ```compile_fail,E0277
+    /// use xencall::abi::sysctl::{SysctlCmd, XenSysctl};
+    /// let s = XenSysctl::new(SysctlCmd::PHYSINFO, 0x15, 0u64);
+    /// let r: &'static u8 = s.payload();
+    /// ```
     pub fn payload<T: FromBytes>(&self) -> T {
         const { assert!(size_of::<T>() <= 128) };
         // `FromBytes`: whatever Xen left in the union is a valid `T`.

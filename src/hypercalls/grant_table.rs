@@ -138,7 +138,22 @@ impl<B: Backend> Xencall<B> {
     /// `GNTTABOP_copy`: run the copies; each one's status is recorded in
     /// it ([`GrantCopy::status`]), and the first failing one is returned
     /// as the error. Safe: a [`GrantCopy`] names only memory the caller
-    /// lends it (see there).
+    /// lends it (see there). A raw operation naming a frame of ours by
+    /// number is no longer taken by the safe call:
+    ///
+    /// ```compile_fail,E0308
+    /// use xencall::abi::grant_table::{GnttabCopy, GnttabCopyPtr};
+    /// use xencall::abi::memory::DOMID_SELF;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// // Xen would write 512 bytes of domain 5's grant into frame 0x100.
+    /// let mut ops = [GnttabCopy {
+    ///     source: GnttabCopyPtr { u: 8, domid: 5, offset: 0, _pad0: 0 },
+    ///     dest: GnttabCopyPtr { u: 0x100, domid: DOMID_SELF, offset: 0, _pad0: 0 },
+    ///     len: 512, flags: 1, status: 0, _pad0: 0,
+    /// }];
+    /// xc.gnttab_copy(&mut ops)?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// ```no_run
     /// use xencall::abi::grant_table::GrantStatus;

@@ -170,6 +170,17 @@ impl<B: Backend> Xencall<B> {
     /// the guest must also unmap the page and keep its p2m list right. For
     /// another domain, the caller answers for that domain's memory.
     ///
+    /// A live buffer's frame given away from safe code no longer compiles:
+    ///
+    /// ```compile_fail,E0133
+    /// use xencall::abi::memory::DOMID_SELF;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let b = xc.buffer([0u8; 4096])?;
+    /// // `b` would stay in use (and go back to the pool) on a frame Xen took.
+    /// xc.decrease_reservation(DOMID_SELF, &[b.addr() >> 12], 0)?;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// ```no_run
     /// use xencall::abi::memory::DOMID_SELF;
     /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
@@ -210,6 +221,14 @@ impl<B: Backend> Xencall<B> {
     /// that still holds a page (a live buffer, code, a page table) has it
     /// replaced (translated guests) and every reference to the old page now
     /// reaches the new one.
+    ///
+    /// ```compile_fail,E0133
+    /// use xencall::abi::memory::DOMID_SELF;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// // Frame 0x100 is in use: its page would be swapped for a new one.
+    /// xc.populate_physmap(DOMID_SELF, &mut [0x100], 0)?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// ```no_run
     /// use xencall::abi::memory::DOMID_SELF;
@@ -286,6 +305,16 @@ impl<B: Backend> Xencall<B> {
     /// it): nothing may use it, and it must never return to a pool or
     /// allocator as ordinary memory. With `MapSpace::GMFN` and friends
     /// `idx` is itself a frame of ours, which moves and leaves a hole.
+    ///
+    /// Replacing a caller-chosen frame from safe code no longer compiles:
+    ///
+    /// ```compile_fail,E0133
+    /// use xencall::abi::memory::{MapSpace, DOMID_SELF};
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// // Frame 0x100: whatever lives there (code, a page table) is replaced.
+    /// xc.add_to_physmap(DOMID_SELF, MapSpace::SHARED_INFO, 0, 0x100)?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// ```no_run
     /// use xencall::abi::memory::{MapSpace, DOMID_SELF};
