@@ -10,9 +10,10 @@ mod guest {
     use xencall::abi::{HypercallOp, XenErrno};
     use xencall::arch::HypercallMode;
     use xencall::bounce::Direction;
+    use xencall::buffers::{Page, PAGE_SIZE};
     use xencall::rt::testing::{run, TestCase, TestResult};
     use xencall::rt::{BootInfo, GuestMode};
-    use xencall::{ensure, ensure_eq, skip, Error, InvalidBuffer, OpenFlags, Xencall};
+    use xencall::{ensure, ensure_eq, skip, Error, Frames, InvalidBuffer, OpenFlags, Xencall};
 
     xencall::entry!(main);
 
@@ -155,6 +156,14 @@ mod guest {
                 TestCase {
                     name: "memory_increase_reservation",
                     run: memory_increase_reservation,
+                },
+                TestCase {
+                    name: "frames_are_bounded_and_vouched_for",
+                    run: frames_are_bounded_and_vouched_for,
+                },
+                TestCase {
+                    name: "map_xen_page_grant_frame",
+                    run: map_xen_page_grant_frame,
                 },
             ],
         )
@@ -601,7 +610,10 @@ mod guest {
                 ensure_eq!(taken, 1);
                 ensure!(frames[0] != 0, "no machine frame written back");
                 ensure_eq!(after, before + 1);
-                ensure_eq!(xc.decrease_reservation(DOMID_SELF, &frames, 0)?, 1);
+                // SAFETY: the machine frame Xen just gave, which nothing
+                // maps or uses.
+                let taken = unsafe { xc.decrease_reservation(DOMID_SELF, &frames, 0)? };
+                ensure_eq!(taken, 1);
                 ensure_eq!(xc.current_reservation(DOMID_SELF)?, before);
             }
             GuestMode::Pvh => {
@@ -633,23 +645,26 @@ mod guest {
             .xen_features()?
             .contains(xencall::hypercalls::XenFeatures::DIRECT_MAPPED);
         let given_back = if direct_mapped { 0 } else { 1 };
-        let page = xc.alloc_buffer_pages(1)?;
-        let gpfn = page.as_ptr() as u64 >> 12;
+        // The safe path: a buffer page is given, its frame taken from the
+        // runtime's `BootInfo`, and it comes back only through populate.
+        let page = xc.buffer::<Page>([0xa5; PAGE_SIZE])?;
+        let gpfn = boot.frame_of(page.addr() as usize)?;
+        ensure_eq!(gpfn, page.addr() >> 12);
         let before = xc.current_reservation(DOMID_SELF)?;
-        // The page is ours and nothing touches it until it is back.
-        ensure_eq!(xc.decrease_reservation(DOMID_SELF, &[gpfn], 0)?, 1);
+        let free = xc.pool().free_page_count();
+        let lent = xc.give_back_page(boot, page)?;
+        ensure_eq!(lent.frame(), gpfn);
         ensure_eq!(xc.current_reservation(DOMID_SELF)?, before - given_back);
-        let mut frames = [gpfn];
-        let repopulated = xc.populate_physmap(DOMID_SELF, &mut frames, 0);
-        ensure_eq!(repopulated, Ok(1));
-        ensure_eq!(frames[0], gpfn);
+        // Lent, the page is not the pool's to hand out.
+        ensure_eq!(xc.pool().free_page_count(), free);
+        let mut page = xc.populate_page(lent).map_err(Error::from)?;
+        ensure_eq!(page.addr() >> 12, gpfn);
         ensure_eq!(xc.current_reservation(DOMID_SELF)?, before);
-        // SAFETY: the frame is backed again; write and read it back.
-        unsafe {
-            page.as_ptr().write_volatile(0x5a);
-            ensure_eq!(page.as_ptr().read_volatile(), 0x5a);
-            xc.free_buffer_pages(page.as_ptr(), 1)?;
-        }
+        // Backed again: write and read it back.
+        page[7] = 0x5a;
+        ensure_eq!(page[7], 0x5a);
+        drop(page);
+        ensure_eq!(xc.pool().free_page_count(), free + 1);
         Ok(())
     }
 
@@ -664,10 +679,17 @@ mod guest {
         use xencall::abi::memory::DOMID_SELF;
         use xencall::abi::start_info::StartInfo;
         let xc = open()?;
+        // The safe path is for translated guests: a PV guest keeps its own
+        // p2m list and page tables, so it is refused before Xen is asked.
+        let page = xc.buffer::<Page>([0; PAGE_SIZE])?;
+        ensure_eq!(
+            xc.give_back_page(boot, page).err(),
+            Some(Error::NotTranslated)
+        );
         let page = xc.alloc_buffer_pages(1)?;
         let va = page.as_ptr() as u64;
         let pfn = va >> 12;
-        let old_mfn = boot.frame_of(va as usize);
+        let old_mfn = boot.frame_of(va as usize)?;
         // SAFETY: Xen maps start_info and the p2m list it names (one
         // writable entry per page of the domain) for a PV guest for good.
         let p2m = unsafe {
@@ -677,10 +699,15 @@ mod guest {
         // SAFETY: the buffer is ours and nothing reads it until it is
         // mapped again below; a PTE of 0 just unmaps it.
         unsafe { xc.update_va_mapping(va, 0, UVMF_INVLPG)? };
-        ensure_eq!(xc.decrease_reservation(DOMID_SELF, &[old_mfn], 0)?, 1);
+        // SAFETY: the page is unmapped, and nothing uses it until it is
+        // repopulated, entered in the p2m list and mapped again below.
+        let taken = unsafe { xc.decrease_reservation(DOMID_SELF, &[old_mfn], 0)? };
+        ensure_eq!(taken, 1);
         ensure_eq!(xc.current_reservation(DOMID_SELF)?, before - 1);
         let mut frames = [pfn];
-        ensure_eq!(xc.populate_physmap(DOMID_SELF, &mut frames, 0), Ok(1));
+        // SAFETY: the pseudo-physical frame has no machine frame now.
+        let populated = unsafe { xc.populate_physmap(DOMID_SELF, &mut frames, 0) };
+        ensure_eq!(populated, Ok(1));
         let new_mfn = frames[0];
         ensure!(
             new_mfn != pfn && new_mfn != 0,
@@ -690,7 +717,7 @@ mod guest {
         // SAFETY: entry `pfn` of the p2m list is this page's; the guest
         // keeps the list.
         unsafe { p2m.add(pfn as usize).write_volatile(new_mfn) };
-        ensure_eq!(boot.frame_of(va as usize), new_mfn);
+        ensure_eq!(boot.frame_of(va as usize), Ok(new_mfn));
         // SAFETY: the new frame is ours (Xen just gave it); map it where
         // the buffer was, present, writable, user, accessed, dirty.
         unsafe { xc.update_va_mapping(va, (new_mfn << 12) | 0x67, UVMF_INVLPG)? };
@@ -722,6 +749,64 @@ mod guest {
             xc.evtchn_close(port)?;
         }
         ensure_eq!(blocked, Err(Error::Xen(XenErrno::EINVAL)));
+        Ok(())
+    }
+
+    /// The frame numbers the safe calls give Xen: the runtime's `BootInfo`
+    /// gives one for a page of ours (PV: from the p2m list, and nothing at
+    /// or past `nr_pages`, where the list ends); a `BootInfo` made up from
+    /// the same public fields vouches for nothing, so the runtime's calls
+    /// that trust it refuse it too.
+    fn frames_are_bounded_and_vouched_for(boot: &BootInfo) -> TestResult {
+        let xc = open()?;
+        let page = xc.buffer::<Page>([0; PAGE_SIZE])?;
+        let frame = boot.frame_of(page.addr() as usize)?;
+        match boot.raw {
+            xencall::rt::RawBootInfo::StartInfo(start_info) => {
+                use xencall::abi::start_info::StartInfo;
+                ensure!(frame != 0, "no machine frame for a buffer page");
+                // SAFETY: Xen maps start_info for a PV guest for good.
+                let pages = unsafe {
+                    core::ptr::addr_of!((*(start_info as *const StartInfo)).nr_pages).read()
+                } as usize;
+                ensure!(boot.frame_of((pages - 1) * PAGE_SIZE).is_ok());
+                // Where the p2m list ends: refused, not read past.
+                ensure_eq!(boot.frame_of(pages * PAGE_SIZE), Err(Error::NoFrame));
+                ensure_eq!(boot.frame_of(usize::MAX), Err(Error::NoFrame));
+            }
+            _ => ensure_eq!(frame, page.addr() >> 12),
+        }
+        let made_up = BootInfo::new(boot.guest_mode, boot.raw);
+        ensure_eq!(made_up.frame_of(page.addr() as usize), Err(Error::NoFrame));
+        ensure_eq!(
+            xencall::rt::shared_info::map(&made_up).err(),
+            Some(Error::NoFrame)
+        );
+        Ok(())
+    }
+
+    /// `map_xen_page`: Xen's grant-table frame 0 replaces a buffer page,
+    /// which leaves the pool for good (translated guests; PV is refused).
+    fn map_xen_page_grant_frame(boot: &BootInfo) -> TestResult {
+        use xencall::buffers::XenPageKind;
+        let xc = open()?;
+        let page = xc.buffer::<Page>([0xa5; PAGE_SIZE])?;
+        let free = xc.pool().free_page_count();
+        let mapped = xc.map_xen_page(boot, XenPageKind::GrantTable(0), page);
+        if boot.guest_mode == GuestMode::Pv {
+            ensure_eq!(mapped.err(), Some(Error::NotTranslated));
+            ensure_eq!(xc.pool().free_page_count(), free + 1);
+            return Ok(());
+        }
+        let table = mapped?;
+        // Xen's frame shows where our 0xa5 bytes were: no entry of dom0's
+        // grant table is in use, so its first words are zero.
+        // SAFETY: the mapped page is 4096 bytes; Xen writes it, hence
+        // volatile reads of plain integers.
+        let first = unsafe { table.as_ptr().cast::<u64>().read_volatile() };
+        ensure_eq!(first, 0);
+        // Out of the pool for good, whether the `XenPage` lives or not.
+        ensure_eq!(xc.pool().free_page_count(), free);
         Ok(())
     }
 
@@ -1070,6 +1155,7 @@ mod guest {
     fn grant_table_copy_to_self(boot: &BootInfo) -> TestResult {
         use xencall::abi::grant_table::{GnttabCopy, GnttabCopyPtr, GrantStatus};
         use xencall::abi::memory::DOMID_SELF;
+        use xencall::hypercalls::{CopyDest, CopySource, GrantCopy};
         let xc = open()?;
         let (frames, max) = xc.gnttab_query_size(DOMID_SELF)?;
         ensure!(
@@ -1085,25 +1171,22 @@ mod guest {
         }
 
         // Copy 100 bytes between two of our own pages by frame number,
-        // and check every byte of the destination page.
+        // and check every byte of the destination page. The safe path:
+        // the ends are lent slices, their frames from the runtime's
+        // `BootInfo`.
         let mut src = xc.buffer_array(4096, 0u8)?;
-        let dst = xc.buffer_array(4096, 0u8)?;
+        let mut dst = xc.buffer_array(4096, 0u8)?;
         for (i, b) in src.iter_mut().enumerate() {
             *b = (i % 251) as u8 + 1;
         }
-        let end = |addr: u64, offset: u16| GnttabCopyPtr {
-            u: boot.frame_of(addr as usize),
-            domid: DOMID_SELF,
-            offset,
-        };
-        let mut ops = [GnttabCopy {
-            source: end(src.addr(), 10),
-            dest: end(dst.addr(), 20),
-            len: 100,
-            flags: 0,
-            status: 0,
-        }];
+        let mut ops = [GrantCopy::new(
+            boot,
+            CopySource::Local(&src[10..110]),
+            CopyDest::Local(&mut dst[20..120]),
+            100,
+        )?];
         xc.gnttab_copy(&mut ops)?;
+        ensure_eq!(ops[0].status(), GrantStatus::OKAY);
         for (i, &b) in dst.iter().enumerate() {
             let want = if (20..120).contains(&i) {
                 src[i - 10]
@@ -1112,12 +1195,35 @@ mod guest {
             };
             ensure!(b == want, "byte {i}: {b:#x}, want {want:#x}");
         }
-        // A copy running off the end of its page is refused per operation.
-        ops[0].dest.offset = 4090;
+        // A local end past its slice is refused before Xen is called.
         ensure_eq!(
-            xc.gnttab_copy(&mut ops),
-            Err(Error::Grant(GrantStatus::BAD_COPY_ARG))
+            GrantCopy::new(
+                boot,
+                CopySource::Local(&src[..]),
+                CopyDest::Local(&mut dst[4090..]),
+                100
+            )
+            .err(),
+            Some(Error::BadRange)
         );
+        // By raw frame number, a copy running off the end of its page is
+        // refused by Xen, per operation.
+        let end = |frame: u64, offset: u16| GnttabCopyPtr {
+            u: frame,
+            domid: DOMID_SELF,
+            offset,
+            _pad0: 0,
+        };
+        let mut raw = [GnttabCopy {
+            source: end(boot.frame_of(src.addr() as usize)?, 10),
+            dest: end(boot.frame_of(dst.addr() as usize)?, 4090),
+            len: 100,
+            ..Default::default()
+        }];
+        // SAFETY: both frames are our live buffers', and Xen refuses the
+        // range (4090 + 100 > 4096) before reading or writing either.
+        let refused = unsafe { xc.gnttab_copy_raw(&mut raw) };
+        ensure_eq!(refused, Err(Error::Grant(GrantStatus::BAD_COPY_ARG)));
         Ok(())
     }
 
@@ -1173,6 +1279,12 @@ mod guest {
         use xencall::abi::hvm::HvmParam;
         use xencall::abi::memory::DOMID_SELF;
         let xc = open()?;
+        // A parameter holding a frame is refused by the safe call, in every
+        // mode, before Xen is asked.
+        ensure_eq!(
+            xc.hvm_set_param(DOMID_SELF, HvmParam::STORE_PFN, 0x1234),
+            Err(Error::NamesMemory)
+        );
         if boot.guest_mode == GuestMode::Pv {
             // A PV guest has no HVM parameters: Xen refuses.
             ensure!(xc
@@ -1242,12 +1354,15 @@ mod guest {
         );
         ensure_eq!(list[0].tot_pages, info.tot_pages);
         // 4.16's version: refused before anything is looked at.
-        let old = xc.domctl(
-            DomctlCmd::GETDOMAININFO,
-            0x14,
-            0,
-            XenDomctlGetdomaininfo::default(),
-        );
+        // SAFETY: getdomaininfo's payload holds no guest handle.
+        let old = unsafe {
+            xc.domctl(
+                DomctlCmd::GETDOMAININFO,
+                0x14,
+                0,
+                XenDomctlGetdomaininfo::default(),
+            )
+        };
         ensure_eq!(old.err(), Some(Error::Xen(XenErrno::EACCES)));
         Ok(())
     }

@@ -259,6 +259,22 @@ mod guest {
             start_vcpu(boot, 0, stack, |_| {}),
             Err(Error::Xen(XenErrno::EINVAL))
         );
+        static mut SPARE_THREE: Stack = Stack::new();
+        // SAFETY: used once, by this case.
+        let stack = unsafe { &mut *core::ptr::addr_of_mut!(SPARE_THREE) };
+        // A `BootInfo` the runtime did not fill (here: claiming the other
+        // x86 mode, whose context Xen would be given) is refused before
+        // Xen is asked.
+        let other = if boot.guest_mode == GuestMode::Pv {
+            GuestMode::Pvh
+        } else {
+            GuestMode::Pv
+        };
+        let made_up = BootInfo::new(other, boot.raw);
+        ensure_eq!(
+            start_vcpu(&made_up, 1, stack, |_| {}),
+            Err(Error::Xen(XenErrno::EINVAL))
+        );
         Ok(())
     }
 }

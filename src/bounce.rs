@@ -2,6 +2,8 @@
 //! data lives anywhere (the stack, a heap), and is copied into a hypercall
 //! buffer before the call and/or back out after it.
 
+use zerocopy::{FromBytes, IntoBytes};
+
 use crate::backend::Backend;
 use crate::error::Result;
 use crate::handle::Xencall;
@@ -39,6 +41,21 @@ impl<B: Backend> Xencall<B> {
     /// (copied in for [`Direction::In`]/[`Both`](Direction::Both)), then
     /// copy the buffer back into `data` for [`Direction::Out`]/`Both`.
     ///
+    /// `T` is bounded as a buffer's element is ([`Buffer`](crate::Buffer)
+    /// says why): with [`Direction::Out`] the crate zeroes the buffer and
+    /// copies back whatever Xen wrote, so every bit pattern must be a `T`.
+    ///
+    /// ```compile_fail,E0277
+    /// use core::num::NonZeroU32;
+    /// use xencall::{bounce::Direction, mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// let mut ids = [NonZeroU32::new(1).unwrap(); 4];
+    /// // The zeroed buffer alone would read back as four invalid zeros.
+    /// xc.bounce(&mut ids, Direction::Out, |_addr| Ok(()))?;
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
+    ///
     /// The copy out happens whether `call` succeeded or not, as libxenctrl
     /// does: Xen may have written part of the result before failing. If
     /// the buffer cannot be allocated, `call` is not run and `data` is
@@ -54,7 +71,7 @@ impl<B: Backend> Xencall<B> {
     /// });
     /// assert_eq!(ret, Ok(0));
     /// ```
-    pub fn bounce<T: Copy, R>(
+    pub fn bounce<T: Copy + FromBytes + IntoBytes, R>(
         &self,
         data: &mut [T],
         direction: Direction,
@@ -96,7 +113,7 @@ impl<B: Backend> Xencall<B> {
     /// assert_eq!(xc.backend().last().map(|(op, _, a)| (op, a[1])), Some((18, 8)));
     /// # Ok::<(), xencall::Error>(())
     /// ```
-    pub fn bounce_in<T: Copy, R>(
+    pub fn bounce_in<T: Copy + FromBytes + IntoBytes, R>(
         &self,
         data: &[T],
         call: impl FnOnce(u64) -> Result<R>,

@@ -14,7 +14,12 @@ macro_rules! xen_code {
         )*
     ) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        // Any integer is a code (unknown ones print raw), so any bytes Xen
+        // writes are a valid value: zerocopy's traits hold.
+        #[derive(
+            Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            ::zerocopy::FromBytes, ::zerocopy::IntoBytes, ::zerocopy::Immutable, ::zerocopy::KnownLayout,
+        )]
         #[repr(transparent)]
         pub struct $name(pub $int);
 

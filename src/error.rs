@@ -92,6 +92,23 @@ pub enum Error {
     /// The arena or region handed over is unusable (too small, or the
     /// built-in arena was already in use).
     BadRegion,
+    /// No frame number is known for this address: outside the guest's
+    /// pages (PV: at or past `start_info.nr_pages`), or the
+    /// [`Frames`](crate::Frames) source cannot vouch for it (a
+    /// `rt::BootInfo` the runtime did not fill).
+    NoFrame,
+    /// An offset and length that do not lie inside their buffer, or that
+    /// cross a page where one operation reaches one page only.
+    BadRange,
+    /// The operation needs a translated guest (PVH, HVM, Arm): Xen keeps
+    /// its physical map. A PV guest keeps its own p2m list and page tables
+    /// and must use the `unsafe` calls.
+    NotTranslated,
+    /// Xen ran the call but did none of it (took no page, backed no frame).
+    Declined,
+    /// A safe function refused a value that names guest memory (an HVM
+    /// parameter holding a frame number); the `unsafe` variant takes it.
+    NamesMemory,
 }
 
 impl Error {
@@ -147,6 +164,11 @@ impl Error {
             Error::Reentered => XenErrno::EBUSY.0,
             Error::HypercallPageNotInstalled => XenErrno::ENOSYS.0,
             Error::BadRegion => XenErrno::EINVAL.0,
+            Error::NoFrame => XenErrno::EFAULT.0,
+            Error::BadRange => XenErrno::EINVAL.0,
+            Error::NotTranslated => XenErrno::EOPNOTSUPP.0,
+            Error::Declined => XenErrno::EBUSY.0,
+            Error::NamesMemory => XenErrno::EPERM.0,
         }
     }
 
@@ -160,7 +182,7 @@ impl Error {
     /// assert!(!Error::OutOfBufferMemory.is_hypervisor_error());
     /// ```
     pub const fn is_hypervisor_error(self) -> bool {
-        matches!(self, Error::Xen(_) | Error::Grant(_))
+        matches!(self, Error::Xen(_) | Error::Grant(_) | Error::Declined)
     }
 
     /// The Xen error number, when Xen returned one.
@@ -218,6 +240,13 @@ impl fmt::Display for Error {
             Error::Reentered => f.write_str("non-reentrant handle used concurrently"),
             Error::HypercallPageNotInstalled => f.write_str("Xen did not fill the hypercall page"),
             Error::BadRegion => f.write_str("unusable buffer region"),
+            Error::NoFrame => f.write_str("no frame number is known for this address"),
+            Error::BadRange => f.write_str("range outside its buffer or across a page"),
+            Error::NotTranslated => f.write_str("needs a translated guest (PVH, HVM, Arm), not PV"),
+            Error::Declined => f.write_str("Xen ran the call but did none of it"),
+            Error::NamesMemory => {
+                f.write_str("value names guest memory: refused by the safe function")
+            }
         }
     }
 }

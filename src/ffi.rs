@@ -52,7 +52,8 @@ pub const MAX_HANDLES: usize = 16;
 /// // SAFETY: the mock reads no memory.
 /// let r = generic::with(&TABLE, h, |xc| unsafe { xc.call1(HypercallOp::SCHED_OP, 0) });
 /// assert_eq!(generic::to_int(r), 0);
-/// assert_eq!(generic::close(&TABLE, h), 0);
+/// // SAFETY: no `with` on `h` is running, and `h` is not used again.
+/// assert_eq!(unsafe { generic::close(&TABLE, h) }, 0);
 /// ```
 pub struct CHandle<B: Backend> {
     state: AtomicU8,
@@ -66,8 +67,11 @@ const OPEN: u8 = 2;
 
 // SAFETY: the handle is written only by the one opener that moved the slot
 // from FREE to OPENING, and read only once the slot is OPEN (Release/
-// Acquire order the write before the reads). Using a handle after closing
-// it is undefined behaviour in C's API too.
+// Acquire order the write before the reads), by `with`, which lends it for
+// the length of one call. `close` is `unsafe`: its caller promises that no
+// such call is running, so a reopened slot is never rewritten under a live
+// reference (using a handle after closing it is undefined behaviour in C's
+// API too).
 unsafe impl<B: Backend + Sync> Sync for CHandle<B> {}
 
 impl<B: Backend> CHandle<B> {
@@ -126,7 +130,7 @@ pub mod generic {
     /// # let mock = |flags| Ok(Xencall::with_backend(MockBackend::new(), None, flags));
     /// # let errno = || std::io::Error::last_os_error().raw_os_error();
     /// let h = generic::open(&TABLE, OpenFlags::NON_REENTRANT.bits(), mock);
-    /// assert_eq!(generic::handle(&TABLE, h).unwrap().flags(), OpenFlags::NON_REENTRANT);
+    /// assert_eq!(generic::with(&TABLE, h, |xc| Ok(xc.flags())), Ok(OpenFlags::NON_REENTRANT));
     /// // Flags libxencall does not know are refused, not ignored.
     /// assert!(generic::open(&TABLE, 0x80, mock).is_null());
     /// assert_eq!(errno(), Some(22)); // EINVAL
@@ -169,21 +173,21 @@ pub mod generic {
 
     /// The handle behind a C pointer, if it is an open slot of `table`.
     ///
-    /// ```
-    /// # use xencall::ffi::{generic, CHandle};
-    /// # use xencall::{mock::MockBackend, OpenFlags, Xencall};
-    /// # static TABLE: [CHandle<MockBackend>; 2] = [const { CHandle::new() }; 2];
-    /// # let mock = |flags| Ok(Xencall::with_backend(MockBackend::new(), None, flags));
-    /// # let errno = || std::io::Error::last_os_error().raw_os_error();
+    /// Not public: the reference it returns is only good until `close`,
+    /// which the type cannot say (hence `'static`); [`with`] lends it for
+    /// one call instead. Before, safe code could keep it across `close` and
+    /// the next `open`, which rewrites the slot under it:
+    ///
+    /// ```compile_fail,E0603
+    /// use xencall::ffi::{generic, CHandle};
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// static TABLE: [CHandle<MockBackend>; 1] = [CHandle::new()];
+    /// let mock = |flags| Ok(Xencall::with_backend(MockBackend::new(), None, flags));
     /// let h = generic::open(&TABLE, 0, mock);
-    /// assert!(generic::handle(&TABLE, h).is_some());
-    /// // A pointer from elsewhere, or a closed slot, is no handle.
-    /// let stray = CHandle::<MockBackend>::new();
-    /// assert!(generic::handle(&TABLE, &stray as *const _ as *mut _).is_none());
-    /// generic::close(&TABLE, h);
-    /// assert!(generic::handle(&TABLE, h).is_none());
+    /// let kept: &'static Xencall<MockBackend> = generic::handle(&TABLE, h).unwrap();
     /// ```
-    pub fn handle<B: Backend>(
+    pub(crate) fn handle<B: Backend>(
         table: &'static [CHandle<B>],
         h: *mut CHandle<B>,
     ) -> Option<&'static Xencall<B>> {
@@ -199,6 +203,29 @@ pub mod generic {
 
     /// `xencall_close`: NULL is fine (0); anything not open is `EBADF`.
     ///
+    /// # Safety
+    /// No [`with`] on `h` may be running (on another thread, or around this
+    /// call), and `h` may not be used after it is closed, as in C: the slot
+    /// is free at once, and the next [`open`] writes a new handle into it,
+    /// under any `&Xencall` still lent out.
+    ///
+    /// Closing from inside the call that borrows the handle is what this
+    /// rules out; safe code cannot:
+    ///
+    /// ```compile_fail,E0133
+    /// use xencall::ffi::{generic, CHandle};
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// static TABLE: [CHandle<MockBackend>; 1] = [CHandle::new()];
+    /// let mock = |flags| Ok(Xencall::with_backend(MockBackend::new(), None, flags));
+    /// let h = generic::open(&TABLE, 0, mock);
+    /// let _ = generic::with(&TABLE, h, |xc| {
+    ///     generic::close(&TABLE, h);
+    ///     let _other = generic::open(&TABLE, 0, mock); // rewrites the slot `xc` is in
+    ///     Ok(xc.flags())
+    /// });
+    /// ```
+    ///
     /// ```
     /// # use xencall::ffi::{generic, CHandle};
     /// # use xencall::{mock::MockBackend, OpenFlags, Xencall};
@@ -206,13 +233,17 @@ pub mod generic {
     /// # let mock = |flags| Ok(Xencall::with_backend(MockBackend::new(), None, flags));
     /// # let errno = || std::io::Error::last_os_error().raw_os_error();
     /// let h = generic::open(&TABLE, 0, mock);
-    /// assert_eq!(generic::close(&TABLE, h), 0);
-    /// // Closing twice is caught instead of freeing someone else's handle.
-    /// assert_eq!(generic::close(&TABLE, h), -1);
-    /// assert_eq!(errno(), Some(9)); // EBADF
-    /// assert_eq!(generic::close(&TABLE, core::ptr::null_mut()), 0);
+    /// // SAFETY: no `with` is running; the closed `h` is only closed again,
+    /// // which is refused before the slot is touched.
+    /// unsafe {
+    ///     assert_eq!(generic::close(&TABLE, h), 0);
+    ///     // Closing twice is caught instead of freeing someone else's handle.
+    ///     assert_eq!(generic::close(&TABLE, h), -1);
+    ///     assert_eq!(errno(), Some(9)); // EBADF
+    ///     assert_eq!(generic::close(&TABLE, core::ptr::null_mut()), 0);
+    /// }
     /// ```
-    pub fn close<B: Backend>(table: &'static [CHandle<B>], h: *mut CHandle<B>) -> c_int {
+    pub unsafe fn close<B: Backend>(table: &'static [CHandle<B>], h: *mut CHandle<B>) -> c_int {
         if h.is_null() {
             return 0;
         }
@@ -275,7 +306,8 @@ pub mod generic {
     ///
     /// let h = generic::open(&TABLE, 0, mock);
     /// assert_eq!(generic::with(&TABLE, h, |xc| Ok(xc.buffers_never_fault())), Ok(true));
-    /// generic::close(&TABLE, h);
+    /// // SAFETY: no `with` is running; `h` is then only refused.
+    /// unsafe { generic::close(&TABLE, h) };
     /// // `f` does not run on a closed handle.
     /// let r = generic::with(&TABLE, h, |_| -> xencall::Result<()> { unreachable!() });
     /// assert_eq!(r, Err(Error::Xen(XenErrno::EBADF)));
@@ -343,9 +375,14 @@ mod exports {
     }
 
     /// `xencall_close`.
+    ///
+    /// # Safety
+    /// As [`generic::close`]: no call on `h` may be running, and `h` is
+    /// not used afterwards.
     #[no_mangle]
-    pub extern "C" fn xencall_close(h: *mut Handle) -> c_int {
-        generic::close(&TABLE, h)
+    pub unsafe extern "C" fn xencall_close(h: *mut Handle) -> c_int {
+        // SAFETY: forwarded contract.
+        unsafe { generic::close(&TABLE, h) }
     }
 
     /// `xencall_fd`: there is no file descriptor.
@@ -616,10 +653,13 @@ mod tests {
             assert_eq!(to_int(with(t, h, |x| x.call0(HypercallOp(99)))), -1);
         }
         assert_eq!(errno(), 38);
-        assert_eq!(close(t, h), 0);
-        assert_eq!(close(t, h), -1);
-        assert_eq!(errno(), 9);
-        assert_eq!(close(t, ptr::null_mut()), 0);
+        // SAFETY: no `with` is running; `xc` is not used after the close.
+        unsafe {
+            assert_eq!(close(t, h), 0);
+            assert_eq!(close(t, h), -1);
+            assert_eq!(errno(), 9);
+            assert_eq!(close(t, ptr::null_mut()), 0);
+        }
         assert!(handle(t, h).is_none());
     }
 
@@ -636,7 +676,8 @@ mod tests {
         assert!(!a.is_null() && !b.is_null() && a != b);
         assert!(open(t, 0, make(pool())).is_null());
         assert_eq!(errno(), 24);
-        assert_eq!(close(t, a), 0);
+        // SAFETY: no `with` is running, and `a` is not used again.
+        assert_eq!(unsafe { close(t, a) }, 0);
         // The freed slot is reused, with the new handle's flags.
         let c = open(t, 0, make(pool()));
         assert_eq!(c, a);

@@ -3,6 +3,8 @@
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use zerocopy::{FromBytes, IntoBytes};
+
 use crate::abi::HypercallOp;
 use crate::backend::Backend;
 use crate::buffers::{self, pages_for, Buffer, BufferArray, Pool};
@@ -428,7 +430,9 @@ impl<B: Backend> Xencall<B> {
     /// error and changes nothing.
     ///
     /// # Safety
-    /// Nothing may use the buffer afterwards (it is scrubbed and reused).
+    /// Nothing may use the buffer afterwards (it is scrubbed and reused):
+    /// in particular it must not be the memory of a live [`Buffer`] or
+    /// [`BufferArray`], whose drop would free it again.
     ///
     /// ```
     /// use xencall::{mock::MockBackend, Error, InvalidBuffer, OpenFlags, Xencall};
@@ -446,7 +450,8 @@ impl<B: Backend> Xencall<B> {
     /// ```
     pub unsafe fn free_buffer_pages(&self, ptr: *mut u8, nr_pages: usize) -> Result<()> {
         self.buffer_op(|| {
-            self.pool.free_pages(ptr, nr_pages).inspect_err(|e| {
+            // SAFETY: forwarded contract.
+            unsafe { self.pool.free_pages(ptr, nr_pages) }.inspect_err(|e| {
                 self.log(
                     log::Level::Error,
                     format_args!("free_buffer_pages({ptr:p}, {nr_pages}): {e}"),
@@ -484,7 +489,9 @@ impl<B: Backend> Xencall<B> {
     /// [`alloc_buffer`](Self::alloc_buffer) (or `alloc_buffer_pages`).
     ///
     /// # Safety
-    /// Nothing may use the buffer afterwards (it is scrubbed and reused).
+    /// Nothing may use the buffer afterwards (it is scrubbed and reused):
+    /// in particular it must not be the memory of a live [`Buffer`] or
+    /// [`BufferArray`], whose drop would free it again.
     ///
     /// ```
     /// use xencall::{mock::MockBackend, Error, InvalidBuffer, OpenFlags, Xencall};
@@ -502,7 +509,8 @@ impl<B: Backend> Xencall<B> {
     /// ```
     pub unsafe fn free_buffer(&self, ptr: *mut u8) -> Result<()> {
         self.buffer_op(|| {
-            self.pool.free(ptr).map(drop).inspect_err(|e| {
+            // SAFETY: forwarded contract.
+            unsafe { self.pool.free(ptr) }.map(drop).inspect_err(|e| {
                 self.log(log::Level::Error, format_args!("free_buffer({ptr:p}): {e}"))
             })
         })
@@ -537,7 +545,7 @@ impl<B: Backend> Xencall<B> {
     /// assert_eq!(arg.read().index, 1);
     /// # Ok::<(), xencall::Error>(())
     /// ```
-    pub fn buffer<T: Copy>(&self, value: T) -> Result<Buffer<'_, T>> {
+    pub fn buffer<T: Copy + FromBytes + IntoBytes>(&self, value: T) -> Result<Buffer<'_, T>> {
         self.buffer_op(|| Buffer::new_in(self.pool, value))
     }
 
@@ -552,7 +560,10 @@ impl<B: Backend> Xencall<B> {
     /// assert_eq!(&ports[..], &[3, 5, 8]);
     /// # Ok::<(), xencall::Error>(())
     /// ```
-    pub fn buffer_from_slice<T: Copy>(&self, values: &[T]) -> Result<BufferArray<'_, T>> {
+    pub fn buffer_from_slice<T: Copy + FromBytes + IntoBytes>(
+        &self,
+        values: &[T],
+    ) -> Result<BufferArray<'_, T>> {
         self.buffer_op(|| BufferArray::from_slice_in(self.pool, values))
     }
 
@@ -568,7 +579,11 @@ impl<B: Backend> Xencall<B> {
     /// assert_eq!(xc.buffer_array(usize::MAX, 0u64).err(), Some(Error::InvalidSize));
     /// # Ok::<(), xencall::Error>(())
     /// ```
-    pub fn buffer_array<T: Copy>(&self, len: usize, fill: T) -> Result<BufferArray<'_, T>> {
+    pub fn buffer_array<T: Copy + FromBytes + IntoBytes>(
+        &self,
+        len: usize,
+        fill: T,
+    ) -> Result<BufferArray<'_, T>> {
         self.buffer_op(|| BufferArray::filled_in(self.pool, len, fill))
     }
 }

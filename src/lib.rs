@@ -156,6 +156,7 @@ mod error;
 #[cfg(any(doc, feature = "c-api"))]
 pub mod ffi;
 mod flags;
+pub mod frames;
 mod handle;
 pub mod hypercalls;
 pub mod mock;
@@ -173,4 +174,5 @@ pub use backend::Backend;
 pub use buffers::{Buffer, BufferArray};
 pub use error::{Error, InvalidBuffer, Result};
 pub use flags::OpenFlags;
+pub use frames::{Frames, IdentityMapped};
 pub use handle::{Logger, Xencall};

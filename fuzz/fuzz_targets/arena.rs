@@ -74,6 +74,20 @@ fn leak_memory() -> Memory {
     }
 }
 
+/// The fuzzer frees pointers it allocated and never uses a freed buffer as
+/// live again.
+fn free(arena: &mut Arena, ptr: *const u8) -> Result<usize, InvalidBuffer> {
+    // SAFETY: no `Buffer` owns arena memory here, and the model never uses
+    // a freed buffer as live.
+    unsafe { arena.free(ptr) }
+}
+
+/// As `free`, with the page count checked.
+fn free_exact(arena: &mut Arena, ptr: *const u8, count: usize) -> Result<(), InvalidBuffer> {
+    // SAFETY: as in `free`.
+    unsafe { arena.free_pages_exact(ptr, count) }
+}
+
 fn bytes(addr: usize, pages: usize) -> &'static mut [u8] {
     // SAFETY: only called on pages of the leaked arena memory, and no other
     // reference to them is held across the call (the arena keeps raw
@@ -160,7 +174,10 @@ impl Model {
     fn freed_now(&mut self, a: usize) {
         let (n, _) = self.live.remove(&a).expect("model frees only live buffers");
         self.freed.insert(a);
-        assert!(holds(a, n, 0), "freed buffer at {a:#x} ({n} pages) not scrubbed");
+        assert!(
+            holds(a, n, 0),
+            "freed buffer at {a:#x} ({n} pages) not scrubbed"
+        );
     }
 }
 
@@ -176,10 +193,19 @@ fn check(arena: &Arena, model: &Model) {
     for (&a, &(n, tag)) in &model.live {
         assert!(a >= prev_end, "live buffers overlap at {a:#x}");
         prev_end = a + n * PAGE_SIZE;
-        assert!(prev_end <= model.end(), "buffer at {a:#x} runs past the arena");
+        assert!(
+            prev_end <= model.end(),
+            "buffer at {a:#x} runs past the arena"
+        );
         assert!(arena.contains(a));
-        assert_eq!(arena.lookup(a as *const u8), Ok(((a - model.base) / PAGE_SIZE, n)));
-        assert!(holds(a, n, tag), "live buffer at {a:#x} ({n} pages) disturbed");
+        assert_eq!(
+            arena.lookup(a as *const u8),
+            Ok(((a - model.base) / PAGE_SIZE, n))
+        );
+        assert!(
+            holds(a, n, tag),
+            "live buffer at {a:#x} ({n} pages) disturbed"
+        );
     }
 }
 
@@ -188,23 +214,41 @@ fn alloc(arena: &mut Arena, model: &mut Model, n: usize) {
     match arena.alloc(n) {
         Ok(p) => {
             let a = p.as_ptr() as usize;
-            assert!(n > 0 && n <= fits, "handed out {n} pages with a longest free run of {fits}");
+            assert!(
+                n > 0 && n <= fits,
+                "handed out {n} pages with a longest free run of {fits}"
+            );
             assert_eq!(a % PAGE_SIZE, 0, "misaligned buffer {a:#x}");
-            assert!(a >= model.base && a + n * PAGE_SIZE <= model.end(), "buffer {a:#x} outside the arena");
+            assert!(
+                a >= model.base && a + n * PAGE_SIZE <= model.end(),
+                "buffer {a:#x} outside the arena"
+            );
             for (&b, &(m, _)) in &model.live {
-                assert!(a + n * PAGE_SIZE <= b || b + m * PAGE_SIZE <= a, "{a:#x}+{n} overlaps {b:#x}+{m}");
+                assert!(
+                    a + n * PAGE_SIZE <= b || b + m * PAGE_SIZE <= a,
+                    "{a:#x}+{n} overlaps {b:#x}+{m}"
+                );
             }
-            assert!(holds(a, n, 0), "buffer at {a:#x} ({n} pages) not zero when handed out");
+            assert!(
+                holds(a, n, 0),
+                "buffer at {a:#x} ({n} pages) not zero when handed out"
+            );
             let tag = first_tag(a);
             bytes(a, n).fill(tag);
             model.live.insert(a, (n, tag));
             model.freed.remove(&a);
         }
         Err(Error::InvalidSize) => {
-            assert!(n == 0 || n.checked_mul(PAGE_SIZE).is_none(), "{n} pages refused as an invalid size");
+            assert!(
+                n == 0 || n.checked_mul(PAGE_SIZE).is_none(),
+                "{n} pages refused as an invalid size"
+            );
         }
         Err(Error::OutOfBufferMemory) => {
-            assert!(n > 0 && n.checked_mul(PAGE_SIZE).is_some(), "{n} pages: wrong error");
+            assert!(
+                n > 0 && n.checked_mul(PAGE_SIZE).is_some(),
+                "{n} pages: wrong error"
+            );
             assert!(fits < n, "refused {n} pages with a free run of {fits}");
         }
         Err(e) => panic!("alloc({n}): unexpected {e:?}"),
@@ -221,19 +265,25 @@ fn run(arena: &mut Arena, model: &mut Model, mut input: Input) {
             3 | 4 => {
                 let k = input.byte();
                 if let Some((a, n)) = model.nth_live(k) {
-                    assert_eq!(arena.free(a as *const u8), Ok(n));
+                    assert_eq!(free(arena, a as *const u8), Ok(n));
                     model.freed_now(a);
                 }
             }
             5 => {
                 let (k, count) = (input.byte(), input.size());
                 if let Some((a, n)) = model.nth_live(k) {
-                    let r = arena.free_pages_exact(a as *const u8, count);
+                    let r = free_exact(arena, a as *const u8, count);
                     if count == n {
                         assert_eq!(r, Ok(()));
                         model.freed_now(a);
                     } else {
-                        assert_eq!(r, Err(InvalidBuffer::WrongPageCount { allocated: n, given: count }));
+                        assert_eq!(
+                            r,
+                            Err(InvalidBuffer::WrongPageCount {
+                                allocated: n,
+                                given: count
+                            })
+                        );
                     }
                 }
             }
@@ -251,7 +301,7 @@ fn run(arena: &mut Arena, model: &mut Model, mut input: Input) {
                 };
                 if let Some((a, n)) = model.nth_live(k) {
                     let p = a + offset;
-                    let r = arena.free(p as *const u8);
+                    let r = free(arena, p as *const u8);
                     if p >= model.end() {
                         assert_eq!(r, Err(InvalidBuffer::Foreign));
                     } else if offset % PAGE_SIZE != 0 {
@@ -261,7 +311,11 @@ fn run(arena: &mut Arena, model: &mut Model, mut input: Input) {
                         assert_eq!(r, Ok(m));
                         model.freed_now(p);
                     } else {
-                        assert_eq!(r, Err(InvalidBuffer::NotAllocated), "offset {offset} into {n} pages");
+                        assert_eq!(
+                            r,
+                            Err(InvalidBuffer::NotAllocated),
+                            "offset {offset} into {n} pages"
+                        );
                     }
                 }
             }
@@ -271,7 +325,10 @@ fn run(arena: &mut Arena, model: &mut Model, mut input: Input) {
                     let a = *model.freed.iter().nth(k % model.freed.len()).unwrap();
                     // Freed and not handed out again at that address: at
                     // most a tail of a newer buffer now.
-                    assert_eq!(arena.free(a as *const u8), Err(InvalidBuffer::NotAllocated));
+                    assert_eq!(
+                        free(arena, a as *const u8),
+                        Err(InvalidBuffer::NotAllocated)
+                    );
                 }
             }
             8 => {
@@ -292,9 +349,13 @@ fn run(arena: &mut Arena, model: &mut Model, mut input: Input) {
                 };
                 // Both entry points share the check; exercise both.
                 if which & 8 == 0 {
-                    assert_eq!(arena.free(p as *const u8), Err(expected), "free({p:#x})");
+                    assert_eq!(free(arena, p as *const u8), Err(expected), "free({p:#x})");
                 } else {
-                    assert_eq!(arena.free_pages_exact(p as *const u8, 1), Err(expected), "free_pages_exact({p:#x})");
+                    assert_eq!(
+                        free_exact(arena, p as *const u8, 1),
+                        Err(expected),
+                        "free_pages_exact({p:#x})"
+                    );
                 }
             }
             _ => {
@@ -319,7 +380,8 @@ fuzz_target!(|data: &[u8]| {
     // input alone.
     // SAFETY: page-aligned, PAGES pages, all zero; PAGES zeroed state words;
     // used by nothing else while the lock is held.
-    let mut arena = unsafe { Arena::from_raw_parts(memory.base as *mut u8, PAGES, memory.state as *mut u32) };
+    let mut arena =
+        unsafe { Arena::from_raw_parts(memory.base as *mut u8, PAGES, memory.state as *mut u32) };
     let mut model = Model {
         base: memory.base,
         state: memory.state,
@@ -332,18 +394,30 @@ fuzz_target!(|data: &[u8]| {
 
     let live: Vec<(usize, usize)> = model.live.iter().map(|(&a, &(n, _))| (a, n)).collect();
     for (a, n) in live {
-        assert_eq!(arena.free(a as *const u8), Ok(n));
+        assert_eq!(free(&mut arena, a as *const u8), Ok(n));
         model.freed_now(a);
     }
     check(&arena, &model);
-    assert_eq!(arena.free_pages(), PAGES, "pages lost after freeing everything");
-    let all = arena.alloc(PAGES).expect("the whole arena is one free run again");
-    assert_eq!(arena.free(all.as_ptr()), Ok(PAGES));
+    assert_eq!(
+        arena.free_pages(),
+        PAGES,
+        "pages lost after freeing everything"
+    );
+    let all = arena
+        .alloc(PAGES)
+        .expect("the whole arena is one free run again");
+    assert_eq!(free(&mut arena, all.as_ptr()), Ok(PAGES));
     // No data left behind anywhere, and the bookkeeping is back to the
     // state the next input's constructor requires.
-    assert!(holds(memory.base, PAGES, 0), "a page is not zero after freeing everything");
+    assert!(
+        holds(memory.base, PAGES, 0),
+        "a page is not zero after freeing everything"
+    );
     // SAFETY: the leaked table of PAGES words; the arena that used it is
     // no longer called.
     let state = unsafe { std::slice::from_raw_parts(memory.state as *const u32, PAGES) };
-    assert!(state.iter().all(|&s| s == 0), "state table not all FREE after freeing everything");
+    assert!(
+        state.iter().all(|&s| s == 0),
+        "state table not all FREE after freeing everything"
+    );
 });

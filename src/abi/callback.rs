@@ -7,10 +7,12 @@
 //! use xencall::abi::callback::{CallbackRegister, CallbackType};
 //! // The event callback: Xen enters `address` with events masked whenever
 //! // an event is pending for the vCPU and the mask is clear.
-//! let reg = CallbackRegister { r#type: CallbackType::EVENT, flags: 0, address: 0xffff_8000_0010_0000 };
+//! let reg = CallbackRegister { r#type: CallbackType::EVENT, flags: 0, _pad0: 0, address: 0xffff_8000_0010_0000 };
 //! assert_eq!(core::mem::size_of_val(&reg), 16);
 //! assert_eq!(format!("{:?}", reg.r#type), "EVENT");
 //! ```
+
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 xen_code! {
     /// A `callback_op` command.
@@ -59,16 +61,18 @@ pub const CALLBACKF_MASK_EVENTS: u16 = 1 << 0;
 ///
 /// ```
 /// use xencall::abi::callback::{CallbackRegister, CallbackType, CALLBACKF_MASK_EVENTS};
-/// let nmi = CallbackRegister { r#type: CallbackType::NMI, flags: CALLBACKF_MASK_EVENTS, address: 0x1000 };
+/// let nmi = CallbackRegister { r#type: CallbackType::NMI, flags: CALLBACKF_MASK_EVENTS, _pad0: 0, address: 0x1000 };
 /// assert_eq!(nmi.flags, 1);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 #[repr(C)]
 pub struct CallbackRegister {
     /// The entry point to set.
     pub r#type: CallbackType,
     /// `CALLBACKF_*`.
     pub flags: u16,
+    /// Padding C leaves implicit; zero.
+    pub _pad0: u32,
     /// Where Xen enters the guest.
     pub address: u64,
 }
@@ -79,6 +83,7 @@ abi_layout! {
         flags @ 2,
         address @ 8,
     }
+    rust_padding { _pad0 @ 4 }
 }
 
 /// `UVMF_NONE`: `update_va_mapping` flushes no TLB.

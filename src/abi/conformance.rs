@@ -314,7 +314,3 @@ pub const LAYOUT: &[AbiItem] = &[
 pub const fn field_size<T, F>(_field: fn(T) -> F) -> usize {
     size_of::<F>()
 }
-
-/// For `abi_layout!`'s `plain struct`: compiles only if the field's type is
-/// [`Plain`](super::Plain).
-pub fn plain_field<T, F: super::Plain>(_field: fn(T) -> F) {}

@@ -12,11 +12,15 @@
 //!     let d = unsafe { *(a[0] as *const XenDomctl) };
 //!     if d.interface_version == 0x15 { 0 } else { -13i64 as u64 }
 //! });
-//! xc.domctl(DomctlCmd::PAUSEDOMAIN, XEN_DOMCTL_INTERFACE_VERSION, 1, ())?;
-//! let from_4_16 = xc.domctl(DomctlCmd::PAUSEDOMAIN, 0x14, 1, ());
+//! // SAFETY: no payload; the mock only looks at the version.
+//! unsafe { xc.domctl(DomctlCmd::PAUSEDOMAIN, XEN_DOMCTL_INTERFACE_VERSION, 1, ())? };
+//! // SAFETY: as above.
+//! let from_4_16 = unsafe { xc.domctl(DomctlCmd::PAUSEDOMAIN, 0x14, 1, ()) };
 //! assert_eq!(from_4_16, Err(Error::Xen(XenErrno::EACCES)));
 //! # Ok::<(), xencall::Error>(())
 //! ```
+
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 use core::mem::size_of;
 
@@ -53,7 +57,7 @@ xen_code! {
 /// assert_eq!(core::mem::size_of::<XenDomctl>(), 144); // sizeof(struct xen_domctl)
 /// assert_eq!(core::mem::offset_of!(XenDomctl, u), 16);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 #[repr(C)]
 pub struct XenDomctl {
     /// A [`DomctlCmd`] value.
@@ -98,7 +102,7 @@ impl XenDomctl {
     /// use xencall::abi::domctl::{DomctlCmd, XenDomctl};
     /// let d = XenDomctl::new(DomctlCmd::PAUSEDOMAIN, 0x15, 1, [0u8; 129]);
     /// ```
-    pub fn new<T: super::Plain>(
+    pub fn new<T: IntoBytes + Immutable>(
         cmd: DomctlCmd,
         interface_version: u32,
         domain: u16,
@@ -112,9 +116,10 @@ impl XenDomctl {
             _pad: [0; 3],
             u: [0; 16],
         };
-        // SAFETY: `T` fits in `u` (checked above) and, being `Plain`, has
-        // no padding, so every byte of `u` stays initialised.
-        unsafe { core::ptr::write_unaligned(d.u.as_mut_ptr().cast::<T>(), payload) };
+        // `IntoBytes`: every byte of the payload is initialised, so the
+        // union's words hold no stale bytes Xen would read; `Immutable`:
+        // zerocopy may view a shared payload as bytes.
+        d.u.as_mut_bytes()[..size_of::<T>()].copy_from_slice(payload.as_bytes());
         d
     }
 
@@ -128,10 +133,14 @@ impl XenDomctl {
     /// let d = XenDomctl::new(DomctlCmd::GETDOMAININFO, 0x15, 1, answer);
     /// assert_eq!(d.payload::<XenDomctlGetdomaininfo>().tot_pages, 65536);
     /// ```
-    pub fn payload<T: super::Plain>(&self) -> T {
+    pub fn payload<T: FromBytes>(&self) -> T {
         const { assert!(size_of::<T>() <= 128) };
-        // SAFETY: `T` fits in `u` and is `Plain`: any bytes are a valid `T`.
-        unsafe { core::ptr::read_unaligned(self.u.as_ptr().cast::<T>()) }
+        // `FromBytes`: whatever Xen left in the union is a valid `T`.
+        match T::read_from_prefix(self.u.as_bytes()) {
+            Ok((payload, _)) => payload,
+            // `T` fits in the union (checked above).
+            Err(_) => unreachable!(),
+        }
     }
 }
 
@@ -146,7 +155,9 @@ impl XenDomctl {
 /// assert_eq!(core::mem::size_of_val(&pvh), 8); // sizeof(struct xen_arch_domainconfig)
 /// ```
 #[cfg(not(target_arch = "aarch64"))]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct XenArchDomainconfig {
     /// `XEN_X86_EMU_*`: the devices Xen emulates for the domain.
@@ -157,7 +168,7 @@ pub struct XenArchDomainconfig {
 
 #[cfg(not(target_arch = "aarch64"))]
 abi_layout! {
-    XEN_ARCH_DOMAINCONFIG = plain struct XenArchDomainconfig as "struct xen_arch_domainconfig", size 8, align 4 {
+    XEN_ARCH_DOMAINCONFIG = struct XenArchDomainconfig as "struct xen_arch_domainconfig", size 8, align 4 {
         emulation_flags @ 0,
         misc_flags @ 4,
     }
@@ -173,7 +184,9 @@ abi_layout! {
 /// assert_eq!(core::mem::size_of_val(&cfg), 12); // sizeof(struct xen_arch_domainconfig)
 /// ```
 #[cfg(target_arch = "aarch64")]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct XenArchDomainconfig {
     /// `XEN_DOMCTL_CONFIG_GIC_*`.
@@ -190,7 +203,7 @@ pub struct XenArchDomainconfig {
 
 #[cfg(target_arch = "aarch64")]
 abi_layout! {
-    XEN_ARCH_DOMAINCONFIG = plain struct XenArchDomainconfig as "struct xen_arch_domainconfig", size 12, align 4 {
+    XEN_ARCH_DOMAINCONFIG = struct XenArchDomainconfig as "struct xen_arch_domainconfig", size 12, align 4 {
         gic_version @ 0,
         tee_type @ 2,
         nr_spis @ 4,
@@ -218,7 +231,9 @@ abi_layout! {
 /// assert_eq!(ShutdownReason(info.flags >> 16 & 0xff), ShutdownReason::CRASH);
 /// # Ok::<(), xencall::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct XenDomctlGetdomaininfo {
     /// The domain.
@@ -265,7 +280,7 @@ pub struct XenDomctlGetdomaininfo {
 // The Arm `arch_config` is 4 bytes longer, and padding rounds it to 8.
 #[cfg(not(target_arch = "aarch64"))]
 abi_layout! {
-    XEN_DOMCTL_GETDOMAININFO = plain struct XenDomctlGetdomaininfo as "struct xen_domctl_getdomaininfo", size 112, align 8 {
+    XEN_DOMCTL_GETDOMAININFO = struct XenDomctlGetdomaininfo as "struct xen_domctl_getdomaininfo", size 112, align 8 {
         domain @ 0,
         pad1 @ 2,
         flags @ 4,
@@ -289,7 +304,7 @@ abi_layout! {
 
 #[cfg(target_arch = "aarch64")]
 abi_layout! {
-    XEN_DOMCTL_GETDOMAININFO = plain struct XenDomctlGetdomaininfo as "struct xen_domctl_getdomaininfo", size 120, align 8 {
+    XEN_DOMCTL_GETDOMAININFO = struct XenDomctlGetdomaininfo as "struct xen_domctl_getdomaininfo", size 120, align 8 {
         domain @ 0,
         pad1 @ 2,
         flags @ 4,

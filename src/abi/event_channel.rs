@@ -18,6 +18,8 @@
 //! # Ok::<(), xencall::Error>(())
 //! ```
 
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
 xen_code! {
     /// An `event_channel_op` command.
     ///
@@ -104,7 +106,9 @@ xen_code! {
 /// assert_eq!(core::mem::size_of_val(&req), 8); // sizeof(struct evtchn_alloc_unbound)
 /// assert_eq!(core::mem::offset_of!(EvtchnAllocUnbound, port), 4);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct EvtchnAllocUnbound {
     /// The domain the port is allocated in (`DOMID_SELF`).
@@ -140,11 +144,15 @@ abi_layout! {
 /// assert_eq!(xc.evtchn_bind_interdomain(5, 9)?, 3);
 /// # Ok::<(), xencall::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct EvtchnBindInterdomain {
     /// The remote domain.
     pub remote_dom: u16,
+    /// Padding C leaves implicit; zero.
+    pub _pad0: u16,
     /// Its unbound port.
     pub remote_port: u32,
     /// Out: the local port.
@@ -157,6 +165,7 @@ abi_layout! {
         remote_port @ 4,
         local_port @ 8,
     }
+    rust_padding { _pad0 @ 2 }
 }
 
 /// `struct evtchn_bind_virq`.
@@ -176,7 +185,9 @@ abi_layout! {
 /// assert_eq!(xc.evtchn_bind_virq(Virq::TIMER, 0)?, 1);
 /// # Ok::<(), xencall::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct EvtchnBindVirq {
     /// A [`Virq`] value.
@@ -212,7 +223,9 @@ abi_layout! {
 /// xc.evtchn_send(3)?;
 /// # Ok::<(), xencall::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct EvtchnPort {
     /// The port.
@@ -254,11 +267,15 @@ abi_layout! {
 /// assert_eq!(xc.evtchn_status(DOMID_SELF, 4)?, (state, 1));
 /// # Ok::<(), xencall::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct EvtchnStatus {
     /// The domain owning the port (`DOMID_SELF`).
     pub dom: u16,
+    /// Padding C leaves implicit; zero.
+    pub _pad0: u16,
     /// The port.
     pub port: u32,
     /// Out: an [`EvtchnStat`] value.
@@ -279,4 +296,5 @@ abi_layout! {
         vcpu @ 12,
         u @ 16,
     }
+    rust_padding { _pad0 @ 2 }
 }

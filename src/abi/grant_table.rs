@@ -18,6 +18,8 @@
 //! # Ok::<(), xencall::Error>(())
 //! ```
 
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
 xen_code! {
     /// A `grant_table_op` command.
     ///
@@ -113,7 +115,9 @@ pub const GTF_TRANSFER_COMPLETED: u16 = 1 << 3;
 /// // 8 bytes each: one 4 KiB frame of the table holds 512 grant references.
 /// assert_eq!(4096 / core::mem::size_of::<GrantEntryV1>(), 512);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct GrantEntryV1 {
     /// `GTF_*` type and flags.
@@ -146,17 +150,23 @@ abi_layout! {
 /// });
 /// assert_eq!(xc.gnttab_query_size(7), Err(Error::Grant(GrantStatus::BAD_DOMAIN)));
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct GnttabQuerySize {
     /// Domain (`DOMID_SELF`).
     pub dom: u16,
+    /// Padding C leaves implicit; zero.
+    pub _pad0: u16,
     /// Out: frames in use.
     pub nr_frames: u32,
     /// Out: the most frames the table may grow to.
     pub max_nr_frames: u32,
     /// Out: a [`GrantStatus`].
     pub status: i16,
+    /// Padding C leaves implicit; zero.
+    pub _pad1: u16,
 }
 
 abi_layout! {
@@ -166,6 +176,7 @@ abi_layout! {
         max_nr_frames @ 8,
         status @ 12,
     }
+    rust_padding { _pad0 @ 2, _pad1 @ 14 }
 }
 
 /// `struct gnttab_setup_table`.
@@ -188,15 +199,21 @@ abi_layout! {
 /// assert_eq!(frames, [0x8000, 0x8001]);
 /// # Ok::<(), xencall::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct GnttabSetupTable {
     /// Domain (`DOMID_SELF`).
     pub dom: u16,
+    /// Padding C leaves implicit; zero.
+    pub _pad0: u16,
     /// Frames wanted.
     pub nr_frames: u32,
     /// Out: a [`GrantStatus`].
     pub status: i16,
+    /// Padding C leaves implicit; zero.
+    pub _pad1: [u8; 6],
     /// Guest handle of an array of `nr_frames` frame numbers (out).
     pub frame_list: u64,
 }
@@ -208,6 +225,7 @@ abi_layout! {
         status @ 8,
         frame_list @ 16,
     }
+    rust_padding { _pad0 @ 2, _pad1 @ 10 }
 }
 
 /// `struct gnttab_set_version`.
@@ -227,7 +245,9 @@ abi_layout! {
 /// assert_eq!(xc.gnttab_set_version(1)?, 1);
 /// # Ok::<(), xencall::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct GnttabSetVersion {
     /// In: 1 or 2; out: the version in force.
@@ -255,7 +275,9 @@ abi_layout! {
 /// assert_eq!(xc.gnttab_get_version(DOMID_SELF)?, 2);
 /// # Ok::<(), xencall::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct GnttabGetVersion {
     /// Domain (`DOMID_SELF`).
@@ -281,13 +303,15 @@ abi_layout! {
 ///
 /// // Byte 512 of what domain 5 granted us as reference 8 (with
 /// // GNTCOPY_source_gref set in the copy's flags) ...
-/// let granted = GnttabCopyPtr { u: 8, domid: 5, offset: 512 };
+/// let granted = GnttabCopyPtr { u: 8, domid: 5, offset: 512, _pad0: 0 };
 /// // ... or of our own frame 0x1234 (no flag: `u` is a frame number).
-/// let ours = GnttabCopyPtr { u: 0x1234, domid: DOMID_SELF, offset: 512 };
+/// let ours = GnttabCopyPtr { u: 0x1234, domid: DOMID_SELF, offset: 512, _pad0: 0 };
 /// assert_eq!(core::mem::size_of_val(&granted), 16); // sizeof(struct gnttab_copy_ptr)
 /// # let _ = ours;
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct GnttabCopyPtr {
     /// A grant reference (with the matching `GNTCOPY_*_gref` flag) or a
@@ -297,6 +321,8 @@ pub struct GnttabCopyPtr {
     pub domid: u16,
     /// Byte offset in the page.
     pub offset: u16,
+    /// Padding C leaves implicit; zero.
+    pub _pad0: u32,
 }
 
 abi_layout! {
@@ -305,6 +331,7 @@ abi_layout! {
         domid @ 8,
         offset @ 10,
     }
+    rust_padding { _pad0 @ 12 }
 }
 
 /// `struct gnttab_copy`.
@@ -320,14 +347,19 @@ abi_layout! {
 ///     0
 /// });
 /// let mut ops = [GnttabCopy {
-///     source: GnttabCopyPtr { u: 8, domid: 5, offset: 0 },
-///     dest: GnttabCopyPtr { u: 0x1234, domid: DOMID_SELF, offset: 0 },
-///     len: 512, flags: GNTCOPY_SOURCE_GREF, status: 0,
+///     source: GnttabCopyPtr { u: 8, domid: 5, offset: 0, _pad0: 0 },
+///     dest: GnttabCopyPtr { u: 0x1234, domid: DOMID_SELF, offset: 0, _pad0: 0 },
+///     len: 512, flags: GNTCOPY_SOURCE_GREF, status: 0, _pad0: 0,
 /// }];
-/// assert_eq!(xc.gnttab_copy(&mut ops), Err(Error::Grant(GrantStatus::BAD_GNTREF)));
+/// // SAFETY: the mock writes only the status (a real Xen would write frame
+/// // 0x1234, which must then be a page the caller lends).
+/// let r = unsafe { xc.gnttab_copy_raw(&mut ops) };
+/// assert_eq!(r, Err(Error::Grant(GrantStatus::BAD_GNTREF)));
 /// assert_eq!(ops[0].status, -3); // written back into the caller's array
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct GnttabCopy {
     /// Where to copy from.
@@ -340,6 +372,8 @@ pub struct GnttabCopy {
     pub flags: u16,
     /// Out: a [`GrantStatus`].
     pub status: i16,
+    /// Padding C leaves implicit; zero.
+    pub _pad0: u16,
 }
 
 abi_layout! {
@@ -350,4 +384,5 @@ abi_layout! {
         flags @ 34,
         status @ 36,
     }
+    rust_padding { _pad0 @ 38 }
 }

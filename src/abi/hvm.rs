@@ -16,6 +16,8 @@
 //! # Ok::<(), xencall::Error>(())
 //! ```
 
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
 xen_code! {
     /// An `hvm_op` command (the parameter ones).
     ///
@@ -62,7 +64,9 @@ xen_code! {
 /// assert_eq!(core::mem::size_of_val(&p), 16); // sizeof(struct xen_hvm_param)
 /// assert_eq!(p.value >> 56, 2); // HVM_PARAM_CALLBACK_TYPE_VECTOR
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct XenHvmParam {
     /// Domain (`DOMID_SELF`).

@@ -16,6 +16,8 @@
 //! # Ok::<(), xencall::Error>(())
 //! ```
 
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
 xen_code! {
     /// A `memory_op` command.
     ///
@@ -95,10 +97,13 @@ pub use super::xen::DOMID_SELF;
 ///     r.nr_extents
 /// });
 /// let mut gpfns = [0x1000, 0x1001]; // two 4 KiB pages (order 0) back into our physmap
-/// assert_eq!(xc.populate_physmap(DOMID_SELF, &mut gpfns, 0)?, 2);
+/// // SAFETY: the mock writes only the crate's copy of the list.
+/// assert_eq!(unsafe { xc.populate_physmap(DOMID_SELF, &mut gpfns, 0)? }, 2);
 /// # Ok::<(), xencall::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct XenMemoryReservation {
     /// Guest handle of an array of frame numbers (in, or in/out).
@@ -111,6 +116,8 @@ pub struct XenMemoryReservation {
     pub mem_flags: u32,
     /// Domain ID, or [`DOMID_SELF`].
     pub domid: u16,
+    /// Padding C leaves implicit; zero.
+    pub _pad0: [u8; 6],
 }
 
 abi_layout! {
@@ -121,6 +128,7 @@ abi_layout! {
         mem_flags @ 20,
         domid @ 24,
     }
+    rust_padding { _pad0 @ 26 }
 }
 
 /// `struct xen_add_to_physmap`.
@@ -136,10 +144,13 @@ abi_layout! {
 ///     assert_eq!((MapSpace(m.space), m.idx, m.gpfn), (MapSpace::SHARED_INFO, 0, 0xfeff0));
 ///     0
 /// });
-/// xc.add_to_physmap(DOMID_SELF, MapSpace::SHARED_INFO, 0, 0xfeff0)?;
+/// // SAFETY: the mock maps nothing.
+/// unsafe { xc.add_to_physmap(DOMID_SELF, MapSpace::SHARED_INFO, 0, 0xfeff0)? };
 /// # Ok::<(), xencall::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct XenAddToPhysmap {
     /// Domain ID, or [`DOMID_SELF`].
@@ -184,11 +195,15 @@ abi_layout! {
 /// assert_eq!({ map[0].size }, 1 << 30);
 /// # Ok::<(), xencall::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct XenMemoryMap {
     /// In: room in `buffer`, in entries. Out: entries written.
     pub nr_entries: u32,
+    /// Padding C leaves implicit; zero.
+    pub _pad0: u32,
     /// Guest handle of an array of [`E820Entry`].
     pub buffer: u64,
 }
@@ -198,6 +213,7 @@ abi_layout! {
         nr_entries @ 0,
         buffer @ 8,
     }
+    rust_padding { _pad0 @ 4 }
 }
 
 /// One entry of the memory map `XENMEM_memory_map` returns: the PC BIOS's
@@ -215,7 +231,9 @@ abi_layout! {
 /// let ram: u64 = map.iter().filter(|e| { e.kind } == 1).map(|e| { e.size }).sum();
 /// assert_eq!(ram, 639 << 10);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C, packed)]
 pub struct E820Entry {
     /// Start address.

@@ -34,42 +34,12 @@
 /// Attributes (`#[cfg(target_arch = ...)]`) apply to everything generated,
 /// so a layout that differs per architecture gets one invocation per arch.
 ///
-/// `plain struct` also makes the type [`Plain`] (a sysctl or domctl
-/// payload), after checking at compile time that its fields cover every
-/// byte. Where C leaves implicit padding, the Rust type spells it out as
-/// fields listed under `rust_padding { ... }`: their offsets are checked,
-/// but they have no C name to compare.
+/// Where C leaves implicit padding, the Rust type spells it out as fields
+/// listed under `rust_padding { ... }`: their offsets are checked, but they
+/// have no C name to compare. Every structure also derives zerocopy's
+/// `IntoBytes`, whose derive refuses a type with padding bytes, so a byte C
+/// leaves implicit cannot be forgotten here.
 macro_rules! abi_layout {
-    (
-        $(#[$attr:meta])*
-        $table:ident = plain struct $ty:ident as $c:literal, size $size:literal, align $align:literal {
-            $($field:ident @ $off:literal),* $(,)?
-        }
-        $(rust_padding { $($pad:ident @ $poff:literal),* $(,)? })?
-    ) => {
-        abi_layout! {
-            $(#[$attr])*
-            $table = struct $ty as $c, size $size, align $align { $($field @ $off),* }
-            $(rust_padding { $($pad @ $poff),* })?
-        }
-        // No byte of the type is padding: the fields' sizes add up to it.
-        $(#[$attr])*
-        const _: () = assert!(
-            ::core::mem::size_of::<$ty>()
-                == 0 $(+ $crate::abi::conformance::field_size(|v: $ty| v.$field))*
-                    $($(+ $crate::abi::conformance::field_size(|v: $ty| v.$pad))*)?
-        );
-        // Every field is plain data itself (integers, arrays, plain structs).
-        $(#[$attr])*
-        const _: fn() = || {
-            $($crate::abi::conformance::plain_field(|v: $ty| v.$field);)*
-            $($($crate::abi::conformance::plain_field(|v: $ty| v.$pad);)*)?
-        };
-        $(#[$attr])*
-        // SAFETY: every field is `Plain` and no byte is padding (both
-        // checked above), so neither is the whole.
-        unsafe impl $crate::abi::Plain for $ty {}
-    };
     (
         $(#[$attr:meta])*
         $table:ident = struct $ty:ident as $c:literal, size $size:literal, align $align:literal {
@@ -149,9 +119,6 @@ macro_rules! abi_layout {
         ];
     };
 }
-
-mod plain;
-pub use plain::Plain;
 
 pub mod callback;
 #[doc(hidden)]

@@ -16,6 +16,8 @@
 //! # Ok::<(), xencall::Error>(())
 //! ```
 
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
 /// `struct multicall_entry`: one hypercall of a batch; Xen writes its
 /// result back.
 ///
@@ -36,7 +38,9 @@
 /// assert_eq!(batch[0].result, 4096);
 /// # Ok::<(), xencall::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct MulticallEntry {
     /// The hypercall number.

@@ -16,6 +16,8 @@
 //! # Ok::<(), xencall::Error>(())
 //! ```
 
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
 xen_code! {
     /// A `physdev_op` command.
     ///
@@ -41,7 +43,9 @@ xen_code! {
 /// let arg = PhysdevSetIopl { iopl: 1 };
 /// assert_eq!(core::mem::size_of_val(&arg), 4); // sizeof(struct physdev_set_iopl)
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct PhysdevSetIopl {
     /// The new IOPL (0..=3).

@@ -15,6 +15,8 @@
 //! # Ok::<(), xencall::Error>(())
 //! ```
 
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
 xen_code! {
     /// A `sched_op` command.
     ///
@@ -66,7 +68,9 @@ xen_code! {
 /// assert_eq!(core::mem::size_of_val(&arg), 4); // sizeof(struct sched_shutdown)
 /// assert_eq!(ShutdownReason(arg.reason), ShutdownReason::CRASH);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct SchedShutdown {
     /// A [`ShutdownReason`] value.
@@ -98,13 +102,17 @@ abi_layout! {
 /// xc.sched_poll(&[3, 5], Some(1_000_000))?;
 /// # Ok::<(), xencall::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct SchedPoll {
     /// Guest handle of an array of `evtchn_port_t` (u32).
     pub ports: u64,
     /// Ports in the array (at most 128).
     pub nr_ports: u32,
+    /// Padding C leaves implicit; zero.
+    pub _pad0: u32,
     /// Absolute timeout in ns, or 0.
     pub timeout: u64,
 }
@@ -115,6 +123,7 @@ abi_layout! {
         nr_ports @ 8,
         timeout @ 16,
     }
+    rust_padding { _pad0 @ 12 }
 }
 
 /// `struct sched_remote_shutdown`: shut another domain down (privileged).
@@ -125,17 +134,21 @@ abi_layout! {
 ///
 /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
 /// // No typed wrapper: a control domain powers domain 5 off with the raw call.
-/// let arg = xc.buffer(SchedRemoteShutdown { domain_id: 5, reason: ShutdownReason::POWEROFF.0 })?;
+/// let arg = xc.buffer(SchedRemoteShutdown { domain_id: 5, _pad0: 0, reason: ShutdownReason::POWEROFF.0 })?;
 /// // SAFETY: Xen only reads the structure, alive until after the call.
 /// unsafe { xc.call2(HypercallOp::SCHED_OP, SchedOpCmd::REMOTE_SHUTDOWN.0.into(), arg.addr())? };
 /// assert_eq!(core::mem::size_of::<SchedRemoteShutdown>(), 8); // the reason at offset 4
 /// # Ok::<(), xencall::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct SchedRemoteShutdown {
     /// `domid_t` of the domain.
     pub domain_id: u16,
+    /// Padding C leaves implicit; zero.
+    pub _pad0: u16,
     /// A [`ShutdownReason`] value.
     pub reason: u32,
 }
@@ -145,4 +158,5 @@ abi_layout! {
         domain_id @ 0,
         reason @ 4,
     }
+    rust_padding { _pad0 @ 2 }
 }

@@ -19,6 +19,8 @@
 //! assert_eq!(boot_s + system_time_ns / 1_000_000_000, 1_700_000_090);
 //! ```
 
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
 use super::xen::XenUlong;
 
 /// `XEN_LEGACY_MAX_VCPUS`: vCPUs with a slot in the shared-info page;
@@ -54,7 +56,9 @@ pub const XEN_PVCLOCK_GUEST_STOPPED: u8 = 1 << 1;
 /// let now = t.system_time + ((u128::from(d) * u128::from(t.tsc_to_system_mul)) >> 32) as u64;
 /// assert_eq!(now, 5_001_000_000); // 2 million ticks later: 1 ms
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct VcpuTimeInfo {
     /// Update counter (see above).
@@ -101,7 +105,9 @@ abi_layout! {
 /// assert_eq!(core::mem::offset_of!(VcpuInfo, arch), 16);
 /// ```
 #[cfg(target_arch = "x86_64")]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct ArchVcpuInfo {
     /// CR2 at the last page fault Xen bounced to the guest.
@@ -129,7 +135,9 @@ abi_layout! {
 /// assert_eq!(core::mem::offset_of!(VcpuInfo, time), core::mem::offset_of!(VcpuInfo, arch));
 /// ```
 #[cfg(not(target_arch = "x86_64"))]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct ArchVcpuInfo {}
 
@@ -152,7 +160,9 @@ abi_layout! {
 /// assert_eq!(core::mem::size_of::<VcpuInfo>(), 64);
 /// ```
 #[cfg(target_arch = "x86_64")]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct VcpuInfo {
     /// Xen sets it when an event is pending; the guest clears it before
@@ -160,6 +170,8 @@ pub struct VcpuInfo {
     pub evtchn_upcall_pending: u8,
     /// Non-zero: Xen does not deliver upcalls (PV's interrupt flag).
     pub evtchn_upcall_mask: u8,
+    /// Padding C leaves implicit; zero.
+    pub _pad0: [u8; 6],
     /// One bit per word of `evtchn_pending` that may have bits set.
     pub evtchn_pending_sel: XenUlong,
     /// Architecture part.
@@ -177,6 +189,7 @@ abi_layout! {
         arch @ 16,
         time @ 32,
     }
+    rust_padding { _pad0 @ 2 }
 }
 
 /// `struct vcpu_info`, Arm (48 bytes; no PV upcall mask, the GIC masks).
@@ -193,7 +206,9 @@ abi_layout! {
 /// assert_eq!(core::mem::size_of::<VcpuInfo>(), 48);
 /// ```
 #[cfg(not(target_arch = "x86_64"))]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct VcpuInfo {
     /// Xen sets it when an event is pending; the guest clears it before
@@ -201,6 +216,8 @@ pub struct VcpuInfo {
     pub evtchn_upcall_pending: u8,
     /// Unused on Arm.
     pub pad0: u8,
+    /// Padding C leaves implicit; zero.
+    pub _pad1: [u8; 6],
     /// One bit per word of `evtchn_pending` that may have bits set.
     pub evtchn_pending_sel: XenUlong,
     /// Architecture part (empty).
@@ -218,6 +235,7 @@ abi_layout! {
         arch @ 16,
         time @ 16,
     }
+    rust_padding { _pad1 @ 2 }
 }
 
 /// `struct arch_shared_info`, x86_64: where a PV guest publishes its p2m
@@ -236,7 +254,9 @@ abi_layout! {
 /// assert_eq!(core::mem::offset_of!(SharedInfo, arch), 3088);
 /// ```
 #[cfg(target_arch = "x86_64")]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct ArchSharedInfo {
     /// Entries in the p2m.
@@ -276,7 +296,9 @@ abi_layout! {
 /// assert_eq!(core::mem::size_of::<SharedInfo>(), core::mem::offset_of!(SharedInfo, arch));
 /// ```
 #[cfg(not(target_arch = "x86_64"))]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct ArchSharedInfo {}
 
@@ -299,7 +321,7 @@ abi_layout! {
 /// assert!(bit(&info.evtchn_pending, 67) && !bit(&info.evtchn_mask, 67));
 /// assert!(core::mem::size_of::<SharedInfo>() <= 4096); // it fits its page
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 #[repr(C)]
 pub struct SharedInfo {
     /// The legacy vCPUs' info.

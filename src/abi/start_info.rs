@@ -16,6 +16,8 @@
 //! assert_eq!(args.to_str(), Ok("console=hvc0 quiet"));
 //! ```
 
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
 /// `XEN_HVM_START_MAGIC_VALUE`: the first word of `hvm_start_info`.
 pub const XEN_HVM_START_MAGIC_VALUE: u32 = 0x336e_c578;
 
@@ -47,7 +49,9 @@ pub const XEN_HVM_MEMMAP_TYPE_PMEM: u32 = 7;
 /// assert!(!(info.version >= 1 && info.memmap_paddr != 0));
 /// assert_eq!(core::mem::size_of::<HvmStartInfo>(), 56); // version 1's size
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct HvmStartInfo {
     /// [`XEN_HVM_START_MAGIC_VALUE`].
@@ -101,7 +105,9 @@ abi_layout! {
 /// assert_eq!(list[0].paddr + list[0].size, 20 << 20);
 /// assert_eq!(core::mem::size_of::<HvmModlistEntry>(), 32);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct HvmModlistEntry {
     /// Physical address of the module.
@@ -136,7 +142,9 @@ abi_layout! {
 /// // 24 bytes: not the packed 20-byte E820 entry of XENMEM_memory_map.
 /// assert_eq!(core::mem::size_of::<HvmMemmapTableEntry>(), 24);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct HvmMemmapTableEntry {
     /// Start address.
@@ -185,7 +193,7 @@ pub const SIF_PM_MASK: u32 = 0xff << 8;
 /// assert_eq!(si.flags & SIF_INITDOMAIN, 0); // not dom0: `console` reads as above
 /// assert_eq!(core::mem::offset_of!(StartInfo, cmd_line), 128);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 #[repr(C)]
 pub struct StartInfo {
     /// `"xen-<version>-<platform>"`.
@@ -196,10 +204,14 @@ pub struct StartInfo {
     pub shared_info: u64,
     /// `SIF_*` flags.
     pub flags: u32,
+    /// Padding C leaves implicit; zero.
+    pub _pad0: u32,
     /// Machine frame of the xenstore page.
     pub store_mfn: u64,
     /// Xenstore event channel.
     pub store_evtchn: u32,
+    /// Padding C leaves implicit; zero.
+    pub _pad1: u32,
     /// Console (a C union): for a domU `console[0]` is the ring's machine
     /// frame and the low 32 bits of `console[1]` its event channel; for dom0
     /// both `u32`s are in `console[0]`: `info_off` (low half, offset of the
@@ -241,6 +253,7 @@ abi_layout! {
         first_p2m_pfn @ 1152,
         nr_p2m_frames @ 1160,
     }
+    rust_padding { _pad0 @ 52, _pad1 @ 68 }
 }
 
 /// `struct trap_info`: one entry of `HYPERVISOR_set_trap_table` (x86 PV).
@@ -252,7 +265,7 @@ abi_layout! {
 /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
 /// # let pf_handler = 0xffff_ffff_8100_0000u64;
 /// // A PV kernel's table: the page-fault entry, then the zero entry that ends it.
-/// let page_fault = TrapInfo { vector: 14, flags: 0, cs: FLAT_KERNEL_CS64, address: pf_handler };
+/// let page_fault = TrapInfo { vector: 14, flags: 0, cs: FLAT_KERNEL_CS64, _pad0: 0, address: pf_handler };
 /// let traps = [page_fault, TrapInfo::default()];
 /// let table = xc.buffer_from_slice(&traps)?;
 /// // SAFETY: Xen only reads the table (and the mock makes no call).
@@ -260,7 +273,9 @@ abi_layout! {
 /// assert_eq!(core::mem::size_of::<TrapInfo>(), 16);
 /// # Ok::<(), xencall::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct TrapInfo {
     /// Exception vector.
@@ -270,6 +285,8 @@ pub struct TrapInfo {
     pub flags: u8,
     /// Code selector of the handler.
     pub cs: u16,
+    /// Padding C leaves implicit; zero.
+    pub _pad0: u32,
     /// Handler address.
     pub address: u64,
 }
@@ -281,6 +298,7 @@ abi_layout! {
         cs @ 2,
         address @ 8,
     }
+    rust_padding { _pad0 @ 4 }
 }
 
 /// `FLAT_KERNEL_CS64`: the code selector of a 64-bit PV kernel.

@@ -24,6 +24,8 @@
 //! # Ok::<(), xencall::Error>(())
 //! ```
 
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
 use core::mem::size_of;
 
 /// `XEN_SYSCTL_INTERFACE_VERSION` of Xen 4.17.
@@ -61,7 +63,7 @@ xen_code! {
 /// assert_eq!(core::mem::size_of::<XenSysctl>(), 136); // sizeof(struct xen_sysctl)
 /// assert_eq!(core::mem::offset_of!(XenSysctl, u), 8);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 #[repr(C)]
 pub struct XenSysctl {
     /// A [`SysctlCmd`] value.
@@ -100,17 +102,21 @@ impl XenSysctl {
     /// use xencall::abi::sysctl::{SysctlCmd, XenSysctl};
     /// let s = XenSysctl::new(SysctlCmd::PHYSINFO, 0x15, [0u64; 17]);
     /// ```
-    pub fn new<T: super::Plain>(cmd: SysctlCmd, interface_version: u32, payload: T) -> XenSysctl {
+    pub fn new<T: IntoBytes + Immutable>(
+        cmd: SysctlCmd,
+        interface_version: u32,
+        payload: T,
+    ) -> XenSysctl {
         const { assert!(size_of::<T>() <= 128) };
         let mut s = XenSysctl {
             cmd: cmd.0,
             interface_version,
             u: [0; 16],
         };
-        // SAFETY: `T` fits in `u` (checked above) and, being `Plain`, has
-        // no padding, so every byte of `u` stays initialised; `u` is 8-aligned,
-        // enough for any payload structure.
-        unsafe { core::ptr::write_unaligned(s.u.as_mut_ptr().cast::<T>(), payload) };
+        // `IntoBytes`: every byte of the payload is initialised, so the
+        // union's words hold no stale bytes Xen would read; `Immutable`:
+        // zerocopy may view a shared payload as bytes.
+        s.u.as_mut_bytes()[..size_of::<T>()].copy_from_slice(payload.as_bytes());
         s
     }
 
@@ -124,10 +130,23 @@ impl XenSysctl {
     /// let s = XenSysctl::new(SysctlCmd::PHYSINFO, 0x15, answer);
     /// assert_eq!(s.payload::<XenSysctlPhysinfo>().nr_cpus, 4);
     /// ```
-    pub fn payload<T: super::Plain>(&self) -> T {
+    ///
+    /// A type that not every bit pattern is a valid value of, such as a
+    /// reference Xen's bytes could make dangle, is refused:
+    ///
+    /// ```compile_fail,E0277
+    /// use xencall::abi::sysctl::{SysctlCmd, XenSysctl};
+    /// let s = XenSysctl::new(SysctlCmd::PHYSINFO, 0x15, 0u64);
+    /// let r: &'static u8 = s.payload();
+    /// ```
+    pub fn payload<T: FromBytes>(&self) -> T {
         const { assert!(size_of::<T>() <= 128) };
-        // SAFETY: `T` fits in `u` and is `Plain`: any bytes are a valid `T`.
-        unsafe { core::ptr::read_unaligned(self.u.as_ptr().cast::<T>()) }
+        // `FromBytes`: whatever Xen left in the union is a valid `T`.
+        match T::read_from_prefix(self.u.as_bytes()) {
+            Ok((payload, _)) => payload,
+            // `T` fits in the union (checked above).
+            Err(_) => unreachable!(),
+        }
     }
 }
 
@@ -144,7 +163,9 @@ impl XenSysctl {
 /// assert_eq!(p.free_pages * 4096 >> 30, 16); // GiB free: counts are 4 KiB pages
 /// assert_eq!(core::mem::size_of_val(&p), 112); // Xen 4.17's layout
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct XenSysctlPhysinfo {
     /// Hardware threads per core.
@@ -182,7 +203,7 @@ pub struct XenSysctlPhysinfo {
 }
 
 abi_layout! {
-    XEN_SYSCTL_PHYSINFO = plain struct XenSysctlPhysinfo as "struct xen_sysctl_physinfo", size 112, align 8 {
+    XEN_SYSCTL_PHYSINFO = struct XenSysctlPhysinfo as "struct xen_sysctl_physinfo", size 112, align 8 {
         threads_per_core @ 0,
         cores_per_socket @ 4,
         nr_cpus @ 8,
@@ -223,7 +244,9 @@ abi_layout! {
 /// assert_eq!(batch[1].domain, 3);
 /// # Ok::<(), xencall::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct XenSysctlGetdomaininfolist {
     /// The first domain ID to report.
@@ -241,7 +264,7 @@ pub struct XenSysctlGetdomaininfolist {
 }
 
 abi_layout! {
-    XEN_SYSCTL_GETDOMAININFOLIST = plain struct XenSysctlGetdomaininfolist as "struct xen_sysctl_getdomaininfolist", size 24, align 8 {
+    XEN_SYSCTL_GETDOMAININFOLIST = struct XenSysctlGetdomaininfolist as "struct xen_sysctl_getdomaininfolist", size 24, align 8 {
         first_domain @ 0,
         max_domains @ 4,
         buffer @ 8,
@@ -270,7 +293,9 @@ abi_layout! {
 /// assert_eq!(xc.sysctl_readconsole(&mut buf, Some(100), false)?, (8, 108)); // next read from 108
 /// # Ok::<(), xencall::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct XenSysctlReadconsole {
     /// Non-zero: clear the ring after reading.
@@ -292,7 +317,7 @@ pub struct XenSysctlReadconsole {
 }
 
 abi_layout! {
-    XEN_SYSCTL_READCONSOLE = plain struct XenSysctlReadconsole as "struct xen_sysctl_readconsole", size 24, align 8 {
+    XEN_SYSCTL_READCONSOLE = struct XenSysctlReadconsole as "struct xen_sysctl_readconsole", size 24, align 8 {
         clear @ 0,
         incremental @ 1,
         pad0 @ 2,

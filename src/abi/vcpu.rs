@@ -17,6 +17,8 @@
 //! # Ok::<(), xencall::Error>(())
 //! ```
 
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
 xen_code! {
     /// A `vcpu_op` command.
     ///
@@ -73,11 +75,15 @@ xen_code! {
 /// assert_eq!(Runstate(info.state), Runstate::BLOCKED);
 /// assert_eq!(info.time[Runstate::BLOCKED.0 as usize], 40);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct VcpuRunstateInfo {
     /// A [`Runstate`] value.
     pub state: i32,
+    /// Padding C leaves implicit; zero.
+    pub _pad0: u32,
     /// System time (ns) when `state` was entered.
     pub state_entry_time: u64,
     /// Time (ns) spent in each [`Runstate`].
@@ -90,6 +96,7 @@ abi_layout! {
         state_entry_time @ 8,
         time @ 16,
     }
+    rust_padding { _pad0 @ 4 }
 }
 
 /// `VCPU_SSHOTTMR_future`: fail with `ETIME` instead of firing at once
@@ -113,13 +120,17 @@ pub const VCPU_SSHOTTMR_FUTURE: u32 = 1 << 0;
 /// assert_eq!(late, Err(Error::Xen(XenErrno::ETIME)));
 /// assert_eq!(xc.vcpu_set_singleshot_timer(0, 6_000_000_000, VCPU_SSHOTTMR_FUTURE), Ok(()));
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct VcpuSetSingleshotTimer {
     /// Absolute Xen system time (ns) to fire at.
     pub timeout_abs_ns: u64,
     /// `VCPU_SSHOTTMR_*`.
     pub flags: u32,
+    /// Padding C leaves implicit; zero.
+    pub _pad0: u32,
 }
 
 abi_layout! {
@@ -127,6 +138,7 @@ abi_layout! {
         timeout_abs_ns @ 0,
         flags @ 8,
     }
+    rust_padding { _pad0 @ 12 }
 }
 
 /// `struct vcpu_set_periodic_timer`.
@@ -145,7 +157,9 @@ abi_layout! {
 /// xc.vcpu_set_periodic_timer(0, 4_000_000)?; // a 250 Hz tick
 /// # Ok::<(), xencall::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct VcpuSetPeriodicTimer {
     /// Period in ns.

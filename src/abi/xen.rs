@@ -122,7 +122,7 @@ impl<T> GuestHandle<T> {
     ///
     /// // The structures hold handles as plain `u64` fields: `addr()` fills them.
     /// let ports: GuestHandle<u32> = GuestHandle::new(0x5000);
-    /// let poll = SchedPoll { ports: ports.addr(), nr_ports: 1, timeout: 0 };
+    /// let poll = SchedPoll { ports: ports.addr(), nr_ports: 1, _pad0: 0, timeout: 0 };
     /// assert_eq!(poll.ports, 0x5000);
     /// ```
     pub const fn addr(self) -> u64 {

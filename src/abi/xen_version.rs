@@ -15,6 +15,8 @@
 //! # Ok::<(), xencall::Error>(())
 //! ```
 
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
 xen_code! {
     /// A `xen_version` sub-command.
     ///
@@ -68,7 +70,7 @@ pub type XenDomainHandle = [u8; 16];
 /// assert_eq!(core::mem::size_of::<XenCompileInfo>(), 144);
 /// # Ok::<(), xencall::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 #[repr(C)]
 pub struct XenCompileInfo {
     /// The compiler and its version.
@@ -116,7 +118,9 @@ impl Default for XenCompileInfo {
 /// assert_eq!(xc.xen_platform_parameters()?.virt_start, 0xffff_8000_0000_0000);
 /// # Ok::<(), xencall::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct XenPlatformParameters {
     /// Lowest virtual address Xen reserves in a PV guest's address space.
@@ -140,7 +144,9 @@ abi_layout! {
 /// assert!(has(XenFeatureBit::AUTO_TRANSLATED_PHYSMAP) && has(XenFeatureBit::DOM0));
 /// assert!(!has(XenFeatureBit::WRITABLE_PAGE_TABLES));
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct XenFeatureInfo {
     /// In: which submap (0 is the only one Xen defines).

@@ -88,9 +88,12 @@ impl ReuseLists {
 /// let p = arena.alloc(2)?;
 /// assert_eq!(p.as_ptr() as usize % PAGE_SIZE, 0);
 /// assert_eq!(arena.free_pages(), pages - 2);
-/// assert_eq!(arena.free(p.as_ptr()), Ok(2));
-/// // A pointer that is not a live buffer is refused, not freed.
-/// assert!(arena.free(p.as_ptr()).is_err());
+/// // SAFETY: `p` is not used after the free; no `Buffer` owns it.
+/// unsafe {
+///     assert_eq!(arena.free(p.as_ptr()), Ok(2));
+///     // A pointer that is not a live buffer is refused, not freed.
+///     assert!(arena.free(p.as_ptr()).is_err());
+/// }
 /// # Ok::<(), xencall::Error>(())
 /// ```
 pub struct Arena {
@@ -236,7 +239,8 @@ impl Arena {
     /// assert_eq!(arena.free_pages(), arena.total_pages());
     /// let p = arena.alloc(3)?;
     /// assert_eq!(arena.free_pages(), arena.total_pages() - 3);
-    /// assert_eq!(arena.free(p.as_ptr()), Ok(3));
+    /// // SAFETY: `p` is not used after the free.
+    /// assert_eq!(unsafe { arena.free(p.as_ptr()) }, Ok(3));
     /// assert_eq!(arena.free_pages(), arena.total_pages());
     /// # Ok::<(), xencall::Error>(())
     /// ```
@@ -406,6 +410,25 @@ impl Arena {
     /// page count. The pages are scrubbed before they can be handed out
     /// again. A refused pointer changes nothing.
     ///
+    /// # Safety
+    /// Nothing may use the buffer after it is freed: no live
+    /// [`Buffer`](crate::Buffer) or [`BufferArray`](crate::BufferArray) may
+    /// own it (its drop would free the pages a second time, possibly from
+    /// under their next holder), and no pointer into it may be used again.
+    ///
+    /// ```compile_fail,E0133
+    /// # use core::mem::MaybeUninit;
+    /// # use xencall::buffers::{Arena, PAGE_SIZE};
+    /// # let region = Box::leak(vec![MaybeUninit::uninit(); 16 * PAGE_SIZE].into_boxed_slice());
+    /// let mut arena = Arena::from_region(region)?;
+    /// let p = arena.alloc(1)?;
+    /// // SAFETY (of the write): a live one-page buffer.
+    /// let data = unsafe { core::slice::from_raw_parts_mut(p.as_ptr(), PAGE_SIZE) };
+    /// arena.free(p.as_ptr()); // `data` would point into a free page
+    /// data[0] = 1;
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
+    ///
     /// ```
     /// # use core::mem::MaybeUninit;
     /// # use xencall::buffers::{Arena, PAGE_SIZE};
@@ -414,13 +437,16 @@ impl Arena {
     ///
     /// let mut arena = Arena::from_region(region)?;
     /// let p = arena.alloc(2)?.as_ptr();
-    /// assert_eq!(arena.free(p), Ok(2));
-    /// assert_eq!(arena.free_pages(), arena.total_pages());
-    /// // A double free is refused.
-    /// assert_eq!(arena.free(p), Err(InvalidBuffer::NotAllocated));
+    /// // SAFETY: `p` is not dereferenced after the first free.
+    /// unsafe {
+    ///     assert_eq!(arena.free(p), Ok(2));
+    ///     assert_eq!(arena.free_pages(), arena.total_pages());
+    ///     // A double free is refused.
+    ///     assert_eq!(arena.free(p), Err(InvalidBuffer::NotAllocated));
+    /// }
     /// # Ok::<(), xencall::Error>(())
     /// ```
-    pub fn free(&mut self, ptr: *const u8) -> Result<usize, InvalidBuffer> {
+    pub unsafe fn free(&mut self, ptr: *const u8) -> Result<usize, InvalidBuffer> {
         let (page, count) = self.lookup(ptr)?;
         self.release(page, count);
         Ok(count)
@@ -428,6 +454,9 @@ impl Arena {
 
     /// Free the buffer starting at `ptr`, which must have exactly `count`
     /// pages (libxencall's `free_buffer_pages` contract, checked).
+    ///
+    /// # Safety
+    /// As [`free`](Self::free).
     ///
     /// ```
     /// # use core::mem::MaybeUninit;
@@ -438,11 +467,18 @@ impl Arena {
     /// let mut arena = Arena::from_region(region)?;
     /// let p = arena.alloc(2)?.as_ptr();
     /// let wrong = InvalidBuffer::WrongPageCount { allocated: 2, given: 1 };
-    /// assert_eq!(arena.free_pages_exact(p, 1), Err(wrong)); // still live
-    /// assert_eq!(arena.free_pages_exact(p, 2), Ok(()));
+    /// // SAFETY: `p` is not used after the successful free.
+    /// unsafe {
+    ///     assert_eq!(arena.free_pages_exact(p, 1), Err(wrong)); // still live
+    ///     assert_eq!(arena.free_pages_exact(p, 2), Ok(()));
+    /// }
     /// # Ok::<(), xencall::Error>(())
     /// ```
-    pub fn free_pages_exact(&mut self, ptr: *const u8, count: usize) -> Result<(), InvalidBuffer> {
+    pub unsafe fn free_pages_exact(
+        &mut self,
+        ptr: *const u8,
+        count: usize,
+    ) -> Result<(), InvalidBuffer> {
         let (page, allocated) = self.lookup(ptr)?;
         if allocated != count {
             return Err(InvalidBuffer::WrongPageCount {
@@ -494,6 +530,19 @@ pub(crate) mod tests {
         }
     }
 
+    /// The tests free pointers they allocated and never use them again.
+    fn free(a: &mut Arena, ptr: *const u8) -> Result<usize, InvalidBuffer> {
+        // SAFETY: no `Buffer` owns arena memory in these tests, and a
+        // pointer is not used after it was freed.
+        unsafe { a.free(ptr) }
+    }
+
+    /// As `free`, with the page count checked.
+    fn free_exact(a: &mut Arena, ptr: *const u8, count: usize) -> Result<(), InvalidBuffer> {
+        // SAFETY: as in `free`.
+        unsafe { a.free_pages_exact(ptr, count) }
+    }
+
     fn fill(ptr: NonNull<u8>, pages: usize, byte: u8) {
         // SAFETY: test helper, `ptr` is a live buffer of `pages` pages.
         unsafe { core::ptr::write_bytes(ptr.as_ptr(), byte, pages * PAGE_SIZE) }
@@ -524,7 +573,7 @@ pub(crate) mod tests {
         let mut a = arena(2);
         let p = a.alloc(2).unwrap();
         fill(p, 2, 0xa5);
-        assert_eq!(a.free(p.as_ptr()), Ok(2));
+        assert_eq!(free(&mut a, p.as_ptr()), Ok(2));
         let q = a.alloc(2).unwrap();
         assert_eq!(p, q);
         assert!(is_zero(q, 2));
@@ -537,8 +586,8 @@ pub(crate) mod tests {
         let q = a.alloc(1).unwrap();
         fill(p, 1, 0x11);
         fill(q, 1, 0x22);
-        a.free(p.as_ptr()).unwrap();
-        a.free(q.as_ptr()).unwrap();
+        free(&mut a, p.as_ptr()).unwrap();
+        free(&mut a, q.as_ptr()).unwrap();
         assert_eq!(a.free_pages(), 16);
         // Most recently freed first: the pages still warm in the caches.
         let r = a.alloc(1).unwrap();
@@ -546,8 +595,8 @@ pub(crate) mod tests {
         assert!(is_zero(r, 1));
         assert_eq!(a.alloc(1).unwrap(), p);
         // A cached buffer is not live: freeing it again is refused.
-        a.free(r.as_ptr()).unwrap();
-        assert_eq!(a.free(r.as_ptr()), Err(InvalidBuffer::NotAllocated));
+        free(&mut a, r.as_ptr()).unwrap();
+        assert_eq!(free(&mut a, r.as_ptr()), Err(InvalidBuffer::NotAllocated));
         assert_eq!(a.free_pages(), 15);
     }
 
@@ -556,12 +605,12 @@ pub(crate) mod tests {
         let mut a = arena(8);
         let small: Vec<_> = (0..4).map(|_| a.alloc(2).unwrap()).collect();
         for p in &small {
-            a.free(p.as_ptr()).unwrap();
+            free(&mut a, p.as_ptr()).unwrap();
         }
         // All 8 pages sit on the 2-page list; an 8-page buffer still fits.
         let all = a.alloc(8).unwrap();
         assert!(is_zero(all, 8));
-        assert_eq!(a.free(all.as_ptr()), Ok(8));
+        assert_eq!(free(&mut a, all.as_ptr()), Ok(8));
         assert_eq!(a.free_pages(), 8);
     }
 
@@ -569,7 +618,7 @@ pub(crate) mod tests {
     fn large_buffers_are_not_cached() {
         let mut a = arena(CACHED_MAX_PAGES + 1);
         let p = a.alloc(CACHED_MAX_PAGES + 1).unwrap();
-        a.free(p.as_ptr()).unwrap();
+        free(&mut a, p.as_ptr()).unwrap();
         assert!((0..a.pages).all(|page| a.state(page) == FREE));
     }
 
@@ -588,7 +637,7 @@ pub(crate) mod tests {
         assert_eq!(a.alloc(5), Err(Error::OutOfBufferMemory));
         let p = a.alloc(4).unwrap();
         assert_eq!(a.alloc(1), Err(Error::OutOfBufferMemory));
-        a.free(p.as_ptr()).unwrap();
+        free(&mut a, p.as_ptr()).unwrap();
         assert!(a.alloc(4).is_ok());
     }
 
@@ -596,9 +645,9 @@ pub(crate) mod tests {
     fn fragmentation_finds_a_run_that_fits() {
         let mut a = arena(6);
         let p: Vec<_> = (0..6).map(|_| a.alloc(1).unwrap()).collect();
-        a.free(p[1].as_ptr()).unwrap();
-        a.free(p[3].as_ptr()).unwrap();
-        a.free(p[4].as_ptr()).unwrap();
+        free(&mut a, p[1].as_ptr()).unwrap();
+        free(&mut a, p[3].as_ptr()).unwrap();
+        free(&mut a, p[4].as_ptr()).unwrap();
         assert_eq!(a.alloc(3), Err(Error::OutOfBufferMemory));
         assert_eq!(a.alloc(2).unwrap(), p[3]);
         assert_eq!(a.alloc(1).unwrap(), p[1]);
@@ -610,8 +659,8 @@ pub(crate) mod tests {
         let p = a.alloc(2).unwrap();
         let q = a.alloc(1).unwrap();
         fill(q, 1, 0x5a);
-        a.free(p.as_ptr()).unwrap();
-        assert_eq!(a.free(p.as_ptr()), Err(InvalidBuffer::NotAllocated));
+        free(&mut a, p.as_ptr()).unwrap();
+        assert_eq!(free(&mut a, p.as_ptr()), Err(InvalidBuffer::NotAllocated));
         assert_eq!(a.free_pages(), 3);
         // SAFETY: `q` is still live.
         assert_eq!(unsafe { *q.as_ptr() }, 0x5a);
@@ -622,17 +671,17 @@ pub(crate) mod tests {
         let mut a = arena(4);
         let p = a.alloc(2).unwrap();
         let local = 0u8;
-        assert_eq!(a.free(&local), Err(InvalidBuffer::Foreign));
-        assert_eq!(a.free(core::ptr::null()), Err(InvalidBuffer::Null));
+        assert_eq!(free(&mut a, &local), Err(InvalidBuffer::Foreign));
+        assert_eq!(free(&mut a, core::ptr::null()), Err(InvalidBuffer::Null));
         // SAFETY: in-bounds pointer arithmetic inside the 2-page buffer.
         let (inside, second) = unsafe { (p.as_ptr().add(8), p.as_ptr().add(PAGE_SIZE)) };
-        assert_eq!(a.free(inside), Err(InvalidBuffer::Misaligned));
-        assert_eq!(a.free(second), Err(InvalidBuffer::NotAllocated));
+        assert_eq!(free(&mut a, inside), Err(InvalidBuffer::Misaligned));
+        assert_eq!(free(&mut a, second), Err(InvalidBuffer::NotAllocated));
         // One past the end of the arena is foreign too.
         let end = (a.base + 4 * PAGE_SIZE) as *const u8;
-        assert_eq!(a.free(end), Err(InvalidBuffer::Foreign));
+        assert_eq!(free(&mut a, end), Err(InvalidBuffer::Foreign));
         assert_eq!(a.free_pages(), 2);
-        assert_eq!(a.free(p.as_ptr()), Ok(2));
+        assert_eq!(free(&mut a, p.as_ptr()), Ok(2));
     }
 
     #[test]
@@ -640,14 +689,14 @@ pub(crate) mod tests {
         let mut a = arena(4);
         let p = a.alloc(2).unwrap();
         assert_eq!(
-            a.free_pages_exact(p.as_ptr(), 3),
+            free_exact(&mut a, p.as_ptr(), 3),
             Err(InvalidBuffer::WrongPageCount {
                 allocated: 2,
                 given: 3
             })
         );
         assert_eq!(a.free_pages(), 2);
-        assert_eq!(a.free_pages_exact(p.as_ptr(), 2), Ok(()));
+        assert_eq!(free_exact(&mut a, p.as_ptr(), 2), Ok(()));
         assert_eq!(a.free_pages(), 4);
     }
 
@@ -656,7 +705,7 @@ pub(crate) mod tests {
         let mut a = Arena::empty();
         assert_eq!(a.alloc(1), Err(Error::OutOfBufferMemory));
         let x = 0u8;
-        assert_eq!(a.free(&x), Err(InvalidBuffer::Foreign));
+        assert_eq!(free(&mut a, &x), Err(InvalidBuffer::Foreign));
     }
 
     #[test]

@@ -3,6 +3,8 @@
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
+use zerocopy::{FromBytes, IntoBytes};
+
 use super::pool::Pool;
 use super::{pages_for, PAGE_SIZE};
 use crate::error::{Error, Result};
@@ -10,6 +12,28 @@ use crate::error::{Error, Result};
 /// One `T` in a hypercall buffer: the memory Xen reads or writes when given
 /// [`Buffer::addr`]. Freed and scrubbed when dropped. `'h` ties it to the
 /// handle it came from, so it cannot outlive the handle.
+///
+/// What `T` must be, and why (the same for [`BufferArray`]):
+/// * [`FromBytes`]: Xen may leave any bytes in the buffer, and
+///   [`read`](Buffer::read) and `Deref` hand them out as a `T`, so every bit
+///   pattern must be a valid `T` (no `bool`, `NonZeroU32`, references or
+///   enums). Zeroed pages are a valid `T` too.
+/// * [`IntoBytes`]: Xen reads every byte of the buffer, so none may be
+///   padding: an uninitialised byte would carry whatever the stack held
+///   into Xen (and through it to other domains).
+/// * `Copy`: [`read`](Buffer::read) copies the value out and the buffer
+///   keeps it; nothing in a buffer needs dropping.
+///
+/// A type whose bytes are not all valid values is refused at compile time:
+///
+/// ```compile_fail,E0277
+/// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// // Xen could write 2 into it: not a bool.
+/// let flag = xc.buffer(false)?;
+/// # Ok::<(), xencall::Error>(())
+/// ```
 ///
 /// ```
 /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
@@ -26,13 +50,13 @@ use crate::error::{Error, Result};
 /// assert_eq!(xc.pool().free_page_count(), free + 1);
 /// # Ok::<(), xencall::Error>(())
 /// ```
-pub struct Buffer<'h, T: Copy> {
+pub struct Buffer<'h, T: Copy + FromBytes + IntoBytes> {
     ptr: NonNull<T>,
     pool: &'static Pool,
     _handle: PhantomData<(&'h (), T)>,
 }
 
-impl<'h, T: Copy> Buffer<'h, T> {
+impl<'h, T: Copy + FromBytes + IntoBytes> Buffer<'h, T> {
     /// Allocate from `pool` and move `value` in.
     pub(crate) fn new_in(pool: &'static Pool, value: T) -> Result<Self> {
         let pages = pages_for(core::mem::size_of::<T>().max(1)).ok_or(Error::InvalidSize)?;
@@ -47,6 +71,29 @@ impl<'h, T: Copy> Buffer<'h, T> {
             pool,
             _handle: PhantomData,
         })
+    }
+
+    /// Give up the buffer without freeing it: its first page and its pool.
+    /// The pages stay allocated until [`from_raw`](Self::from_raw) makes a
+    /// buffer of them again; never, if the caller keeps them out of use.
+    pub(crate) fn into_raw(self) -> (NonNull<T>, &'static Pool) {
+        let parts = (self.ptr, self.pool);
+        core::mem::forget(self);
+        parts
+    }
+
+    /// A buffer again, from [`into_raw`](Self::into_raw)'s parts.
+    ///
+    /// # Safety
+    /// The parts come from `into_raw` of a `Buffer<T>`, not made into a
+    /// buffer since, and the memory holds bytes (any bytes: `T` is
+    /// `FromBytes`) that nothing else uses.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<T>, pool: &'static Pool) -> Self {
+        Buffer {
+            ptr,
+            pool,
+            _handle: PhantomData,
+        }
     }
 
     /// The address to pass to Xen as the hypercall argument.
@@ -120,7 +167,7 @@ impl<'h, T: Copy> Buffer<'h, T> {
     }
 }
 
-impl<T: Copy> core::ops::Deref for Buffer<'_, T> {
+impl<T: Copy + FromBytes + IntoBytes> core::ops::Deref for Buffer<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
         // SAFETY: initialised at construction; Xen only writes it during a
@@ -129,24 +176,26 @@ impl<T: Copy> core::ops::Deref for Buffer<'_, T> {
     }
 }
 
-impl<T: Copy> core::ops::DerefMut for Buffer<'_, T> {
+impl<T: Copy + FromBytes + IntoBytes> core::ops::DerefMut for Buffer<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: as in `deref`, and `&mut self` is exclusive.
         unsafe { self.ptr.as_mut() }
     }
 }
 
-impl<T: Copy> Drop for Buffer<'_, T> {
+impl<T: Copy + FromBytes + IntoBytes> Drop for Buffer<'_, T> {
     fn drop(&mut self) {
         // Cannot fail: the pointer came from this pool and is freed once.
-        let _ = self.pool.free(self.ptr.as_ptr().cast());
+        // SAFETY: this buffer owns the pages and is going away; nothing
+        // else holds a pointer into them.
+        let _ = unsafe { self.pool.free(self.ptr.as_ptr().cast()) };
     }
 }
 
 // SAFETY: the buffer owns its memory exclusively; sending it sends a T.
-unsafe impl<T: Copy + Send> Send for Buffer<'_, T> {}
+unsafe impl<T: Copy + FromBytes + IntoBytes + Send> Send for Buffer<'_, T> {}
 // SAFETY: shared access only reads the T.
-unsafe impl<T: Copy + Sync> Sync for Buffer<'_, T> {}
+unsafe impl<T: Copy + FromBytes + IntoBytes + Sync> Sync for Buffer<'_, T> {}
 
 /// `len` values of `T` in a hypercall buffer (a guest handle's target).
 /// Freed and scrubbed when dropped.
@@ -163,14 +212,14 @@ unsafe impl<T: Copy + Sync> Sync for Buffer<'_, T> {}
 /// assert_eq!(frames.addr(), frames.as_ptr() as u64);
 /// # Ok::<(), xencall::Error>(())
 /// ```
-pub struct BufferArray<'h, T: Copy> {
+pub struct BufferArray<'h, T: Copy + FromBytes + IntoBytes> {
     ptr: NonNull<T>,
     len: usize,
     pool: &'static Pool,
     _handle: PhantomData<(&'h (), T)>,
 }
 
-impl<'h, T: Copy> BufferArray<'h, T> {
+impl<'h, T: Copy + FromBytes + IntoBytes> BufferArray<'h, T> {
     /// Allocate room for `len` values, each set to `fill`.
     pub(crate) fn filled_in(pool: &'static Pool, len: usize, fill: T) -> Result<Self> {
         let bytes = core::mem::size_of::<T>()
@@ -244,7 +293,7 @@ impl<'h, T: Copy> BufferArray<'h, T> {
     }
 }
 
-impl<T: Copy> core::ops::Deref for BufferArray<'_, T> {
+impl<T: Copy + FromBytes + IntoBytes> core::ops::Deref for BufferArray<'_, T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
         // SAFETY: `len` initialised Ts live at `ptr` for as long as `self`.
@@ -252,21 +301,23 @@ impl<T: Copy> core::ops::Deref for BufferArray<'_, T> {
     }
 }
 
-impl<T: Copy> core::ops::DerefMut for BufferArray<'_, T> {
+impl<T: Copy + FromBytes + IntoBytes> core::ops::DerefMut for BufferArray<'_, T> {
     fn deref_mut(&mut self) -> &mut [T] {
         // SAFETY: as in `deref`, and `&mut self` is exclusive.
         unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
 }
 
-impl<T: Copy> Drop for BufferArray<'_, T> {
+impl<T: Copy + FromBytes + IntoBytes> Drop for BufferArray<'_, T> {
     fn drop(&mut self) {
         // Cannot fail: the pointer came from this pool and is freed once.
-        let _ = self.pool.free(self.ptr.as_ptr().cast());
+        // SAFETY: this buffer owns the pages and is going away; nothing
+        // else holds a pointer into them.
+        let _ = unsafe { self.pool.free(self.ptr.as_ptr().cast()) };
     }
 }
 
 // SAFETY: the buffer owns its memory exclusively; sending it sends Ts.
-unsafe impl<T: Copy + Send> Send for BufferArray<'_, T> {}
+unsafe impl<T: Copy + FromBytes + IntoBytes + Send> Send for BufferArray<'_, T> {}
 // SAFETY: shared access only reads the Ts.
-unsafe impl<T: Copy + Sync> Sync for BufferArray<'_, T> {}
+unsafe impl<T: Copy + FromBytes + IntoBytes + Sync> Sync for BufferArray<'_, T> {}

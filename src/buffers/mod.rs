@@ -21,11 +21,32 @@
 
 mod arena;
 mod buffer;
+mod given_back;
 mod pool;
+mod xen_page;
 
 pub use arena::{Arena, CACHED_MAX_PAGES, MAX_BUFFER_PAGES, PAGE_SIZE};
 pub use buffer::{Buffer, BufferArray};
+pub use given_back::{GivenBack, NotPopulated};
 pub use pool::{add_region, global, Pool, MAX_REGIONS};
+pub use xen_page::{XenPage, XenPageKind};
+
+/// One page of bytes: a `Buffer<Page>` is exactly one whole page, the unit
+/// that [`Xencall::give_back_page`](crate::Xencall::give_back_page) and
+/// [`Xencall::map_xen_page`](crate::Xencall::map_xen_page) hand over.
+///
+/// ```
+/// use xencall::buffers::{Page, PAGE_SIZE};
+/// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+///
+/// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+/// let free = xc.pool().free_page_count();
+/// let page = xc.buffer::<Page>([0; PAGE_SIZE])?;
+/// assert_eq!(xc.pool().free_page_count(), free - 1);
+/// # drop(page);
+/// # Ok::<(), xencall::Error>(())
+/// ```
+pub type Page = [u8; PAGE_SIZE];
 
 include!(concat!(env!("OUT_DIR"), "/arena_pages.rs"));
 

@@ -26,7 +26,8 @@ pub const MAX_REGIONS: usize = 4;
 /// let p = pool.alloc_pages(3)?;
 /// assert_eq!(pool.buffer_pages(p.as_ptr()), Ok(3));
 /// assert!(pool.is_buffer_range(p.as_ptr() as usize + 100, 3 * PAGE_SIZE - 100));
-/// pool.free_pages(p.as_ptr(), 3)?;
+/// // SAFETY: `p` is not used after the free; no `Buffer` owns it.
+/// unsafe { pool.free_pages(p.as_ptr(), 3)? };
 /// assert_eq!(pool.free_page_count(), pool.total_page_count());
 /// # Ok::<(), xencall::Error>(())
 /// ```
@@ -142,6 +143,12 @@ impl Pool {
     /// Free a buffer of exactly `count` pages. A refused pointer changes
     /// nothing.
     ///
+    /// # Safety
+    /// Nothing may use the buffer after it is freed: no live
+    /// [`Buffer`](crate::Buffer) or [`BufferArray`](crate::BufferArray) may
+    /// own it (its drop would free the pages again, possibly from under
+    /// their next holder), and no pointer into it may be used again.
+    ///
     /// ```
     /// # use core::mem::MaybeUninit;
     /// # use xencall::buffers::{Arena, Pool, PAGE_SIZE};
@@ -150,16 +157,34 @@ impl Pool {
     /// pool.add_arena(Arena::from_region(region)?)?;
     /// let p = pool.alloc_pages(2)?.as_ptr();
     /// // The count must be the allocation's: a wrong one frees nothing.
-    /// assert!(pool.free_pages(p, 1).is_err());
-    /// pool.free_pages(p, 2)?;
+    /// // SAFETY: `p` is not used after the successful free.
+    /// unsafe {
+    ///     assert!(pool.free_pages(p, 1).is_err());
+    ///     pool.free_pages(p, 2)?;
+    /// }
     /// assert_eq!(pool.free_page_count(), pool.total_page_count());
     /// # Ok::<(), xencall::Error>(())
     /// ```
-    pub fn free_pages(&self, ptr: *const u8, count: usize) -> Result<()> {
-        self.with_owner(ptr, |a| a.free_pages_exact(ptr, count))
+    pub unsafe fn free_pages(&self, ptr: *const u8, count: usize) -> Result<()> {
+        // SAFETY: forwarded contract.
+        self.with_owner(ptr, |a| unsafe { a.free_pages_exact(ptr, count) })
     }
 
     /// Free a buffer whatever its size; returns its page count.
+    ///
+    /// # Safety
+    /// As [`free_pages`](Self::free_pages). Freeing the pages of a live
+    /// [`Buffer`](crate::Buffer) is why this is `unsafe`; safe code cannot:
+    ///
+    /// ```compile_fail,E0133
+    /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
+    ///
+    /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
+    /// let b = xc.buffer(0u64)?;
+    /// // `b`'s pages back in the pool while `b` lives: two owners.
+    /// xc.pool().free(b.as_ptr().cast());
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
     ///
     /// ```
     /// # use core::mem::MaybeUninit;
@@ -170,13 +195,17 @@ impl Pool {
     /// use xencall::{Error, InvalidBuffer};
     ///
     /// let p = pool.alloc_pages(3)?.as_ptr();
-    /// assert_eq!(pool.free(p), Ok(3));
     /// let local = 0u8;
-    /// assert_eq!(pool.free(&local), Err(Error::InvalidBuffer(InvalidBuffer::Foreign)));
+    /// // SAFETY: `p` is not used after the free; `local` is refused.
+    /// unsafe {
+    ///     assert_eq!(pool.free(p), Ok(3));
+    ///     assert_eq!(pool.free(&local), Err(Error::InvalidBuffer(InvalidBuffer::Foreign)));
+    /// }
     /// # Ok::<(), xencall::Error>(())
     /// ```
-    pub fn free(&self, ptr: *const u8) -> Result<usize> {
-        self.with_owner(ptr, |a| a.free(ptr))
+    pub unsafe fn free(&self, ptr: *const u8) -> Result<usize> {
+        // SAFETY: forwarded contract.
+        self.with_owner(ptr, |a| unsafe { a.free(ptr) })
     }
 
     /// Page count of the live buffer starting at `ptr`.
@@ -245,7 +274,8 @@ impl Pool {
     /// let before = pool.free_page_count();
     /// let p = pool.alloc_pages(2)?;
     /// assert_eq!(pool.free_page_count(), before - 2);
-    /// pool.free(p.as_ptr())?;
+    /// // SAFETY: `p` is not used after the free.
+    /// unsafe { pool.free(p.as_ptr())? };
     /// assert_eq!(pool.free_page_count(), before);
     /// # Ok::<(), xencall::Error>(())
     /// ```
@@ -290,7 +320,8 @@ static GLOBAL_INIT: spin::Once<()> = spin::Once::new();
 /// // It starts with the static arena, sized at build time.
 /// assert!(global().total_page_count() >= ARENA_PAGES);
 /// let p = global().alloc_pages(1)?;
-/// global().free(p.as_ptr())?;
+/// // SAFETY: `p` is not used after the free.
+/// unsafe { global().free(p.as_ptr())? };
 /// # Ok::<(), xencall::Error>(())
 /// ```
 pub fn global() -> &'static Pool {
@@ -338,6 +369,19 @@ mod tests {
     use super::*;
     use crate::buffers::test_arena;
 
+    /// The tests free pointers they allocated and never use them again.
+    fn free(pool: &Pool, ptr: *const u8) -> Result<usize> {
+        // SAFETY: no `Buffer` owns these pages, and a pointer is not used
+        // after it was freed.
+        unsafe { pool.free(ptr) }
+    }
+
+    /// As `free`, with the page count checked.
+    fn free_pages(pool: &Pool, ptr: *const u8, count: usize) -> Result<()> {
+        // SAFETY: as in `free`.
+        unsafe { pool.free_pages(ptr, count) }
+    }
+
     #[test]
     fn pool_spans_arenas_and_routes_frees() {
         let pool = Pool::new();
@@ -348,8 +392,8 @@ mod tests {
         let small = pool.alloc_pages(2).unwrap();
         assert_eq!(pool.alloc_pages(1), Err(Error::OutOfBufferMemory));
         assert_eq!(pool.buffer_pages(big.as_ptr()), Ok(3));
-        pool.free(small.as_ptr()).unwrap();
-        pool.free_pages(big.as_ptr(), 3).unwrap();
+        free(&pool, small.as_ptr()).unwrap();
+        free_pages(&pool, big.as_ptr(), 3).unwrap();
         assert_eq!(pool.free_page_count(), 5);
     }
 
@@ -360,15 +404,15 @@ mod tests {
         let p = pool.alloc_pages(1).unwrap();
         let x = 0u8;
         assert_eq!(
-            pool.free(&x),
+            free(&pool, &x),
             Err(Error::InvalidBuffer(InvalidBuffer::Foreign))
         );
         assert_eq!(
-            pool.free(core::ptr::null()),
+            free(&pool, core::ptr::null()),
             Err(Error::InvalidBuffer(InvalidBuffer::Null))
         );
         assert_eq!(
-            pool.free_pages(p.as_ptr(), 2),
+            free_pages(&pool, p.as_ptr(), 2),
             Err(Error::InvalidBuffer(InvalidBuffer::WrongPageCount {
                 allocated: 1,
                 given: 2
@@ -417,6 +461,6 @@ mod tests {
         }
         let p = global().alloc_pages(1).unwrap();
         assert_eq!(p.as_ptr() as usize % PAGE_SIZE, 0);
-        global().free(p.as_ptr()).unwrap();
+        free(global(), p.as_ptr()).unwrap();
     }
 }

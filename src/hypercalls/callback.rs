@@ -28,7 +28,7 @@ impl<B: Backend> Xencall<B> {
     /// use xencall::{mock::MockBackend, OpenFlags, Xencall};
     ///
     /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
-    /// let entry = CallbackRegister { r#type: CallbackType::EVENT, flags: 0, address: 0x20_0000 };
+    /// let entry = CallbackRegister { r#type: CallbackType::EVENT, flags: 0, _pad0: 0, address: 0x20_0000 };
     /// // SAFETY (of the example): the mock only records the call.
     /// unsafe { xc.callback_register(entry)? };
     /// let (op, nargs, args) = xc.backend().last().unwrap();

@@ -5,8 +5,9 @@ use crate::abi::domctl::{
     DomctlCmd, XenDomctl, XenDomctlGetdomaininfo, XEN_DOMCTL_INTERFACE_VERSION,
 };
 use crate::abi::sysctl::{SysctlCmd, XenSysctlGetdomaininfolist, XEN_SYSCTL_INTERFACE_VERSION};
+use zerocopy::{FromBytes, Immutable, IntoBytes};
+
 use crate::abi::HypercallOp;
-use crate::abi::Plain;
 use crate::backend::Backend;
 use crate::error::Result;
 use crate::handle::Xencall;
@@ -14,7 +15,14 @@ use crate::handle::Xencall;
 impl<B: Backend> Xencall<B> {
     /// Run domctl `cmd` on `domain` with `payload` at `interface_version`
     /// (Xen 4.17: [`XEN_DOMCTL_INTERFACE_VERSION`]; another is `EACCES`).
-    /// Returns the payload as Xen left it.
+    /// Returns the payload as Xen left it. `domctl_getdomaininfo` is the
+    /// safe way to its command.
+    ///
+    /// # Safety
+    /// As [`sysctl`](Self::sysctl): every guest handle in the payload must
+    /// be a live hypercall buffer large enough for what `cmd` writes there,
+    /// and the command must not make Xen write other memory of this domain
+    /// (commands on this domain's own memory, mappings or vCPUs included).
     ///
     /// ```no_run
     /// use xencall::abi::domctl::{DomctlCmd, XEN_DOMCTL_INTERFACE_VERSION};
@@ -22,12 +30,14 @@ impl<B: Backend> Xencall<B> {
     /// # let domid = 1u16;
     /// let v = XEN_DOMCTL_INTERFACE_VERSION; // 0x15, Xen 4.17; another Xen says EACCES
     /// // Pause and unpause carry no payload: `()` sends none.
-    /// xc.domctl(DomctlCmd::PAUSEDOMAIN, v, domid, ())?;
+    /// // SAFETY: no payload, and pausing another domain touches none of ours.
+    /// unsafe { xc.domctl(DomctlCmd::PAUSEDOMAIN, v, domid, ())? };
     /// // ... inspect the stopped domain ...
-    /// xc.domctl(DomctlCmd::UNPAUSEDOMAIN, v, domid, ())?;
+    /// // SAFETY: as above.
+    /// unsafe { xc.domctl(DomctlCmd::UNPAUSEDOMAIN, v, domid, ())? };
     /// # Ok(()) }
     /// ```
-    pub fn domctl<T: Plain>(
+    pub unsafe fn domctl<T: FromBytes + IntoBytes + Immutable>(
         &self,
         cmd: DomctlCmd,
         interface_version: u32,
@@ -35,7 +45,8 @@ impl<B: Backend> Xencall<B> {
         payload: T,
     ) -> Result<T> {
         let op = self.buffer(XenDomctl::new(cmd, interface_version, domain, payload))?;
-        // SAFETY: Xen reads and writes the structure in the buffer.
+        // SAFETY: Xen reads and writes the structure in the buffer; the
+        // caller vouches for the command and its payload's handles.
         unsafe { self.call1(HypercallOp::DOMCTL, op.addr())? };
         Ok(op.read().payload())
     }
@@ -54,12 +65,16 @@ impl<B: Backend> Xencall<B> {
     /// # Ok(()) }
     /// ```
     pub fn domctl_getdomaininfo(&self, domain: u16) -> Result<XenDomctlGetdomaininfo> {
-        self.domctl(
-            DomctlCmd::GETDOMAININFO,
-            XEN_DOMCTL_INTERFACE_VERSION,
-            domain,
-            XenDomctlGetdomaininfo::default(),
-        )
+        // SAFETY: getdomaininfo's payload holds no guest handle, and Xen
+        // only writes it.
+        unsafe {
+            self.domctl(
+                DomctlCmd::GETDOMAININFO,
+                XEN_DOMCTL_INTERFACE_VERSION,
+                domain,
+                XenDomctlGetdomaininfo::default(),
+            )
+        }
     }
 
     /// `XEN_SYSCTL_getdomaininfolist`: the domains from `first` on, into
@@ -85,17 +100,21 @@ impl<B: Backend> Xencall<B> {
         out: &mut [XenDomctlGetdomaininfo],
     ) -> Result<usize> {
         let list = self.buffer_array(out.len(), XenDomctlGetdomaininfo::default())?;
-        let r = self.sysctl(
-            SysctlCmd::GETDOMAININFOLIST,
-            XEN_SYSCTL_INTERFACE_VERSION,
-            XenSysctlGetdomaininfolist {
-                first_domain: first,
-                max_domains: out.len() as u32,
-                buffer: list.addr(),
-                num_domains: 0,
-                ..Default::default()
-            },
-        )?;
+        // SAFETY: `buffer` is `list`, alive for the call with room for
+        // `max_domains` entries, the most Xen writes.
+        let r = unsafe {
+            self.sysctl(
+                SysctlCmd::GETDOMAININFOLIST,
+                XEN_SYSCTL_INTERFACE_VERSION,
+                XenSysctlGetdomaininfolist {
+                    first_domain: first,
+                    max_domains: out.len() as u32,
+                    buffer: list.addr(),
+                    num_domains: 0,
+                    ..Default::default()
+                },
+            )?
+        };
         let n = (r.num_domains as usize).min(out.len());
         for (i, slot) in out.iter_mut().enumerate().take(n) {
             // SAFETY: `i < len`; volatile because Xen wrote the entries.

@@ -5,6 +5,8 @@ use crate::abi::event_channel::{
     EvtchnAllocUnbound, EvtchnBindInterdomain, EvtchnBindVirq, EvtchnOpCmd, EvtchnPort, EvtchnStat,
     EvtchnStatus, Virq,
 };
+use zerocopy::{FromBytes, IntoBytes};
+
 use crate::abi::HypercallOp;
 use crate::backend::Backend;
 use crate::error::Result;
@@ -56,7 +58,7 @@ pub enum ChannelState {
 impl<B: Backend> Xencall<B> {
     /// Run an `event_channel_op` whose argument is a `T`; the `T` as Xen
     /// left it.
-    fn evtchn_op<T: Copy>(&self, cmd: EvtchnOpCmd, arg: T) -> Result<T> {
+    fn evtchn_op<T: Copy + FromBytes + IntoBytes>(&self, cmd: EvtchnOpCmd, arg: T) -> Result<T> {
         let buffer = self.buffer(arg)?;
         // SAFETY: Xen reads and writes the structure in the buffer.
         unsafe { self.call2(HypercallOp::EVENT_CHANNEL_OP, cmd.0.into(), buffer.addr())? };
@@ -103,6 +105,7 @@ impl<B: Backend> Xencall<B> {
             EvtchnOpCmd::BIND_INTERDOMAIN,
             EvtchnBindInterdomain {
                 remote_dom,
+                _pad0: 0,
                 remote_port,
                 local_port: 0,
             },

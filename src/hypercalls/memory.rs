@@ -106,6 +106,7 @@ impl<B: Backend> Xencall<B> {
         self.bounce(&mut entries[..room], Direction::Out, |addr| {
             let map = self.buffer(XenMemoryMap {
                 nr_entries: room as u32,
+                _pad0: 0,
                 buffer: addr,
             })?;
             // SAFETY: Xen writes at most `room` entries at `addr` and the
@@ -140,6 +141,7 @@ impl<B: Backend> Xencall<B> {
             extent_order: order,
             mem_flags: 0,
             domid,
+            _pad0: [0; 6],
         })?;
         // SAFETY: Xen reads (and for increase/populate writes) at most
         // `nr_extents` frame numbers in `list`, and reads the structure;
@@ -156,20 +158,48 @@ impl<B: Backend> Xencall<B> {
     }
 
     /// `XENMEM_decrease_reservation`: give the `2^order`-page extents at
-    /// `frames` back to Xen. Returns how many extents it took. The memory
-    /// must not be touched afterwards.
+    /// `frames` back to Xen. Returns how many extents it took. The safe
+    /// way for a page of a hypercall buffer is
+    /// [`give_back_page`](Self::give_back_page).
+    ///
+    /// # Safety
+    /// For this domain, every frame must be one the caller owns and gives
+    /// up: nothing may use the memory afterwards (Xen hands it to others;
+    /// a translated guest's address becomes a hole), and it must not be
+    /// memory a pool, allocator or live buffer will hand out again. On PV,
+    /// the guest must also unmap the page and keep its p2m list right. For
+    /// another domain, the caller answers for that domain's memory.
+    ///
+    /// A live buffer's frame given away from safe code no longer compiles:
+    ///
+    /// ```compile_fail,E0133
+    /// use xencall::abi::memory::DOMID_SELF;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// let b = xc.buffer([0u8; 4096])?;
+    /// // `b` would stay in use (and go back to the pool) on a frame Xen took.
+    /// xc.decrease_reservation(DOMID_SELF, &[b.addr() >> 12], 0)?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// ```no_run
     /// use xencall::abi::memory::DOMID_SELF;
     /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
-    /// # let gfn = 0x1_2345u64;
-    /// // Balloon out one 4 KiB page the guest has stopped using.
-    /// let taken = xc.decrease_reservation(DOMID_SELF, &[gfn], 0)?;
-    /// // 0 means Xen refused it (not our page); 1: the frame is now a hole.
-    /// assert_eq!(taken, 1);
+    /// // A PV guest gives back a machine frame it took with
+    /// // `increase_reservation` and never mapped.
+    /// let mut mfns = [0u64; 1];
+    /// if xc.increase_reservation(DOMID_SELF, &mut mfns, 0)? == 1 {
+    ///     // SAFETY: the frame was never mapped or used.
+    ///     let taken = unsafe { xc.decrease_reservation(DOMID_SELF, &mfns, 0)? };
+    ///     assert_eq!(taken, 1);
+    /// }
     /// # Ok(()) }
     /// ```
-    pub fn decrease_reservation(&self, domid: u16, frames: &[u64], order: u32) -> Result<usize> {
+    pub unsafe fn decrease_reservation(
+        &self,
+        domid: u16,
+        frames: &[u64],
+        order: u32,
+    ) -> Result<usize> {
         self.reservation(
             MemoryOpCmd::DECREASE_RESERVATION,
             domid,
@@ -180,22 +210,46 @@ impl<B: Backend> Xencall<B> {
     }
 
     /// `XENMEM_populate_physmap`: back the guest frames in `frames` with
-    /// new memory (translated guests: PVH, HVM, Arm). Returns extents done.
+    /// new memory (translated guests: PVH, HVM, Arm; a PV guest gets the
+    /// new machine frames written back). Returns extents done. The safe
+    /// way back for a page given with
+    /// [`give_back_page`](Self::give_back_page) is
+    /// [`populate_page`](Self::populate_page).
+    ///
+    /// # Safety
+    /// For this domain, no memory in use may be at those frames: a frame
+    /// that still holds a page (a live buffer, code, a page table) has it
+    /// replaced (translated guests) and every reference to the old page now
+    /// reaches the new one.
+    ///
+    /// ```compile_fail,E0133
+    /// use xencall::abi::memory::DOMID_SELF;
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// // Frame 0x100 is in use: its page would be swapped for a new one.
+    /// xc.populate_physmap(DOMID_SELF, &mut [0x100], 0)?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// ```no_run
     /// use xencall::abi::memory::DOMID_SELF;
     /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
     /// # let gfn = 0x1_2345u64;
-    /// // Refill a hole left by `decrease_reservation`, one 4 KiB page per frame.
+    /// // Refill two holes a balloon left earlier, one 4 KiB page per frame.
     /// let mut frames = [gfn, gfn + 1];
-    /// let done = xc.populate_physmap(DOMID_SELF, &mut frames, 0)?;
+    /// // SAFETY: both frames are holes that nothing uses.
+    /// let done = unsafe { xc.populate_physmap(DOMID_SELF, &mut frames, 0)? };
     /// // Fewer than asked: Xen is out of memory or the domain hit its maximum.
     /// if done < frames.len() {
     ///     println!("only {done} of {} pages backed", frames.len());
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn populate_physmap(&self, domid: u16, frames: &mut [u64], order: u32) -> Result<usize> {
+    pub unsafe fn populate_physmap(
+        &self,
+        domid: u16,
+        frames: &mut [u64],
+        order: u32,
+    ) -> Result<usize> {
         let input = self.buffer_from_slice(frames)?;
         self.reservation(
             MemoryOpCmd::POPULATE_PHYSMAP,
@@ -208,6 +262,11 @@ impl<B: Backend> Xencall<B> {
 
     /// `XENMEM_increase_reservation`: take new extents; Xen writes their
     /// frame numbers into `frames`. Returns extents done.
+    ///
+    /// Safe: Xen writes only the crate's copy of the list (the numbers in
+    /// `frames` are not read), and the new pages are the domain's but in
+    /// no one's use: mapped nowhere (PV) and outside the physical map
+    /// (translated guests, where Xen writes no number).
     ///
     /// ```no_run
     /// use xencall::abi::memory::DOMID_SELF;
@@ -237,18 +296,47 @@ impl<B: Backend> Xencall<B> {
     }
 
     /// `XENMEM_add_to_physmap`: make page `idx` of `space` (for example
-    /// the shared-info page) appear at guest frame `gpfn`.
+    /// the shared-info page) appear at guest frame `gpfn`. The safe way,
+    /// for a page of a hypercall buffer, is
+    /// [`map_xen_page`](Self::map_xen_page).
+    ///
+    /// # Safety
+    /// For this domain, whatever page was at `gpfn` is replaced (Xen frees
+    /// it): nothing may use it, and it must never return to a pool or
+    /// allocator as ordinary memory. With `MapSpace::GMFN` and friends
+    /// `idx` is itself a frame of ours, which moves and leaves a hole.
+    ///
+    /// Replacing a caller-chosen frame from safe code no longer compiles:
+    ///
+    /// ```compile_fail,E0133
+    /// use xencall::abi::memory::{MapSpace, DOMID_SELF};
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// // Frame 0x100: whatever lives there (code, a page table) is replaced.
+    /// xc.add_to_physmap(DOMID_SELF, MapSpace::SHARED_INFO, 0, 0x100)?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// ```no_run
     /// use xencall::abi::memory::{MapSpace, DOMID_SELF};
     /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
-    /// # let page_addr = 0x20_0000u64;
-    /// // `page_addr`: a page-aligned page of ours, identity-mapped (as the boot
-    /// // runtime does). Xen's shared info replaces what was there.
-    /// xc.add_to_physmap(DOMID_SELF, MapSpace::SHARED_INFO, 0, page_addr >> 12)?;
+    /// #[repr(C, align(4096))]
+    /// struct Page([u8; 4096]);
+    /// static mut SHARED_INFO: Page = Page([0; 4096]);
+    ///
+    /// // An identity-mapped PVH guest puts Xen's shared-info page at a
+    /// // page of its own that nothing else uses.
+    /// let gpfn = core::ptr::addr_of!(SHARED_INFO) as u64 >> 12;
+    /// // SAFETY: the static is only ever read as Xen's page from now on.
+    /// unsafe { xc.add_to_physmap(DOMID_SELF, MapSpace::SHARED_INFO, 0, gpfn)? };
     /// # Ok(()) }
     /// ```
-    pub fn add_to_physmap(&self, domid: u16, space: MapSpace, idx: u64, gpfn: u64) -> Result<()> {
+    pub unsafe fn add_to_physmap(
+        &self,
+        domid: u16,
+        space: MapSpace,
+        idx: u64,
+        gpfn: u64,
+    ) -> Result<()> {
         let arg = self.buffer(XenAddToPhysmap {
             domid,
             size: 0,
@@ -256,7 +344,8 @@ impl<B: Backend> Xencall<B> {
             idx,
             gpfn,
         })?;
-        // SAFETY: Xen reads the structure.
+        // SAFETY: Xen reads the structure; the caller vouches for what the
+        // mapping replaces.
         unsafe {
             self.call2(
                 HypercallOp::MEMORY_OP,
@@ -322,12 +411,15 @@ mod tests {
         assert_eq!(xc.maximum_reservation(DOMID_SELF), Ok(200));
         assert_eq!(xc.maximum_ram_page(), Ok(0x12_3456));
         let mut frames = [5u64, 6];
-        assert_eq!(xc.populate_physmap(DOMID_SELF, &mut frames, 0), Ok(1));
+        // SAFETY: the mock writes only the crate's own list buffer.
+        let populated = unsafe { xc.populate_physmap(DOMID_SELF, &mut frames, 0) };
+        assert_eq!(populated, Ok(1));
         assert_eq!(frames, [5, 77]);
         let mut map = [E820Entry::default(); 4];
         assert_eq!(xc.memory_map(&mut map), Ok(1));
         assert_eq!({ map[0].size }, 4096);
-        assert!(xc.decrease_reservation(DOMID_SELF, &[1], 0).is_err());
+        // SAFETY: the mock refuses it (ENOSYS) and touches no memory.
+        assert!(unsafe { xc.decrease_reservation(DOMID_SELF, &[1], 0) }.is_err());
         assert_eq!(xc.pool().free_page_count(), 8);
     }
 }

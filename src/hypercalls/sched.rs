@@ -105,6 +105,7 @@ impl<B: Backend> Xencall<B> {
         let arg = self.buffer(SchedPoll {
             ports: list.addr(),
             nr_ports: ports.len() as u32,
+            _pad0: 0,
             timeout: timeout_ns.unwrap_or(0),
         })?;
         // SAFETY: Xen reads the structure and the port list, both buffers

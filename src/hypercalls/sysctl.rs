@@ -5,8 +5,9 @@
 use crate::abi::sysctl::{
     SysctlCmd, XenSysctl, XenSysctlPhysinfo, XenSysctlReadconsole, XEN_SYSCTL_INTERFACE_VERSION,
 };
+use zerocopy::{FromBytes, Immutable, IntoBytes};
+
 use crate::abi::HypercallOp;
-use crate::abi::Plain;
 use crate::backend::Backend;
 use crate::bounce::Direction;
 use crate::error::Result;
@@ -15,14 +16,34 @@ use crate::handle::Xencall;
 impl<B: Backend> Xencall<B> {
     /// Run sysctl `cmd` with `payload` at `interface_version` (Xen 4.17:
     /// [`XEN_SYSCTL_INTERFACE_VERSION`]; a version Xen does not speak is
-    /// `EACCES`). Returns the payload as Xen left it.
+    /// `EACCES`). Returns the payload as Xen left it. The wrappers below
+    /// (`sysctl_physinfo`, `sysctl_readconsole`, `sysctl_getdomaininfolist`)
+    /// are the safe way to the commands they serve.
+    ///
+    /// # Safety
+    /// Xen acts on `cmd` with the payload's fields: every guest handle in
+    /// it (an address, such as `readconsole`'s `buffer`) must be a live
+    /// hypercall buffer large enough for what the command writes there, and
+    /// the command must not make Xen write other memory of this domain.
+    /// Payloads are plain data (zerocopy's traits), but their addresses are
+    /// the caller's to vouch for; safe code cannot pass one:
+    ///
+    /// ```compile_fail,E0133
+    /// use xencall::abi::sysctl::{SysctlCmd, XenSysctlReadconsole, XEN_SYSCTL_INTERFACE_VERSION};
+    /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
+    /// // Xen would write up to 4096 bytes of its console at address 0x1000.
+    /// let anywhere = XenSysctlReadconsole { buffer: 0x1000, count: 4096, ..Default::default() };
+    /// xc.sysctl(SysctlCmd::READCONSOLE, XEN_SYSCTL_INTERFACE_VERSION, anywhere)?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// ```no_run
     /// use xencall::abi::sysctl::{SysctlCmd, XenSysctlPhysinfo, XEN_SYSCTL_INTERFACE_VERSION};
     /// use xencall::{abi::XenErrno, Error};
     /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
     /// let v = XEN_SYSCTL_INTERFACE_VERSION; // 0x15: the layouts of Xen 4.17
-    /// match xc.sysctl(SysctlCmd::PHYSINFO, v, XenSysctlPhysinfo::default()) {
+    /// // SAFETY: physinfo's payload holds no address.
+    /// match unsafe { xc.sysctl(SysctlCmd::PHYSINFO, v, XenSysctlPhysinfo::default()) } {
     ///     Ok(p) => println!("{} CPUs at {} kHz", p.nr_cpus, p.cpu_khz),
     ///     // Another Xen release: its payloads may differ, so stop rather than guess.
     ///     Err(Error::Xen(XenErrno::EACCES)) => println!("sysctl interface is not {v:#x}"),
@@ -30,15 +51,15 @@ impl<B: Backend> Xencall<B> {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn sysctl<T: Plain>(
+    pub unsafe fn sysctl<T: FromBytes + IntoBytes + Immutable>(
         &self,
         cmd: SysctlCmd,
         interface_version: u32,
         payload: T,
     ) -> Result<T> {
         let op = self.buffer(XenSysctl::new(cmd, interface_version, payload))?;
-        // SAFETY: Xen reads and writes the structure in the buffer; any
-        // guest handles in the payload are the caller's buffers.
+        // SAFETY: Xen reads and writes the structure in the buffer; the
+        // caller vouches for the guest handles in the payload.
         unsafe { self.call1(HypercallOp::SYSCTL, op.addr())? };
         Ok(op.read().payload())
     }
@@ -53,11 +74,14 @@ impl<B: Backend> Xencall<B> {
     /// # Ok(()) }
     /// ```
     pub fn sysctl_physinfo(&self) -> Result<XenSysctlPhysinfo> {
-        self.sysctl(
-            SysctlCmd::PHYSINFO,
-            XEN_SYSCTL_INTERFACE_VERSION,
-            XenSysctlPhysinfo::default(),
-        )
+        // SAFETY: physinfo's payload holds no guest handle.
+        unsafe {
+            self.sysctl(
+                SysctlCmd::PHYSINFO,
+                XEN_SYSCTL_INTERFACE_VERSION,
+                XenSysctlPhysinfo::default(),
+            )
+        }
     }
 
     /// `XEN_SYSCTL_readconsole`: copy Xen's console ring into `buf`, from
@@ -86,18 +110,22 @@ impl<B: Backend> Xencall<B> {
         let room = buf.len().min(u32::MAX as usize);
         let mut result = (0, 0);
         self.bounce(&mut buf[..room], Direction::Out, |addr| {
-            let r = self.sysctl(
-                SysctlCmd::READCONSOLE,
-                XEN_SYSCTL_INTERFACE_VERSION,
-                XenSysctlReadconsole {
-                    clear: clear.into(),
-                    incremental: from.is_some().into(),
-                    index: from.unwrap_or(0),
-                    buffer: addr,
-                    count: room as u32,
-                    ..Default::default()
-                },
-            )?;
+            // SAFETY: `buffer` is the bounce buffer of `room` bytes, alive
+            // for the call, and `count` says so; Xen writes at most that.
+            let r = unsafe {
+                self.sysctl(
+                    SysctlCmd::READCONSOLE,
+                    XEN_SYSCTL_INTERFACE_VERSION,
+                    XenSysctlReadconsole {
+                        clear: clear.into(),
+                        incremental: from.is_some().into(),
+                        index: from.unwrap_or(0),
+                        buffer: addr,
+                        count: room as u32,
+                        ..Default::default()
+                    },
+                )?
+            };
             result = ((r.count as usize).min(room), r.index);
             Ok(())
         })?;
@@ -144,7 +172,8 @@ mod tests {
         assert_eq!(xc.sysctl_readconsole(&mut buf, None, false), Ok((8, 8)));
         assert_eq!(&buf[..8], b"(XEN) hi");
         assert_eq!(
-            xc.sysctl(SysctlCmd::PHYSINFO, 0x14, XenSysctlPhysinfo::default()),
+            // SAFETY: physinfo's payload holds no address.
+            unsafe { xc.sysctl(SysctlCmd::PHYSINFO, 0x14, XenSysctlPhysinfo::default()) },
             Err(crate::Error::Xen(crate::abi::XenErrno::EACCES))
         );
         assert_eq!(xc.pool().free_page_count(), 4);

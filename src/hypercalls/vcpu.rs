@@ -1,6 +1,8 @@
 //! `vcpu_op`: vCPU state and timers.
 
 use crate::abi::vcpu::{VcpuOpCmd, VcpuRunstateInfo, VcpuSetPeriodicTimer, VcpuSetSingleshotTimer};
+use zerocopy::{FromBytes, IntoBytes};
+
 use crate::abi::HypercallOp;
 use crate::backend::Backend;
 use crate::error::Result;
@@ -8,7 +10,7 @@ use crate::handle::Xencall;
 
 impl<B: Backend> Xencall<B> {
     /// `vcpu_op(cmd, vcpu, arg)` with `arg` in a buffer when given.
-    fn vcpu_op<T: Copy>(
+    fn vcpu_op<T: Copy + FromBytes + IntoBytes>(
         &self,
         cmd: VcpuOpCmd,
         vcpu: u32,
@@ -103,6 +105,7 @@ impl<B: Backend> Xencall<B> {
         let arg = VcpuSetSingleshotTimer {
             timeout_abs_ns,
             flags,
+            _pad0: 0,
         };
         self.vcpu_op(VcpuOpCmd::SET_SINGLESHOT_TIMER, vcpu, Some(arg))
             .map(drop)

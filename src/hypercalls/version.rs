@@ -5,6 +5,8 @@ use crate::abi::xen_version::{
     XenCapabilitiesInfo, XenChangesetInfo, XenCompileInfo, XenDomainHandle, XenExtraversion,
     XenFeatureInfo, XenPlatformParameters, XenVersionCmd,
 };
+use zerocopy::{FromBytes, IntoBytes};
+
 use crate::abi::HypercallOp;
 use crate::backend::Backend;
 use crate::error::Result;
@@ -129,7 +131,11 @@ impl<B: Backend> Xencall<B> {
     }
 
     /// Run a `xen_version` sub-command that fills a `T` in a buffer.
-    fn version_query<T: Copy>(&self, cmd: XenVersionCmd, initial: T) -> Result<T> {
+    fn version_query<T: Copy + FromBytes + IntoBytes>(
+        &self,
+        cmd: XenVersionCmd,
+        initial: T,
+    ) -> Result<T> {
         let buffer = self.buffer(initial)?;
         // SAFETY: `cmd` writes at most a `T` into the buffer, which lives
         // until after the call.

@@ -1,6 +1,8 @@
 //! [`BootInfo`]: what the guest learnt at boot, the same type in every mode.
 
 use crate::arch::HypercallMode;
+use crate::error::{Error, Result};
+use crate::frames::Frames;
 
 /// How this guest was started.
 ///
@@ -251,6 +253,25 @@ pub struct BootInfo {
     pub memory_dropped: usize,
     modules: [Module; MAX_MODULES],
     modules_len: usize,
+    /// What the runtime recorded from the structure Xen entered the guest
+    /// with; `None` in a `BootInfo` made with [`BootInfo::new`]. Private,
+    /// so that changing the public fields of a copy changes nothing that
+    /// Xen is told.
+    entered: Option<Entered>,
+}
+
+/// The boot facts the crate's safe functions rely on, recorded once by the
+/// runtime at entry.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Entered {
+    /// How the guest was started.
+    pub(crate) mode: GuestMode,
+    /// PV: the address of `start_info`; 0 otherwise.
+    #[cfg_attr(not(target_os = "none"), allow(dead_code))]
+    pub(crate) start_info: u64,
+    /// PV: the p2m list (`start_info.mfn_list`) and its length in entries
+    /// (`start_info.nr_pages`); empty otherwise.
+    p2m: (u64, usize),
 }
 
 impl BootInfo {
@@ -291,7 +312,48 @@ impl BootInfo {
             memory_dropped: 0,
             modules: [NO_MODULE; MAX_MODULES],
             modules_len: 0,
+            entered: None,
         }
+    }
+
+    /// Record `raw` as what Xen entered this guest with, so that
+    /// [`Frames::frame_of`] and the runtime's own calls may rely on it.
+    ///
+    /// # Safety
+    /// `self.guest_mode` and `self.raw` must describe the boot Xen really
+    /// made: for PV, `raw` is the mapped address of Xen's `start_info`
+    /// (whose p2m list stays mapped, one entry per page of the domain, and
+    /// the image runs at virtual = pseudo-physical address); for PVH and
+    /// Arm, the runtime's identity map is in place for the guest's memory.
+    #[cfg(target_os = "none")]
+    pub(crate) unsafe fn record_entry(&mut self) {
+        let (start_info, p2m) = match self.raw {
+            RawBootInfo::StartInfo(addr) => {
+                use crate::abi::start_info::StartInfo;
+                let info = addr as *const StartInfo;
+                // SAFETY: the caller vouches that `addr` is Xen's mapped
+                // `start_info`; plain integer fields, read in place.
+                let (list, pages) = unsafe {
+                    (
+                        core::ptr::addr_of!((*info).mfn_list).read(),
+                        core::ptr::addr_of!((*info).nr_pages).read(),
+                    )
+                };
+                (addr, (list, pages as usize))
+            }
+            RawBootInfo::HvmStartInfo(_) | RawBootInfo::DeviceTree(_) => (0, (0, 0)),
+        };
+        self.entered = Some(Entered {
+            mode: self.guest_mode,
+            start_info,
+            p2m,
+        });
+    }
+
+    /// The boot facts the runtime recorded, if it filled this `BootInfo`.
+    #[cfg_attr(not(target_os = "none"), allow(dead_code))]
+    pub(crate) fn entered(&self) -> Option<Entered> {
+        self.entered
     }
 
     /// Add a memory-map entry (counted as dropped when full).
@@ -390,46 +452,6 @@ impl BootInfo {
         crate::rt::cmdline::option(self.cmdline, key)
     }
 
-    /// The frame number Xen expects for the page at `addr`: the guest
-    /// frame where Xen translates (PVH, Arm: the runtime's identity map
-    /// makes it `addr >> 12`), the machine frame for PV, looked up in the
-    /// page-frame list Xen gave in `start_info`.
-    ///
-    /// Guest-only (it exists for `target_os = "none"`, so the example builds
-    /// only there); `examples/boot-tests.rs` uses it this way to map shared
-    /// info, and for grant copies between frames.
-    ///
-    /// ```no_run
-    /// # #[cfg(target_os = "none")]
-    /// # fn demo(boot: &xencall::rt::BootInfo, xc: &xencall::Xencall) -> xencall::Result<()> {
-    /// use xencall::abi::memory::{MapSpace, DOMID_SELF};
-    ///
-    /// #[repr(C, align(4096))]
-    /// struct Page([u8; 4096]);
-    /// static mut SHARED_INFO: Page = Page([0; 4096]);
-    ///
-    /// // In a PVH or Arm guest: Xen puts its shared-info page at our frame.
-    /// let page = core::ptr::addr_of_mut!(SHARED_INFO) as usize;
-    /// xc.add_to_physmap(DOMID_SELF, MapSpace::SHARED_INFO, 0, boot.frame_of(page))?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    #[cfg(any(doc, target_os = "none"))]
-    pub fn frame_of(&self, addr: usize) -> u64 {
-        match self.raw {
-            RawBootInfo::StartInfo(start_info) => {
-                // SAFETY: Xen maps `start_info` and the `mfn_list` it names
-                // (one entry per page of the domain) for a PV guest; the
-                // image runs at virtual = pseudo-physical (VIRT_BASE 0).
-                unsafe {
-                    let info = &*(start_info as *const crate::abi::start_info::StartInfo);
-                    (info.mfn_list as *const u64).add(addr >> 12).read()
-                }
-            }
-            _ => addr as u64 >> 12,
-        }
-    }
-
     /// RAM in the memory map, in bytes.
     ///
     /// ```
@@ -448,6 +470,47 @@ impl BootInfo {
             .filter(|r| r.kind == MemoryKind::Ram)
             .map(|r| r.len)
             .sum()
+    }
+}
+
+// SAFETY: a frame is given only for a `BootInfo` the runtime filled
+// (`record_entry`, whose contract is that the recorded boot is the real
+// one): PV looks the page up in Xen's p2m list, bounded by the domain's
+// page count; PVH and Arm run on the runtime's identity map, where the
+// guest frame is the address in pages. A `BootInfo` made by `new` (or a
+// copy whose public fields were changed) gives no frame from them.
+unsafe impl Frames for BootInfo {
+    /// The frame of the page at `addr`, for a `BootInfo` the runtime
+    /// filled: the guest frame `addr >> 12` for PVH and Arm (identity
+    /// map), the machine frame from `start_info`'s p2m list for PV, where
+    /// an address at or past `nr_pages` pages is [`Error::NoFrame`].
+    ///
+    /// Guest-only in use (the runtime fills `BootInfo` on bare metal);
+    /// `examples/boot-tests.rs` checks the bound in every mode.
+    ///
+    /// ```
+    /// use xencall::rt::{BootInfo, GuestMode, RawBootInfo};
+    /// use xencall::{Error, Frames};
+    ///
+    /// // Made up on the host: no frame, whatever the fields say.
+    /// let boot = BootInfo::new(GuestMode::Pvh, RawBootInfo::HvmStartInfo(0));
+    /// assert_eq!(boot.frame_of(0x10_0000), Err(Error::NoFrame));
+    /// ```
+    fn frame_of(&self, addr: usize) -> Result<u64> {
+        let Some(entered) = self.entered else {
+            return Err(Error::NoFrame);
+        };
+        match entered.mode {
+            GuestMode::Pv => {
+                let (list, len) = entered.p2m;
+                let index = crate::frames::p2m_index(addr, len)?;
+                // SAFETY: `record_entry`'s contract: Xen maps the p2m list
+                // of `len` entries for the guest's life, and `index < len`.
+                // Volatile: the guest updates entries when it swaps frames.
+                Ok(unsafe { (list as *const u64).add(index).read_volatile() })
+            }
+            GuestMode::Pvh | GuestMode::Arm => Ok(addr as u64 >> 12),
+        }
     }
 }
 

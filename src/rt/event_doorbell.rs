@@ -121,6 +121,7 @@ impl Doorbell for EventChannelDoorbell {
         let arg = SchedPoll {
             ports: ports.as_ptr() as u64,
             nr_ports: 1,
+            _pad0: 0,
             timeout: 0,
         };
         // SAFETY: SCHEDOP_poll reads the structure and the one-port list,

@@ -25,6 +25,7 @@ pub(super) fn from_xen(boot: &mut BootInfo) {
     };
     let Ok(map) = xc.buffer(XenMemoryMap {
         nr_entries: MAX as u32,
+        _pad0: 0,
         buffer: entries.addr(),
     }) else {
         return;

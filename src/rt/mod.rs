@@ -119,6 +119,13 @@ extern "Rust" {
 /// only there): the entry code in `arch/*/rt` calls it, as the PVH entry
 /// does here.
 ///
+/// # Safety
+/// Called once, by the entry code, with `boot.guest_mode` and `boot.raw`
+/// describing the boot Xen really made (for PV, `raw` is the mapped
+/// `start_info`), on the runtime's memory layout (PV: virtual =
+/// pseudo-physical; PVH and Arm: the identity map). The crate then trusts
+/// them to name this guest's frames to Xen ([`Frames`](crate::Frames)).
+///
 /// ```no_run
 /// # #[cfg(target_os = "none")]
 /// # fn pvh_entry(start_info: u64) -> ! {
@@ -133,11 +140,15 @@ extern "Rust" {
 ///     let info = &*(start_info as *const HvmStartInfo);
 ///     from_c_string(info.cmdline_paddr, 1024)
 /// };
-/// xencall::rt::start(boot) // runs the `entry!` function, then exits
+/// // SAFETY: the entry code's own `hvm_start_info`, on the runtime's
+/// // identity map, once.
+/// unsafe { xencall::rt::start(boot) } // runs the `entry!` function, then exits
 /// # }
 /// ```
 #[cfg(any(doc, target_os = "none"))]
-pub fn start(mut boot: BootInfo) -> ! {
+pub unsafe fn start(mut boot: BootInfo) -> ! {
+    // SAFETY: this function's contract is `record_entry`'s.
+    unsafe { boot.record_entry() };
     heap::init();
     exit::use_qemu_exit(cmdline::option(boot.cmdline, "xencall-exit") == Some("qemu"));
     let preference = match cmdline::option(boot.cmdline, "xencall-hypercall") {

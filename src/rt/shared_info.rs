@@ -4,9 +4,10 @@
 
 use core::ptr::NonNull;
 
-use super::{BootInfo, RawBootInfo};
+use super::{BootInfo, GuestMode};
 use crate::abi::shared_info::SharedInfo;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::frames::Frames;
 
 /// The guest page that Xen's shared-info page replaces.
 #[repr(C, align(4096))]
@@ -25,6 +26,10 @@ static MAPPED: spin::Mutex<bool> = spin::Mutex::new(false);
 /// names, with `update_va_mapping`. Xen on Arm refuses a second mapping
 /// (`EBUSY`, even at the same frame), hence once per boot.
 ///
+/// `boot` must be the one the runtime filled ([`Error::NoFrame`]
+/// otherwise): where shared info is, and which frame our page has, come
+/// from what it recorded at entry, not from `boot`'s public fields.
+///
 /// ```no_run
 /// use core::ptr::addr_of;
 /// use xencall::rt::{shared_info, BootInfo};
@@ -38,16 +43,19 @@ static MAPPED: spin::Mutex<bool> = spin::Mutex::new(false);
 /// ```
 pub fn map(boot: &BootInfo) -> Result<NonNull<SharedInfo>> {
     let page = core::ptr::addr_of_mut!(PAGE).cast::<SharedInfo>();
+    let entered = boot.entered().ok_or(Error::NoFrame)?;
     let mut mapped = MAPPED.lock();
     if !*mapped {
         let xc = crate::Xencall::open(None, crate::OpenFlags::empty())?;
-        match boot.raw {
-            RawBootInfo::StartInfo(start_info) => {
+        match entered.mode {
+            GuestMode::Pv => {
                 use crate::abi::callback::UVMF_INVLPG;
                 use crate::abi::start_info::StartInfo;
-                // SAFETY: Xen maps start_info for a PV guest for good.
+                // SAFETY: the runtime recorded Xen's `start_info`, which
+                // Xen maps for a PV guest for good.
                 let maddr = unsafe {
-                    core::ptr::addr_of!((*(start_info as *const StartInfo)).shared_info).read()
+                    core::ptr::addr_of!((*(entered.start_info as *const StartInfo)).shared_info)
+                        .read()
                 };
                 // Present, writable, user (a 64-bit PV kernel runs in ring
                 // 3), accessed, dirty.
@@ -56,14 +64,13 @@ pub fn map(boot: &BootInfo) -> Result<NonNull<SharedInfo>> {
                 // a reference into it; from now on it shows Xen's page.
                 unsafe { xc.update_va_mapping(page as u64, pte, UVMF_INVLPG)? };
             }
-            _ => {
+            GuestMode::Pvh | GuestMode::Arm => {
                 use crate::abi::memory::{MapSpace, DOMID_SELF};
-                xc.add_to_physmap(
-                    DOMID_SELF,
-                    MapSpace::SHARED_INFO,
-                    0,
-                    boot.frame_of(page as usize),
-                )?;
+                let gpfn = boot.frame_of(page as usize)?;
+                // SAFETY: `gpfn` is PAGE's frame (the runtime's identity
+                // map); PAGE is private to this module, in no pool, and
+                // from now on only ever read as Xen's page.
+                unsafe { xc.add_to_physmap(DOMID_SELF, MapSpace::SHARED_INFO, 0, gpfn)? };
             }
         }
         *mapped = true;

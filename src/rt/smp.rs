@@ -86,7 +86,9 @@ impl Default for Stack {
 /// when `main` returns the vCPU takes itself down. Returns once Xen has
 /// been asked to run it: `main` starts soon after, concurrently.
 ///
-/// Errors: `EINVAL` for vCPU 0 or one past [`MAX_VCPUS`], `EBUSY` if it
+/// Errors: `EINVAL` for vCPU 0 or one past [`MAX_VCPUS`], or for a `boot`
+/// the runtime did not fill (or whose `guest_mode` was changed: the
+/// context Xen is given depends on it), `EBUSY` if it
 /// was already started, and whatever Xen answers for a vCPU the domain
 /// lacks (`ENOENT` on x86; PSCI's `INVALID_PARAMETERS`, as `EINVAL`, on
 /// Arm).
@@ -126,6 +128,11 @@ pub fn start_vcpu(
     stack: &'static mut Stack,
     main: fn(u32),
 ) -> Result<()> {
+    // The kind of context Xen gets follows `boot.guest_mode`: it must be
+    // the mode the runtime recorded at entry.
+    if boot.entered().map(|e| e.mode) != Some(boot.guest_mode) {
+        return Err(Error::Xen(crate::abi::XenErrno::EINVAL));
+    }
     let slot = (vcpu as usize)
         .checked_sub(1)
         .filter(|&i| i < MAX_VCPUS)

@@ -117,7 +117,8 @@ extern "C" fn xencall_arm_main(dtb: u64) -> ! {
             })
         });
     }
-    crate::rt::start(boot)
+    // SAFETY: the boot Xen made, read once at entry, on the identity map.
+    unsafe { crate::rt::start(boot) }
 }
 
 /// Events for the boot vCPU arrive as Xen's event PPI: set up the GIC

@@ -320,6 +320,7 @@ fn trap_table() -> &'static [TrapInfo; 33] {
             vector: 0,
             flags: 0,
             cs: 0,
+            _pad0: 0,
             address: 0,
         }; 33];
         // SAFETY: the stub table is a static array of 32 addresses in
@@ -330,6 +331,7 @@ fn trap_table() -> &'static [TrapInfo; 33] {
                 vector: vector as u8,
                 flags: 0,
                 cs: FLAT_KERNEL_CS64,
+                _pad0: 0,
                 address: addr,
             };
         }

@@ -149,7 +149,8 @@ extern "C" fn xencall_pvh_main(start_info: u64) -> ! {
     // SAFETY: `ebx` at the PVH entry: the physical (= virtual, identity
     // map) address of `hvm_start_info`, or 0 if the loader gave none.
     let boot = unsafe { boot_info::from_pvh(start_info) };
-    crate::rt::start(boot)
+    // SAFETY: the boot Xen made, read once at entry, on the identity map.
+    unsafe { crate::rt::start(boot) }
 }
 
 /// Rust entry from the PV assembly: Xen's page tables, our stack, zero
@@ -162,7 +163,9 @@ extern "C" fn xencall_pv_main(start_info: u64) -> ! {
     // SAFETY: `rsi` at the PV entry: the virtual address of `start_info`,
     // mapped by Xen's initial page tables.
     let boot = unsafe { boot_info::from_pv(start_info) };
-    crate::rt::start(boot)
+    // SAFETY: the boot Xen made, read once at entry; the image runs at
+    // virtual = pseudo-physical address.
+    unsafe { crate::rt::start(boot) }
 }
 
 /// Events for the boot vCPU arrive as an upcall: on PVH an interrupt
@@ -192,6 +195,7 @@ pub(crate) fn enable_upcall(boot: &BootInfo, pending: *mut u8) -> Result<()> {
             let callback = CallbackRegister {
                 r#type: CallbackType::EVENT,
                 flags: 0,
+                _pad0: 0,
                 address: upcall::pv_stub_address(),
             };
             // SAFETY: the stub handles Xen's PV event frame (rcx, r11,

@@ -4,6 +4,8 @@
 //! a `vcpu_guest_context` (the vCPU starts on our page tables with Xen's
 //! flat 64-bit selectors; it registers its own trap table once in Rust).
 
+use zerocopy::{FromBytes, IntoBytes};
+
 use crate::abi::vcpu::VcpuOpCmd;
 use crate::abi::HypercallOp;
 use crate::error::{Error, Result};
@@ -11,7 +13,7 @@ use crate::rt::{BootInfo, GuestMode};
 use crate::Xencall;
 
 /// `struct vcpu_hvm_x86_64` (`public/hvm/hvm_vcpu.h`).
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Default, FromBytes, IntoBytes)]
 #[repr(C)]
 struct HvmX86_64 {
     rax: u64,
@@ -32,7 +34,7 @@ struct HvmX86_64 {
 
 /// `struct vcpu_hvm_context` in its 64-bit form; `tail` pads the union
 /// to the size of its larger, 32-bit member.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Default, FromBytes, IntoBytes)]
 #[repr(C)]
 struct HvmContext {
     mode: u32,
@@ -54,7 +56,7 @@ const _: () = {
 
 /// `struct vcpu_guest_context` for x86_64 PV (`public/arch-x86/xen.h`),
 /// 5168 bytes, as words; the fields used are written at their offsets.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, FromBytes, IntoBytes)]
 #[repr(C, align(8))]
 struct PvContext([u64; 5168 / 8]);
 
