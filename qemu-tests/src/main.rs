@@ -19,6 +19,7 @@ mod bench;
 mod boot;
 mod c_guest;
 mod codegen;
+mod dom0;
 mod drop_in;
 mod elf;
 mod protocol;
@@ -338,14 +339,21 @@ fn cmd_run(mut args: Args) -> i32 {
         .value("--arch")
         .map(|a| Arch::parse(&a).unwrap_or_else(|e| fail_usage(&e)))
         .unwrap_or(Arch::X86_64);
-    let mode = args
+    let given_mode = args
         .value("--mode")
-        .map(|m| Mode::parse(&m).unwrap_or_else(|e| fail_usage(&e)))
-        .unwrap_or(Mode::Pvh);
+        .map(|m| Mode::parse(&m).unwrap_or_else(|e| fail_usage(&e)));
+    let mode = given_mode.unwrap_or(Mode::Pvh);
     let example = args.value("--example").unwrap_or_else(|| "hello".into());
     let no_xen = args.flag("--no-xen");
+    let domu = args.flag("--domu");
     let cmdline = args.rest();
     args.done();
+    if domu {
+        if no_xen {
+            fail_usage("--domu boots under Xen: it cannot be used with --no-xen");
+        }
+        return run_domu(arch, given_mode, &example, cmdline);
+    }
     if no_xen && (arch != Arch::X86_64 || mode != Mode::Pvh) {
         fail_usage("--no-xen boots the x86_64 PVH entry: use it with --arch x86_64 --mode pvh");
     }
@@ -373,6 +381,57 @@ fn cmd_run(mut args: Args) -> i32 {
         icount: false,
         cpus: 1,
     })
+}
+
+/// `run --domu`: `example` as a domU of a Linux dom0 (x86_64: PVH and PV,
+/// or the one `--mode` names; arm64: PVH), its console streamed.
+fn run_domu(arch: Arch, mode: Option<Mode>, example: &str, cmdline: Vec<String>) -> i32 {
+    let types: Vec<dom0::DomuType> = dom0::DomuType::on(arch)
+        .iter()
+        .copied()
+        .filter(|t| mode.is_none_or(|m| m.name() == t.name()))
+        .collect();
+    if types.is_empty() {
+        fail_usage("an arm64 domU is PVH: use --mode pvh or no --mode");
+    }
+    let qemu = setup::qemu(arch).unwrap_or_else(|e| die(&e));
+    let assets = dom0::prepare(arch).unwrap_or_else(|e| die(&e));
+    let guest = build_guest(arch, example, false).unwrap_or_else(|e| die(&e));
+    let label: String = example
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let cases: Vec<dom0::Case> = types
+        .iter()
+        .map(|&t| dom0::Case {
+            cmdline: cmdline.clone(),
+            ..dom0::Case::new(&label, t, guest.clone())
+        })
+        .collect();
+    let name = format!("run-{example}-{}-domu", arch.name());
+    let run = dom0::run(&assets, &cases, &qemu, &name, true).unwrap_or_else(|e| die(&e));
+    let (text, _, _) = dom0::render(&run);
+    eprintln!("\n{text}");
+    if run.passed() {
+        eprintln!(
+            "cargo qemu: {name}: passed in {:.1} s (log: {})",
+            run.outcome.elapsed.as_secs_f64(),
+            run.outcome.log_path.display()
+        );
+        0
+    } else {
+        eprintln!(
+            "cargo qemu: {name}: FAILED (log: {})",
+            run.outcome.log_path.display()
+        );
+        1
+    }
 }
 
 fn cmd_boot(mut args: Args) -> i32 {
