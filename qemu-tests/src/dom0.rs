@@ -204,6 +204,8 @@ pub struct Dom0Run {
     pub problems: Vec<String>,
     /// When dom0's toolstack was up, seconds from QEMU's start.
     pub up_secs: Option<f64>,
+    /// The Xen and Linux packages booted.
+    pub packages: String,
 }
 
 impl Dom0Run {
@@ -327,7 +329,9 @@ pub fn run(
         cpus: 1,
     };
     let outcome = boot::run_qemu(&spec, qemu, &qemu_args(assets, &initrd))?;
-    Ok(judge(&prefix, assets.arch, cases, outcome))
+    let mut run = judge(&prefix, assets.arch, cases, outcome);
+    run.packages = assets.summary();
+    Ok(run)
 }
 
 /// Judge a dom0 boot's log against its cases.
@@ -415,6 +419,7 @@ pub fn judge(prefix: &str, arch: Arch, cases: &[Case], outcome: boot::Outcome) -
         cases: results,
         problems,
         up_secs,
+        packages: String::new(),
     }
 }
 
@@ -493,9 +498,12 @@ pub fn render(run: &Dom0Run) -> (String, usize, usize) {
         }
     }
     let secs = run.outcome.elapsed.as_secs_f64();
-    let up = run
+    let mut up = run
         .up_secs
         .map_or(String::new(), |s| format!(", toolstack up at {s:.1} s"));
+    if !run.packages.is_empty() {
+        up.push_str(&format!("; {}", run.packages));
+    }
     if run.problems.is_empty() {
         passed += 1;
         let _ = writeln!(text, "test {}::boot ... ok ({secs:.1} s{up})", run.prefix);

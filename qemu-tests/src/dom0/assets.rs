@@ -37,6 +37,17 @@ pub struct Assets {
     pub versions: String,
 }
 
+impl Assets {
+    /// The hypervisor's and the kernel's package versions, for reports.
+    pub fn summary(&self) -> String {
+        self.versions
+            .lines()
+            .filter(|l| l.starts_with("xen-hypervisor-") || l.starts_with("linux-image-"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// Fetch (if not cached) and unpack `release` for `arch`.
 pub fn prepare(release: &'static Release, arch: Arch) -> Result<Assets, String> {
     let dir = setup::target_dir()
@@ -211,6 +222,21 @@ fn download(release: &Release, arch: Arch, debs: &Path) -> Result<(), String> {
             "dom0 for domU tests is built from Debian packages (apt-get download): \
              this host is not Debian; put the .deb files in {} by hand",
             debs.display()
+        ));
+    }
+    // Another suite's packages (trixie's Xen 4.20 on bookworm) need a
+    // private apt source list and state: not done yet.
+    let os_release = fs::read_to_string("/etc/os-release").unwrap_or_default();
+    let host_suite = os_release
+        .lines()
+        .find_map(|l| l.strip_prefix("VERSION_CODENAME="))
+        .unwrap_or("")
+        .trim_matches('"');
+    if host_suite != release.suite {
+        return Err(format!(
+            "Xen {} comes from Debian {}, but this host's apt serves {host_suite:?}: \
+             fetching another suite's packages is not supported yet",
+            release.name, release.suite
         ));
     }
     ensure_apt_arch(a)?;
