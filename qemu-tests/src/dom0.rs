@@ -83,6 +83,10 @@ pub struct Case {
     pub memory_mib: u32,
     /// How long the domain may run before it counts as hung.
     pub timeout: Duration,
+    /// A harness self-test: the case is wrong on purpose and passes only
+    /// if the harness fails it with a problem containing this text and
+    /// has xl's lines to show with it.
+    pub must_fail: Option<&'static str>,
 }
 
 /// `secs` scaled like every boot timeout: by `XENCALL_BOOT_TIMEOUT` / 60.
@@ -105,6 +109,7 @@ impl Case {
             xl_extra: vec![],
             memory_mib: 32,
             timeout: scaled(30.0),
+            must_fail: None,
         }
     }
 
@@ -170,12 +175,53 @@ pub fn prefix(arch: Arch) -> &'static str {
 }
 
 /// The domU cases of `cargo qemu test` on `arch`: `(example, case)`, the
-/// case's kernel left empty until the example is built.
+/// case's kernel left empty until the example is built. `hello` as every
+/// domU type, a reboot that must reach xl as one, and harness self-tests
+/// (a crash, a hang, a config naming a missing kernel) that must fail.
 pub fn suite_cases(arch: Arch) -> Vec<(&'static str, Case)> {
-    DomuType::on(arch)
+    let case = |label: &str, t| Case::new(label, t, PathBuf::new());
+    let mut cases: Vec<(&'static str, Case)> = DomuType::on(arch)
         .iter()
-        .map(|&t| ("hello", Case::new("hello", t, PathBuf::new())))
-        .collect()
+        .map(|&t| ("hello", case("hello", t)))
+        .collect();
+    let crash = |t| Case {
+        cmdline: vec!["hello-shutdown=crash".into()],
+        must_fail: Some("crashed"),
+        ..case("selftest-crash", t)
+    };
+    match arch {
+        Arch::X86_64 => {
+            cases.push((
+                "hello",
+                Case {
+                    cmdline: vec!["hello-shutdown=reboot".into()],
+                    expect: Reason::Reboot,
+                    ..case("hello-reboot", DomuType::Pvh)
+                },
+            ));
+            cases.push(("hello", crash(DomuType::Pv)));
+            cases.push((
+                "hello",
+                Case {
+                    // xl's config: the last setting of a key is the one used.
+                    xl_extra: vec!["kernel = \"/guests/nosuch\"".into()],
+                    must_fail: Some("xl create failed"),
+                    ..case("selftest-nokernel", DomuType::Pvh)
+                },
+            ));
+            cases.push((
+                "harness-selftest",
+                Case {
+                    cmdline: vec!["xencall-selftest=hang".into()],
+                    timeout: scaled(5.0),
+                    must_fail: Some("hung"),
+                    ..case("selftest-hang", DomuType::Pvh)
+                },
+            ));
+        }
+        Arch::Aarch64 => cases.push(("hello", crash(DomuType::Pvh))),
+    }
+    cases
 }
 
 /// The result of one case.
@@ -192,6 +238,8 @@ pub struct CaseResult {
     pub guest_cases: Vec<(String, Outcome)>,
     /// What to show when it failed: console tail, script, xl, xl dmesg.
     pub details: String,
+    /// Lines the guest printed on its console.
+    pub console_lines: usize,
 }
 
 /// How a dom0 boot went.
@@ -376,6 +424,26 @@ pub fn judge(prefix: &str, arch: Arch, cases: &[Case], outcome: boot::Outcome) -
             (Some(b), Some(e)) => Some(e - b),
             _ => None,
         };
+        let mut ending = ending;
+        if let Some(expected) = case.must_fail {
+            // A self-test: the harness must have failed it, for the
+            // right reason, with xl's lines to show.
+            let caught = problems.iter().any(|p| p.contains(expected));
+            if caught && !log.xl.is_empty() {
+                ending = format!("harness caught it: {}", problems.join("; "));
+                problems.clear();
+            } else {
+                problems = vec![format!(
+                    "the harness should have failed this case with \"{expected}\" and xl's \
+                     lines; it reported: {}",
+                    if problems.is_empty() {
+                        "a pass".to_string()
+                    } else {
+                        problems.join("; ")
+                    }
+                )];
+            }
+        }
         let details = if problems.is_empty() {
             String::new()
         } else {
@@ -388,6 +456,7 @@ pub fn judge(prefix: &str, arch: Arch, cases: &[Case], outcome: boot::Outcome) -
             secs,
             guest_cases,
             details,
+            console_lines: log.console.len(),
         });
     }
     let mut problems = Vec::new();
@@ -584,10 +653,29 @@ mod tests {
             names,
             [
                 "x86_64-pv-dom0::domu-pvh::hello",
-                "x86_64-pv-dom0::domu-pv::hello"
+                "x86_64-pv-dom0::domu-pv::hello",
+                "x86_64-pv-dom0::domu-pvh::hello-reboot",
+                "x86_64-pv-dom0::domu-pv::selftest-crash",
+                "x86_64-pv-dom0::domu-pvh::selftest-nokernel",
+                "x86_64-pv-dom0::domu-pvh::selftest-hang",
             ]
         );
-        assert_eq!(suite_cases(Arch::Aarch64).len(), 1);
+        let arm: Vec<String> = suite_cases(Arch::Aarch64)
+            .iter()
+            .map(|(_, c)| c.test_name(prefix(Arch::Aarch64)))
+            .collect();
+        assert_eq!(
+            arm,
+            [
+                "aarch64-dom0::domu-pvh::hello",
+                "aarch64-dom0::domu-pvh::selftest-crash"
+            ]
+        );
+        for arch in [Arch::X86_64, Arch::Aarch64] {
+            for (_, c) in suite_cases(arch) {
+                c.validate().unwrap();
+            }
+        }
     }
 
     #[test]
@@ -705,6 +793,44 @@ mod tests {
             "{text}"
         );
         assert_eq!((passed, failed), (2, 2), "{text}");
+    }
+
+    #[test]
+    fn a_self_test_passes_only_when_the_harness_catches_it() {
+        let crash = Case {
+            must_fail: Some("crashed"),
+            ..Case::new("c", DomuType::Pv, PathBuf::from("/t/hello"))
+        };
+        let log = |reason: i32| {
+            format!(
+                "@@dom0 up\n@@domu c-pv begin\n@@domu c-pv created domid=1\n\
+                 @@domu c-pv shutdown reason={reason}\n[c-pv:xl] Domain 1 has shut down\n\
+                 @@domu c-pv end\n@@dom0 done\n"
+            )
+        };
+        let judged = |log: &str, case: &Case| {
+            judge(
+                "p",
+                Arch::X86_64,
+                std::slice::from_ref(case),
+                outcome(log, Ending::Exited(33)),
+            )
+        };
+        let caught = judged(&log(3), &crash);
+        assert!(caught.passed(), "{caught:?}");
+        assert!(caught.cases[0]
+            .ending
+            .starts_with("harness caught it: the domain crashed"));
+        // The guest did not crash: the self-test fails, saying so.
+        let missed = judged(&log(0), &crash);
+        assert!(!missed.passed());
+        assert!(missed.cases[0].problems[0].contains("it reported: a pass"));
+        // Failed for another reason: not caught either.
+        let hung = judged(
+            &log(0).replace("shutdown reason=0", "hung seconds=5"),
+            &crash,
+        );
+        assert!(hung.cases[0].problems[0].contains("it reported: the domain hung"));
     }
 
     #[test]

@@ -418,6 +418,13 @@ fn run_domu(arch: Arch, mode: Option<Mode>, example: &str, cmdline: Vec<String>)
     let run = dom0::run(&assets, &cases, &qemu, &name, true).unwrap_or_else(|e| die(&e));
     let (text, _, _) = dom0::render(&run);
     eprintln!("\n{text}");
+    for case in run.cases.iter().filter(|c| c.console_lines == 0) {
+        eprintln!(
+            "cargo qemu: note: {}: the guest printed nothing on its PV console \
+             (xenconsoled's log is empty; Xen refuses CONSOLEIO_write from a domU)",
+            case.name
+        );
+    }
     if run.passed() {
         eprintln!(
             "cargo qemu: {name}: passed in {:.1} s (log: {})",
