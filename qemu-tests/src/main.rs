@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo qemu run  [--arch x86_64|aarch64] [--mode pvh|pv] [--example NAME] [--no-xen] [-- GUEST-ARGS...]
+//! cargo qemu run --domu [--arch x86_64|aarch64] [--mode pvh|pv] [--example NAME] [-- GUEST-ARGS...]
 //! cargo qemu test [--quick|--no-host] [--filter SUBSTR] [-j N]
 //! cargo qemu bench [--quick] [--save]
 //! cargo qemu codegen [--arch x86_64|aarch64]
@@ -91,9 +92,13 @@ usage:
   cargo qemu run  [--arch x86_64|aarch64] [--mode pvh|pv] [--example NAME] [--no-xen] [-- GUEST-ARGS...]
       build the example (default hello), boot it as dom0 under Xen, stream its console,
       exit 0 if the guest reported success
+  cargo qemu run --domu [--arch x86_64|aarch64] [--mode pvh|pv] [--example NAME] [-- GUEST-ARGS...]
+      boot the example as a domU of a Linux dom0 (Debian's, with Xen's own toolstack;
+      fetched once into target/dom0/): x86_64 as a PVH and a PV domU (or the one --mode
+      names), aarch64 as PVH; stream the console; exit 0 if each domU powered off
   cargo qemu test [--quick|--no-host] [--filter SUBSTR] [-j N]
-      host checks, cross builds, boot tests (x86_64 PVH and PV, aarch64, no Xen) and the
-      harness self-test; ends with `N passed, N failed, N skipped`
+      host checks, cross builds, boot tests (x86_64 PVH and PV, aarch64, no Xen), domUs
+      under a Linux dom0 and the harness self-test; ends with `N passed, N failed, N skipped`
   cargo qemu bench [--quick] [--save]
       hypercall cost in the guest (crate vs hand-written trap, every mode, -icount and wall
       clock), code generation of call0..call5, allocator cost on the host with a chart, image

@@ -12,6 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
+use std::time::Instant;
 
 use super::bzimage;
 use super::release::{deb_arch, Release};
@@ -80,13 +81,16 @@ pub fn prepare(release: &'static Release, arch: Arch) -> Result<Assets, String> 
         Arch::X86_64 => {
             let vmlinux = dir.join("vmlinux");
             if !vmlinux.is_file() {
-                eprintln!(
-                    "cargo qemu: unpacking the ELF kernel from {} (once)",
-                    vmlinuz.display()
-                );
+                let start = Instant::now();
                 let elf = bzimage::vmlinux(&read(&vmlinuz)?)
                     .map_err(|e| format!("{}: {e}", vmlinuz.display()))?;
                 write_whole(&vmlinux, &elf)?;
+                eprintln!(
+                    "cargo qemu: unpacked the ELF kernel from {} ({} MB, {:.1} s, once)",
+                    vmlinuz.display(),
+                    elf.len() >> 20,
+                    start.elapsed().as_secs_f64()
+                );
             }
             vmlinux
         }
@@ -303,10 +307,7 @@ fn list_debs(dir: &Path) -> Result<Vec<PathBuf>, String> {
 fn unpack(release: &Release, debs: &Path, tree: &Path) -> Result<(), String> {
     let partial = partial(tree);
     fresh_dir(&partial)?;
-    eprintln!(
-        "cargo qemu: unpacking dom0's packages into {} (once)",
-        tree.display()
-    );
+    let start = Instant::now();
     for deb in list_debs(debs)? {
         let name = deb.file_name().unwrap_or_default().to_string_lossy();
         if name.starts_with("linux-image-") {
@@ -343,7 +344,13 @@ fn unpack(release: &Release, debs: &Path, tree: &Path) -> Result<(), String> {
             }
         }
     }
-    fs::rename(&partial, tree).map_err(|e| format!("rename {}: {e}", partial.display()))
+    fs::rename(&partial, tree).map_err(|e| format!("rename {}: {e}", partial.display()))?;
+    eprintln!(
+        "cargo qemu: unpacked dom0's packages into {} ({:.1} s, once)",
+        tree.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// The one kernel release under the tree's module directory.

@@ -101,15 +101,14 @@ impl Archive {
 
     /// Write the archive: every entry, then the trailer.
     pub fn write(&self, out: &mut impl Write) -> io::Result<()> {
-        let mut ino = 1;
-        for (path, entry) in &self.entries {
+        // Inode numbers from 1; the trailer's is 0.
+        for (ino, (path, entry)) in (1..).zip(&self.entries) {
             let (mode, nlink, data): (u32, u32, &[u8]) = match entry {
                 Entry::Dir => (S_IFDIR | 0o755, 2, &[]),
                 Entry::File { mode, data } => (S_IFREG | (mode & 0o7777), 1, data),
                 Entry::Symlink(target) => (S_IFLNK | 0o777, 1, target.as_bytes()),
             };
             write_entry(out, ino, mode, nlink, path, data)?;
-            ino += 1;
         }
         write_entry(out, 0, 0, 1, TRAILER, &[])
     }
