@@ -174,15 +174,28 @@ pub fn prefix(arch: Arch) -> &'static str {
     }
 }
 
+/// A dom0 script: the domain is in xenstore under its name.
+const NAME_IN_XENSTORE: &str = "\
+name=$(xenstore-read /local/domain/$DOMID/name) || exit 1
+echo \"/local/domain/$DOMID/name = $name\"
+[ \"$name\" = \"$NAME\" ]
+";
+
 /// The domU cases of `cargo qemu test` on `arch`: `(example, case)`, the
 /// case's kernel left empty until the example is built. `hello` as every
-/// domU type, a reboot that must reach xl as one, and harness self-tests
+/// domU type (dom0 checking its name in xenstore), a reboot that must reach xl as one, and harness self-tests
 /// (a crash, a hang, a config naming a missing kernel) that must fail.
 pub fn suite_cases(arch: Arch) -> Vec<(&'static str, Case)> {
     let case = |label: &str, t| Case::new(label, t, PathBuf::new());
     let mut cases: Vec<(&'static str, Case)> = DomuType::on(arch)
         .iter()
-        .map(|&t| ("hello", case("hello", t)))
+        .map(|&t| {
+            let hello = Case {
+                dom0_script: Some(NAME_IN_XENSTORE.into()),
+                ..case("hello", t)
+            };
+            ("hello", hello)
+        })
         .collect();
     let crash = |t| Case {
         cmdline: vec!["hello-shutdown=crash".into()],
