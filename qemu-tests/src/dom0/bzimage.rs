@@ -133,29 +133,24 @@ mod tests {
 
     #[test]
     fn an_xz_payload_with_a_size_tail_decodes() {
-        // An xz stream (compressed here, with the x86 BCJ filter as the
-        // kernel's is) followed by the 4-byte size the kernel build appends.
+        // An xz stream with the x86 BCJ filter and CRC32, as the kernel
+        // build makes it, followed by the 4-byte size it appends.
         let elf: Vec<u8> = b"\x7fELF"
             .iter()
             .copied()
             .chain((0..5000u32).flat_map(|i| [0xe8, i as u8, 0, 0, 0]))
             .collect();
-        let xz = std::process::Command::new("xz")
-            .args(["--format=xz", "--check=crc32", "--x86", "--lzma2", "-c"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .and_then(|mut c| {
-                use std::io::Write;
-                c.stdin.take().unwrap().write_all(&elf)?;
-                c.wait_with_output()
-            });
-        let Some(out) = xz.ok().filter(|o| o.status.success()) else {
-            eprintln!("skipped: no xz tool on this host to make the test stream");
-            return;
-        };
-        let mut payload = out.stdout;
+        let mut options = lzma_rust2::XzOptions::with_preset(6);
+        options.set_check_sum_type(lzma_rust2::CheckType::Crc32);
+        options.prepend_pre_filter(lzma_rust2::FilterType::BcjX86, 0);
+        let mut writer = lzma_rust2::XzWriter::new(Vec::new(), options).unwrap();
+        std::io::Write::write_all(&mut writer, &elf).unwrap();
+        let mut payload = writer.finish().unwrap();
         payload.extend_from_slice(&(elf.len() as u32).to_le_bytes());
         assert_eq!(vmlinux(&image(27, 0x20f, 0x100, &payload)).unwrap(), elf);
+        // A damaged stream is an error, not a short kernel.
+        let mut bad = payload.clone();
+        bad[40] ^= 0xff;
+        assert!(vmlinux(&image(27, 0x20f, 0x100, &bad)).is_err());
     }
 }

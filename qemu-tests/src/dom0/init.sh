@@ -95,6 +95,8 @@ run_case() {
     xllog=/var/log/xen/xl-$d.log
     printed=0
     trouble=0
+    spid=
+    src=
     echo "@@domu $d begin"
     xl create $dir/xl.cfg > $out/create 2>&1
     rc=$?
@@ -104,7 +106,6 @@ run_case() {
     else
         domid=$(xl domid $d)
         echo "@@domu $d created domid=$domid"
-        spid=
         if [ -f $dir/dom0.sh ]; then
             (cd $dir && DOMID=$domid NAME=$d timeout $limit sh ./dom0.sh \
                 > $out/script 2>&1; echo $? > $out/script.rc) &
@@ -144,7 +145,7 @@ run_case() {
         xl destroy $d > $out/destroy 2>&1
     fi
     console_lines all
-    if [ -f $dir/dom0.sh ] && [ -n "$spid" ]; then
+    if [ -n "$spid" ]; then
         prefixed dom0 < $out/script
         echo "@@domu $d script rc=$src"
     fi
