@@ -508,6 +508,33 @@ mod tests {
     }
 
     #[test]
+    fn dom0_env_for_init() {
+        let assets = Assets {
+            arch: crate::Arch::Aarch64,
+            release: &super::super::release::XEN_4_17,
+            dir: "/t".into(),
+            tree: "/t/tree".into(),
+            xen: "/t/xen".into(),
+            kernel: "/t/Image".into(),
+            kernel_release: "6.1.0-57-arm64".into(),
+            versions: String::new(),
+        };
+        assert_eq!(
+            dom0_env(&assets, &["xen-privcmd", "xenfs"], true),
+            "TOOLS=/usr/lib/xen-4.17/bin\n\
+             LD_LIBRARY_PATH=/lib/aarch64-linux-gnu:/usr/lib/aarch64-linux-gnu\n\
+             MODULES=\"xen-privcmd xenfs\"\nLIVE=1\n"
+        );
+        // init reads what the runner writes.
+        for key in ["TOOLS", "LD_LIBRARY_PATH", "MODULES", "LIVE"] {
+            assert!(INIT.contains(key), "init never uses {key}");
+        }
+        for file in ["xl.cfg", "timeout", "expect", "dom0.sh", "/cases/list"] {
+            assert!(INIT.contains(file), "init never reads {file}");
+        }
+    }
+
+    #[test]
     fn guest_names_are_unique() {
         let mut taken = BTreeMap::new();
         taken.insert(PathBuf::from("/a/hello"), "guests/hello".to_string());
