@@ -1,8 +1,8 @@
 //! domUs under the real toolstack: Xen with Debian's Linux as dom0, whose
 //! init starts xenstored, xen-init-dom0 and xenconsoled, then `xl create`s
 //! each domU case and reports its console, xl's verdict and its dom0
-//! script's output over the serial line (the domU recipe in
-//! `/work/shared/domU-recipe/`, done by the runner itself).
+//! script's output over the serial line (the project's measured domU
+//! recipe, done by the runner itself).
 //!
 //! One dom0 boot serves every case of an architecture. A case is a guest
 //! kernel + its xl configuration + an optional dom0-side shell script
@@ -348,6 +348,19 @@ const KERNEL_ADDR: u64 = 0x4040_0000;
 const INITRD_ADDR: u64 = 0x4400_0000;
 const DTB_ADDR: u64 = 0x4800_0000;
 
+/// arm64: refuse a module of `len` bytes that would not fit between
+/// `from` and the next one at `to`.
+fn fits(what: &str, len: u64, from: u64, to: u64) -> Result<(), String> {
+    if len > to - from {
+        return Err(format!(
+            "{what} is {} MiB: more than the {} MiB between {from:#x} and {to:#x}",
+            len >> 20,
+            (to - from) >> 20
+        ));
+    }
+    Ok(())
+}
+
 /// Boot dom0 on `assets.arch` and run `cases`, logging to
 /// `target/qemu-logs/<name>.log`; `stream` copies the console to stdout
 /// (and init then prints each guest's console as it runs).
@@ -364,13 +377,12 @@ pub fn run(
     archive
         .write(&mut bytes)
         .map_err(|e| format!("writing the initramfs: {e}"))?;
-    if assets.arch == Arch::Aarch64 && bytes.len() as u64 > DTB_ADDR - INITRD_ADDR {
-        return Err(format!(
-            "the initramfs is {} MiB: more than the {} MiB between {INITRD_ADDR:#x} and the \
-             device tree at {DTB_ADDR:#x}",
-            bytes.len() >> 20,
-            (DTB_ADDR - INITRD_ADDR) >> 20
-        ));
+    if assets.arch == Arch::Aarch64 {
+        let kernel = fs::metadata(&assets.kernel)
+            .map_err(|e| format!("{}: {e}", assets.kernel.display()))?
+            .len();
+        fits("dom0's kernel", kernel, KERNEL_ADDR, INITRD_ADDR)?;
+        fits("the initramfs", bytes.len() as u64, INITRD_ADDR, DTB_ADDR)?;
     }
     let name = name.to_string();
     let initrd = assets.dir.join(format!("initrd-{name}.cpio"));
@@ -844,6 +856,53 @@ mod tests {
             &crash,
         );
         assert!(hung.cases[0].problems[0].contains("it reported: the domain hung"));
+    }
+
+    fn assets(arch: Arch) -> Assets {
+        Assets {
+            arch,
+            release: RELEASES[0],
+            dir: "/c".into(),
+            tree: "/c/tree".into(),
+            xen: "/c/xen".into(),
+            kernel: "/c/vmlinux".into(),
+            kernel_release: "6.1.0-57-amd64".into(),
+            versions: String::new(),
+        }
+    }
+
+    #[test]
+    fn dom0_command_lines() {
+        let x86 = boot::shell_words(&qemu_args(&assets(Arch::X86_64), Path::new("/c/i,1.cpio")));
+        assert!(x86.contains("-m 384 "), "{x86}");
+        assert!(x86.contains("-cpu qemu64,+svm,+npt,+rdrand"), "{x86}");
+        assert!(
+            x86.contains("-append 'console=com1 com1=115200 dom0_mem=192M,max:192M loglvl=all guest_loglvl=all'"),
+            "{x86}"
+        );
+        // The module string: kernel + command line, then the initramfs,
+        // a comma in a path doubled.
+        assert!(
+            x86.contains(
+                "-initrd '/c/vmlinux console=hvc0 earlyprintk=xen loglevel=6,/c/i,,1.cpio'"
+            ),
+            "{x86}"
+        );
+        let arm = boot::shell_words(&qemu_args(&assets(Arch::Aarch64), Path::new("/c/i.cpio")));
+        assert!(
+            arm.contains("virt,virtualization=on,gic-version=3"),
+            "{arm}"
+        );
+        assert!(
+            arm.contains("'guest-loader,addr=0x40400000,kernel=/c/vmlinux,bootargs=console=hvc0 earlycon=xen loglevel=6'"),
+            "{arm}"
+        );
+        assert!(
+            arm.contains("guest-loader,addr=0x44000000,initrd=/c/i.cpio"),
+            "{arm}"
+        );
+        assert!(fits("x", 64 << 20, INITRD_ADDR, DTB_ADDR).is_ok());
+        assert!(fits("x", (64 << 20) + 1, INITRD_ADDR, DTB_ADDR).is_err());
     }
 
     #[test]
