@@ -247,6 +247,8 @@ pub struct CaseResult {
     pub ending: String,
     /// From `begin` to `end`, as the host saw the lines arrive.
     pub secs: Option<f64>,
+    /// From `begin` to `xl create`'s return.
+    pub create_secs: Option<f64>,
     /// The guest's own test cases, if it speaks the protocol.
     pub guest_cases: Vec<(String, Outcome)>,
     /// What to show when it failed: console tail, script, xl, xl dmesg.
@@ -442,13 +444,10 @@ pub fn judge(prefix: &str, arch: Arch, cases: &[Case], outcome: boot::Outcome) -
             None => "no verdict".into(),
         };
         let d = case.domain();
-        let secs = match (
-            at(&format!("@@domu {d} begin")),
-            at(&format!("@@domu {d} end")),
-        ) {
-            (Some(b), Some(e)) => Some(e - b),
-            _ => None,
-        };
+        let begin = at(&format!("@@domu {d} begin"));
+        let span = |to: Option<f64>| Some(to? - begin?);
+        let secs = span(at(&format!("@@domu {d} end")));
+        let create_secs = span(at(&format!("@@domu {d} created")));
         let mut ending = ending;
         if let Some(expected) = case.must_fail {
             // A self-test: the harness must have failed it, for the
@@ -479,6 +478,7 @@ pub fn judge(prefix: &str, arch: Arch, cases: &[Case], outcome: boot::Outcome) -
             problems,
             ending,
             secs,
+            create_secs,
             guest_cases,
             details,
             console_lines: log.console.len(),
@@ -573,7 +573,10 @@ pub fn render(run: &Dom0Run) -> (String, usize, usize) {
                 }
             }
         }
-        let secs = case.secs.map_or(String::new(), |s| format!(", {s:.1} s"));
+        let mut secs = case.secs.map_or(String::new(), |s| format!(", {s:.1} s"));
+        if let Some(c) = case.create_secs {
+            secs.push_str(&format!("; xl create {c:.1} s"));
+        }
         if case.problems.is_empty() {
             passed += 1;
             let _ = writeln!(text, "test {} ... ok ({}{secs})", case.name, case.ending);
@@ -732,7 +735,9 @@ mod tests {
         let (text, passed, failed) = render(&run);
         assert_eq!((passed, failed), (3, 0), "{text}");
         assert!(
-            text.contains("test x86_64-pv-dom0::domu-pvh::hello ... ok (poweroff, 0.4 s)\n"),
+            text.contains(
+                "test x86_64-pv-dom0::domu-pvh::hello ... ok (poweroff, 0.4 s; xl create 0.1 s)\n"
+            ),
             "{text}"
         );
         assert!(text.contains("test x86_64-pv-dom0::boot ... ok (12.0 s, toolstack up at 0.0 s)"));

@@ -98,11 +98,14 @@ run_case() {
     spid=
     src=
     echo "@@domu $d begin"
-    xl create $dir/xl.cfg > $out/create 2>&1
+    # Bounded: a stalled xl create fails this case, not the whole boot.
+    timeout $limit xl create $dir/xl.cfg > $out/create 2>&1
     rc=$?
     if [ $rc != 0 ]; then
         echo "@@domu $d create-failed rc=$rc"
         trouble=1
+        # A half-built domain must not linger into the next case.
+        xl destroy $d > $out/destroy 2>&1
     else
         domid=$(xl domid $d)
         echo "@@domu $d created domid=$domid"
