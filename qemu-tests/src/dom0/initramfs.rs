@@ -101,12 +101,9 @@ pub fn build(assets: &Assets, cases: &[Case], live: bool) -> Result<Archive, Str
     // The cases: kernels (each once), configs, scripts and their files.
     let mut guests: BTreeMap<PathBuf, String> = BTreeMap::new();
     let mut list = String::new();
+    check_cases(cases)?;
     for case in cases {
-        case.validate()?;
         let domain = case.domain();
-        if a.contains(&format!("cases/{domain}")) {
-            return Err(format!("two domU cases are both named {domain}"));
-        }
         let kernel = match guests.get(&case.kernel) {
             Some(path) => path.clone(),
             None => {
@@ -207,6 +204,20 @@ pub fn build(assets: &Assets, cases: &[Case], live: bool) -> Result<Archive, Str
     let env = dom0_env(assets, &modules, live);
     a.file("etc/dom0.env", 0o644, env.into_bytes())?;
     Ok(a)
+}
+
+/// Every case valid, and each domain name used once.
+pub fn check_cases(cases: &[Case]) -> Result<(), String> {
+    let mut names = Vec::new();
+    for case in cases {
+        case.validate()?;
+        let domain = case.domain();
+        if names.contains(&domain) {
+            return Err(format!("two domU cases are both named {domain}"));
+        }
+        names.push(domain);
+    }
+    Ok(())
 }
 
 /// `/etc/dom0.env`, which init sources.
@@ -532,6 +543,19 @@ mod tests {
         for file in ["xl.cfg", "timeout", "expect", "dom0.sh", "/cases/list"] {
             assert!(INIT.contains(file), "init never reads {file}");
         }
+    }
+
+    #[test]
+    fn cases_are_checked_before_anything_is_built() {
+        let hello = |t| Case::new("hello", t, PathBuf::from("/t/hello"));
+        assert!(check_cases(&[hello(DomuType::Pvh), hello(DomuType::Pv)]).is_ok());
+        let twice = check_cases(&[hello(DomuType::Pv), hello(DomuType::Pv)]);
+        assert!(twice.unwrap_err().contains("hello-pv"));
+        let bad = Case {
+            cmdline: vec!["say=\"hi\"".into()],
+            ..hello(DomuType::Pvh)
+        };
+        assert!(check_cases(&[bad]).unwrap_err().contains("quotes"));
     }
 
     #[test]
