@@ -1001,9 +1001,11 @@ pub fn run(options: &Options) -> i32 {
     let mut domu_plans: Vec<(Arch, Vec<(&'static str, dom0::Case)>)> = Vec::new();
     for arch in [Arch::X86_64, Arch::Aarch64] {
         let prefix = dom0::prefix(arch);
+        // The boot's own test selects all its cases.
+        let whole = selected(options, &format!("{prefix}::boot"));
         let cases: Vec<_> = dom0::suite_cases(arch)
             .into_iter()
-            .filter(|(_, c)| selected(options, &c.test_name(prefix)))
+            .filter(|(_, c)| whole || selected(options, &c.test_name(prefix)))
             .collect();
         if cases.is_empty() {
             continue;
@@ -1087,9 +1089,10 @@ pub fn run(options: &Options) -> i32 {
         let (assets, qemu) = match setup {
             Ok(ready) => ready,
             Err(e) => {
+                let whole = selected(options, &format!("{prefix}::boot"));
                 for (_, c) in dom0::suite_cases(arch) {
                     let name = c.test_name(prefix);
-                    if selected(options, &name) {
+                    if whole || selected(options, &name) {
                         print_block(&format!("test {name} ... FAILED\n{}", indent(&e)));
                         tally.failed += 1;
                     }
