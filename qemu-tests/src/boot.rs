@@ -204,13 +204,20 @@ fn register(pid: i32) -> Option<usize> {
 
 /// Boot `spec` under QEMU (with Xen unless `no_xen`).
 pub fn boot(spec: &Spec, qemu: &Path, xen: Option<&Path>) -> Result<Outcome, String> {
+    run_qemu(spec, qemu, &qemu_args(spec, xen))
+}
+
+/// Run `qemu` with `args`, under `spec`'s timeout, logging the console to
+/// `target/qemu-logs/<name>.log` (and streaming it if `spec.stream`). Of
+/// `spec` only `name`, `timeout`, `stream` and `stop_on` are used: the
+/// arguments are the caller's (a Linux dom0 boot builds its own).
+pub fn run_qemu(spec: &Spec, qemu: &Path, args: &[String]) -> Result<Outcome, String> {
     let logs = setup::target_dir().join("qemu-logs");
     fs::create_dir_all(&logs).map_err(|e| format!("create {}: {e}", logs.display()))?;
     let log_path = logs.join(format!("{}.log", spec.name));
-    let args = qemu_args(spec, xen);
     let mut file =
         File::create(&log_path).map_err(|e| format!("create {}: {e}", log_path.display()))?;
-    let command = format!("{} {}", qemu.display(), shell_words(&args));
+    let command = format!("{} {}", qemu.display(), shell_words(args));
     let _ = writeln!(file, "# {command}");
     let file = Arc::new(Mutex::new(file));
 
@@ -221,7 +228,7 @@ pub fn boot(spec: &Spec, qemu: &Path, xen: Option<&Path>) -> Result<Outcome, Str
         cmd.process_group(0);
     }
     let mut child = cmd
-        .args(&args)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

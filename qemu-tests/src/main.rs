@@ -3,22 +3,25 @@
 //!
 //! ```text
 //! cargo qemu run  [--arch x86_64|aarch64] [--mode pvh|pv] [--example NAME] [--no-xen] [-- GUEST-ARGS...]
+//! cargo qemu run --domu [--arch x86_64|aarch64] [--mode pvh|pv] [--example NAME] [-- GUEST-ARGS...]
 //! cargo qemu test [--quick|--no-host] [--filter SUBSTR] [-j N]
 //! cargo qemu bench [--quick] [--save]
 //! cargo qemu codegen [--arch x86_64|aarch64]
 //! cargo qemu drop-in [--arch x86_64|aarch64]
-//! cargo qemu boot --arch A [--mode M] [--no-xen] ELF [GUEST-ARGS...]   (the cargo runner)
+//! cargo qemu boot --arch A [--mode M] [--no-xen|--domu] ELF [GUEST-ARGS...]   (the cargo runner)
 //! ```
 //!
 //! Environment: `XENCALL_BOOT_TIMEOUT` (seconds, default 60),
 //! `XENCALL_QEMU_X86_64`, `XENCALL_QEMU_AARCH64`, `XENCALL_XEN_X86_64`,
 //! `XENCALL_XEN_AARCH64`, `XENCALL_BOOT_MODE` (`boot`'s default mode),
-//! `XENCALL_PREBUILT_GUESTS` (use `DIR/<arch>/<example>` ELFs, build nothing).
+//! `XENCALL_PREBUILT_GUESTS` (use `DIR/<arch>/<example>` ELFs, build nothing),
+//! `XENCALL_BOOT_DOMU=1` (`boot` boots the guest as a domU).
 
 mod bench;
 mod boot;
 mod c_guest;
 mod codegen;
+mod dom0;
 mod drop_in;
 mod drop_in_guest;
 mod elf;
@@ -92,9 +95,13 @@ usage:
   cargo qemu run  [--arch x86_64|aarch64] [--mode pvh|pv] [--example NAME] [--no-xen] [-- GUEST-ARGS...]
       build the example (default hello), boot it as dom0 under Xen, stream its console,
       exit 0 if the guest reported success
+  cargo qemu run --domu [--arch x86_64|aarch64] [--mode pvh|pv] [--example NAME] [-- GUEST-ARGS...]
+      boot the example as a domU of a Linux dom0 (Debian's, with Xen's own toolstack;
+      fetched once into target/dom0/): x86_64 as a PVH and a PV domU (or the one --mode
+      names), aarch64 as PVH; stream the console; exit 0 if each domU powered off
   cargo qemu test [--quick|--no-host] [--filter SUBSTR] [-j N]
-      host checks, cross builds, boot tests (x86_64 PVH and PV, aarch64, no Xen) and the
-      harness self-test; ends with `N passed, N failed, N skipped`
+      host checks, cross builds, boot tests (x86_64 PVH and PV, aarch64, no Xen), domUs
+      under a Linux dom0 and the harness self-test; ends with `N passed, N failed, N skipped`
   cargo qemu bench [--quick] [--save]
       hypercall cost in the guest (crate vs hand-written trap, every mode, -icount and wall
       clock), code generation of call0..call5, allocator cost on the host with a chart, image
@@ -107,14 +114,16 @@ usage:
       build the C drop-in alone, target/drop-in/<arch>/libxencall.a (xencall.h's functions,
       no boot runtime), check its symbols against the system's xencall.h and link C code
       calling all of them against it
-  cargo qemu boot --arch A [--mode M] [--no-xen] ELF [GUEST-ARGS...]
-      boot a built guest (the cargo runner for the bare-metal targets)
+  cargo qemu boot --arch A [--mode M] [--no-xen|--domu] ELF [GUEST-ARGS...]
+      boot a built guest (the cargo runner for the bare-metal targets); --domu (or
+      XENCALL_BOOT_DOMU=1): as a domU, as `run --domu` does
 
 environment:
   XENCALL_BOOT_TIMEOUT   seconds per boot (default 60)
   XENCALL_QEMU_X86_64, XENCALL_QEMU_AARCH64   QEMU binaries
   XENCALL_XEN_X86_64, XENCALL_XEN_AARCH64     Xen binaries (default: Debian's, cached in target/xen)
   XENCALL_BOOT_MODE      default --mode for `boot` (pvh)
+  XENCALL_BOOT_DOMU=1    `boot` boots the guest as a domU (as --domu)
   XENCALL_PREBUILT_GUESTS=DIR   boot DIR/<arch>/<example> ELFs instead of building the guests";
 
 fn fail_usage(message: &str) -> ! {
@@ -344,14 +353,23 @@ fn cmd_run(mut args: Args) -> i32 {
         .value("--arch")
         .map(|a| Arch::parse(&a).unwrap_or_else(|e| fail_usage(&e)))
         .unwrap_or(Arch::X86_64);
-    let mode = args
+    let given_mode = args
         .value("--mode")
-        .map(|m| Mode::parse(&m).unwrap_or_else(|e| fail_usage(&e)))
-        .unwrap_or(Mode::Pvh);
+        .map(|m| Mode::parse(&m).unwrap_or_else(|e| fail_usage(&e)));
+    let mode = given_mode.unwrap_or(Mode::Pvh);
     let example = args.value("--example").unwrap_or_else(|| "hello".into());
     let no_xen = args.flag("--no-xen");
+    let domu = domu_flag(&mut args);
     let cmdline = args.rest();
     args.done();
+    if domu {
+        if no_xen {
+            fail_usage("--domu boots under Xen: it cannot be used with --no-xen");
+        }
+        let guest = build_guest(arch, &example, false).unwrap_or_else(|e| die(&e));
+        let name = format!("run-{example}-{}-domu", arch.name());
+        return run_domu(arch, given_mode, &example, guest, cmdline, &name);
+    }
     if no_xen && (arch != Arch::X86_64 || mode != Mode::Pvh) {
         fail_usage("--no-xen boots the x86_64 PVH entry: use it with --arch x86_64 --mode pvh");
     }
@@ -381,17 +399,88 @@ fn cmd_run(mut args: Args) -> i32 {
     })
 }
 
+/// `run --domu` and `boot --domu`: `guest` as a domU of a Linux dom0
+/// (x86_64: PVH and PV, or the one `mode` names; arm64: PVH), its
+/// console streamed; the domain is named after `label`.
+fn run_domu(
+    arch: Arch,
+    mode: Option<Mode>,
+    label: &str,
+    guest: PathBuf,
+    cmdline: Vec<String>,
+    name: &str,
+) -> i32 {
+    let types: Vec<dom0::DomuType> = dom0::DomuType::on(arch)
+        .iter()
+        .copied()
+        .filter(|t| mode.is_none_or(|m| m.name() == t.name()))
+        .collect();
+    if types.is_empty() {
+        fail_usage("an arm64 domU is PVH: use --mode pvh or no --mode");
+    }
+    let qemu = setup::qemu(arch).unwrap_or_else(|e| die(&e));
+    let assets = dom0::prepare(arch).unwrap_or_else(|e| die(&e));
+    // A domain name: lower-case letters, digits and '-'.
+    let label: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let cases: Vec<dom0::Case> = types
+        .iter()
+        .map(|&t| dom0::Case {
+            cmdline: cmdline.clone(),
+            ..dom0::Case::new(&label, t, guest.clone())
+        })
+        .collect();
+    let run = dom0::run(&assets, &cases, &qemu, name, true).unwrap_or_else(|e| die(&e));
+    let (text, _, _) = dom0::render(&run);
+    eprintln!("\n{text}");
+    for case in run.cases.iter().filter(|c| c.console_lines == 0) {
+        eprintln!(
+            "cargo qemu: note: {}: the guest printed nothing on its PV console \
+             (xenconsoled's log is empty; Xen refuses CONSOLEIO_write from a domU)",
+            case.name
+        );
+    }
+    if run.passed() {
+        eprintln!(
+            "cargo qemu: {name}: passed in {:.1} s (log: {})",
+            run.outcome.elapsed.as_secs_f64(),
+            run.outcome.log_path.display()
+        );
+        0
+    } else {
+        eprintln!(
+            "cargo qemu: {name}: FAILED (log: {})",
+            run.outcome.log_path.display()
+        );
+        1
+    }
+}
+
+/// `--domu` or `XENCALL_BOOT_DOMU=1`.
+fn domu_flag(args: &mut Args) -> bool {
+    args.flag("--domu") | env::var("XENCALL_BOOT_DOMU").is_ok_and(|v| v == "1")
+}
+
 fn cmd_boot(mut args: Args) -> i32 {
     let arch = args
         .value("--arch")
         .map(|a| Arch::parse(&a).unwrap_or_else(|e| fail_usage(&e)))
         .unwrap_or_else(|| fail_usage("boot needs --arch"));
-    let mode = args
+    let given_mode = args
         .value("--mode")
         .or_else(|| env::var("XENCALL_BOOT_MODE").ok().filter(|m| !m.is_empty()))
-        .map(|m| Mode::parse(&m).unwrap_or_else(|e| fail_usage(&e)))
-        .unwrap_or(Mode::Pvh);
+        .map(|m| Mode::parse(&m).unwrap_or_else(|e| fail_usage(&e)));
+    let mode = given_mode.unwrap_or(Mode::Pvh);
     let no_xen = args.flag("--no-xen");
+    let domu = domu_flag(&mut args);
     let mut rest = args.rest();
     if args.items.is_empty() {
         fail_usage("boot needs the guest ELF");
@@ -405,6 +494,13 @@ fn cmd_boot(mut args: Args) -> i32 {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "guest".into());
+    if domu {
+        if no_xen {
+            fail_usage("--domu boots under Xen: it cannot be used with --no-xen");
+        }
+        let name = format!("boot-{stem}-{}-domu", arch.name());
+        return run_domu(arch, given_mode, &stem, guest, cmdline, &name);
+    }
     boot_streamed(boot::Spec {
         name: format!("boot-{stem}-{}-{}", arch.name(), mode.name()),
         arch,

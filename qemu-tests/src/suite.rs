@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::boot::{self, Spec};
 use crate::protocol::{self, Ending, Outcome, Verdict, EXIT_FAIL};
 use crate::setup::{self, capture, clean_command, Toolchain};
-use crate::{build_guest, Arch, Mode};
+use crate::{build_guest, dom0, Arch, Mode};
 
 pub struct Options {
     pub host: bool,
@@ -1077,21 +1077,39 @@ pub fn run(options: &Options) -> i32 {
         tally.skipped += 1;
     }
 
+    // The domU cases, one Linux dom0 boot per architecture.
+    let mut domu_plans: Vec<(Arch, Vec<(&'static str, dom0::Case)>)> = Vec::new();
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        let prefix = dom0::prefix(arch);
+        // The boot's own test selects all its cases.
+        let whole = selected(options, &format!("{prefix}::boot"));
+        let cases: Vec<_> = dom0::suite_cases(arch)
+            .into_iter()
+            .filter(|(_, c)| whole || selected(options, &c.test_name(prefix)))
+            .collect();
+        if cases.is_empty() {
+            continue;
+        }
+        if !runtime_present(arch) {
+            for (_, c) in &cases {
+                report_no_runtime(&c.test_name(prefix), arch);
+                tally.skipped += 1;
+            }
+            continue;
+        }
+        domu_plans.push((arch, cases));
+    }
+
     // Set-up, once per arch and guest; failures fail the steps needing them.
     let mut qemus: HashMap<&str, Result<PathBuf, String>> = HashMap::new();
     let mut xens: HashMap<&str, Result<PathBuf, String>> = HashMap::new();
     let mut guests: HashMap<(&str, &str), Result<PathBuf, String>> = HashMap::new();
-    for s in &steps {
-        let a = s.arch.name();
-        qemus.entry(a).or_insert_with(|| setup::qemu(s.arch));
-        if !s.no_xen {
-            xens.entry(a).or_insert_with(|| setup::xen(s.arch));
-        }
-        guests.entry((a, s.example)).or_insert_with(|| {
+    let mut need_guest = |arch: Arch, example: &'static str| {
+        guests.entry((arch.name(), example)).or_insert_with(|| {
             let t = Instant::now();
-            let what = format!("{} for {}", s.example, s.arch.triple());
+            let what = format!("{example} for {}", arch.triple());
             eprintln!("cargo qemu: building {what} ...");
-            let r = build_guest(s.arch, s.example, true);
+            let r = build_guest(arch, example, true);
             let secs = t.elapsed().as_secs_f64();
             match r {
                 Ok(path) => {
@@ -1108,9 +1126,80 @@ pub fn run(options: &Options) -> i32 {
                 }
             }
         });
+    };
+    for (arch, cases) in &domu_plans {
+        qemus
+            .entry(arch.name())
+            .or_insert_with(|| setup::qemu(*arch));
+        for (example, _) in cases {
+            need_guest(*arch, example);
+        }
+    }
+    for s in &steps {
+        let a = s.arch.name();
+        qemus.entry(a).or_insert_with(|| setup::qemu(s.arch));
+        if !s.no_xen {
+            xens.entry(a).or_insert_with(|| setup::xen(s.arch));
+        }
+        need_guest(s.arch, s.example);
     }
 
-    let mut ready = VecDeque::new();
+    // Every boot is a job for the workers; the dom0 boots first, being
+    // the longest (about 12 s each, unloaded).
+    type Job = Box<dyn FnOnce() -> (String, Tally) + Send>;
+    let mut ready: VecDeque<Job> = VecDeque::new();
+    for (arch, plan) in domu_plans {
+        let prefix = dom0::prefix(arch);
+        let mut cases = Vec::new();
+        let mut problem = qemus[arch.name()].as_ref().err().cloned();
+        for (example, case) in plan {
+            match &guests[&(arch.name(), example)] {
+                Ok(kernel) => cases.push(dom0::Case {
+                    kernel: kernel.clone(),
+                    ..case
+                }),
+                Err(e) => problem = problem.or(Some(e.clone())),
+            }
+        }
+        // A missing QEMU or guest is in `problem`: set-up needs neither.
+        let setup = match problem {
+            None => dom0::prepare(arch).and_then(|a| Ok((a, qemus[arch.name()].clone()?))),
+            Some(e) => Err(e),
+        };
+        let (assets, qemu) = match setup {
+            Ok(ready) => ready,
+            Err(e) => {
+                let whole = selected(options, &format!("{prefix}::boot"));
+                for (_, c) in dom0::suite_cases(arch) {
+                    let name = c.test_name(prefix);
+                    if whole || selected(options, &name) {
+                        print_block(&format!("test {name} ... FAILED\n{}", indent(&e)));
+                        tally.failed += 1;
+                    }
+                }
+                continue;
+            }
+        };
+        ready.push_back(Box::new(move || {
+            let name = format!("{prefix}-domu");
+            match dom0::run(&assets, &cases, &qemu, &name, false) {
+                Ok(run) => {
+                    let (text, passed, failed) = dom0::render(&run);
+                    let t = Tally {
+                        passed,
+                        failed,
+                        skipped: 0,
+                    };
+                    (text, t)
+                }
+                Err(e) => {
+                    let mut t = Tally::default();
+                    t.failed += 1;
+                    (format!("test {prefix}::boot ... FAILED\n{}", indent(&e)), t)
+                }
+            }
+        }));
+    }
     for s in steps {
         let a = s.arch.name();
         let need = [
@@ -1134,7 +1223,9 @@ pub fn run(options: &Options) -> i32 {
         } else {
             Some(xens[a].clone().unwrap())
         };
-        ready.push_back((s, guest, qemu, xen));
+        ready.push_back(Box::new(move || {
+            run_step(&s, &guest, &qemu, xen.as_deref())
+        }));
     }
 
     let queue = Arc::new(Mutex::new(ready));
@@ -1144,10 +1235,10 @@ pub fn run(options: &Options) -> i32 {
             let queue = queue.clone();
             let totals = totals.clone();
             thread::spawn(move || loop {
-                let Some((step, guest, qemu, xen)) = queue.lock().unwrap().pop_front() else {
+                let Some(job) = queue.lock().unwrap().pop_front() else {
                     break;
                 };
-                let (text, t) = run_step(&step, &guest, &qemu, xen.as_deref());
+                let (text, t) = job();
                 print_block(&text);
                 totals.lock().unwrap().add(t);
             })

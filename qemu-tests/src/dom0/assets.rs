@@ -1,0 +1,391 @@
+//! dom0's ingredients, fetched once and cached under
+//! `target/dom0/<release>/<debian arch>/`: the Debian packages
+//! (`debs/`), their files unpacked (`tree/`; of the kernel package only the
+//! kernel and the Xen driver modules), the hypervisor (`xen`) and, on
+//! amd64, the ELF kernel taken out of the bzImage (`vmlinux`).
+//!
+//! Each directory or file is made under a `.partial` name and renamed when
+//! complete, so an interrupted set-up is redone, never half-used. Delete
+//! the release's directory to take newer package versions.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use super::bzimage;
+use super::release::{deb_arch, Release};
+use crate::setup::{self, capture};
+use crate::Arch;
+
+/// Everything a dom0 boot needs from Debian, on disk.
+#[derive(Clone, Debug)]
+pub struct Assets {
+    pub arch: Arch,
+    pub release: &'static Release,
+    /// `target/dom0/<release>/<arch>/`.
+    pub dir: PathBuf,
+    /// The unpacked packages.
+    pub tree: PathBuf,
+    /// The hypervisor QEMU loads (`-kernel`).
+    pub xen: PathBuf,
+    /// dom0's kernel: the ELF vmlinux on amd64, the Image on arm64.
+    pub kernel: PathBuf,
+    /// The kernel's module directory name (`6.1.0-57-amd64`).
+    pub kernel_release: String,
+    /// `package version` lines of what was downloaded.
+    pub versions: String,
+}
+
+impl Assets {
+    /// The hypervisor's and the kernel's package versions, for reports.
+    pub fn summary(&self) -> String {
+        self.versions
+            .lines()
+            .filter(|l| l.starts_with("xen-hypervisor-") || l.starts_with("linux-image-"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Fetch (if not cached) and unpack `release` for `arch`.
+pub fn prepare(release: &'static Release, arch: Arch) -> Result<Assets, String> {
+    let dir = setup::target_dir()
+        .join("dom0")
+        .join(release.name)
+        .join(deb_arch(arch));
+    let debs = dir.join("debs");
+    if !debs.is_dir() {
+        download(release, arch, &debs)?;
+    }
+    let tree = dir.join("tree");
+    if !tree.is_dir() {
+        unpack(release, &debs, &tree)?;
+    }
+    let versions = fs::read_to_string(debs.join("versions.txt"))
+        .map_err(|e| format!("read {}: {e}", debs.join("versions.txt").display()))?;
+    let kernel_release = kernel_release(release, &tree)?;
+
+    let xen = dir.join("xen");
+    if !xen.is_file() {
+        let packed = tree.join(release.hypervisor_path(arch));
+        let bytes = match arch {
+            Arch::X86_64 => gunzip(&packed)?,
+            Arch::Aarch64 => read(&packed)?,
+        };
+        write_whole(&xen, &bytes)?;
+    }
+    let vmlinuz = tree.join(format!("boot/vmlinuz-{kernel_release}"));
+    let kernel = match arch {
+        Arch::X86_64 => {
+            let vmlinux = dir.join("vmlinux");
+            if !vmlinux.is_file() {
+                let start = Instant::now();
+                let elf = bzimage::vmlinux(&read(&vmlinuz)?)
+                    .map_err(|e| format!("{}: {e}", vmlinuz.display()))?;
+                write_whole(&vmlinux, &elf)?;
+                eprintln!(
+                    "cargo qemu: unpacked the ELF kernel from {} ({} MB, {:.1} s, once)",
+                    vmlinuz.display(),
+                    elf.len() >> 20,
+                    start.elapsed().as_secs_f64()
+                );
+            }
+            vmlinux
+        }
+        // Debian's arm64 vmlinuz is a plain (EFI-stub) Image already.
+        Arch::Aarch64 => {
+            let image = read(&vmlinuz)?;
+            if image.get(0x38..0x3c) != Some(b"ARM\x64") {
+                return Err(format!(
+                    "{} is not an arm64 Image (no \"ARM\\x64\" at 0x38)",
+                    vmlinuz.display()
+                ));
+            }
+            vmlinuz
+        }
+    };
+    Ok(Assets {
+        arch,
+        release,
+        dir,
+        tree,
+        xen,
+        kernel,
+        kernel_release,
+        versions,
+    })
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    fs::read(path).map_err(|e| format!("read {}: {e}", path.display()))
+}
+
+/// Write `path` through `path.partial`, so it exists only when whole.
+fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let partial = partial(path);
+    fs::write(&partial, bytes).map_err(|e| format!("write {}: {e}", partial.display()))?;
+    fs::rename(&partial, path).map_err(|e| format!("rename {}: {e}", partial.display()))
+}
+
+fn partial(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".partial");
+    PathBuf::from(p)
+}
+
+fn fresh_dir(path: &Path) -> Result<(), String> {
+    if path.exists() {
+        fs::remove_dir_all(path).map_err(|e| format!("remove {}: {e}", path.display()))?;
+    }
+    fs::create_dir_all(path).map_err(|e| format!("create {}: {e}", path.display()))
+}
+
+fn gunzip(path: &Path) -> Result<Vec<u8>, String> {
+    let out = Command::new("gzip")
+        .arg("-dc")
+        .arg(path)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run gzip: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "gzip -dc {} failed: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(out.stdout)
+}
+
+/// Run `cmd`, announcing it; its output on success, an error with the
+/// output otherwise.
+fn run(cmd: &mut Command) -> Result<String, String> {
+    eprintln!("cargo qemu: running {cmd:?}");
+    let (ok, out) = capture(cmd);
+    if ok {
+        Ok(out)
+    } else {
+        Err(format!(
+            "{cmd:?} failed:\n{}",
+            crate::protocol::tail(&out, 20).join("\n")
+        ))
+    }
+}
+
+/// Whether `apt-get update` ran in this process (it runs at most once,
+/// before the first download).
+static APT_UPDATED: Mutex<bool> = Mutex::new(false);
+
+/// `apt-get update` once per run, when root; without root the lists are
+/// used as they are (and a failing download says what to run).
+fn apt_update_once() -> Result<(), String> {
+    let mut done = APT_UPDATED.lock().unwrap();
+    if !*done && setup::is_root() {
+        run(Command::new("apt-get").args(["update", "-q"]))?;
+        *done = true;
+    }
+    Ok(())
+}
+
+/// Make apt serve `arch`'s packages: the native architecture, or a
+/// foreign one added (root only).
+fn ensure_apt_arch(arch: &str) -> Result<(), String> {
+    let (_, native) = capture(Command::new("dpkg").arg("--print-architecture"));
+    let (_, foreign) = capture(Command::new("dpkg").arg("--print-foreign-architectures"));
+    if native.trim() == arch || foreign.split_whitespace().any(|a| a == arch) {
+        return Ok(());
+    }
+    if !setup::is_root() {
+        return Err(format!(
+            "dom0's {arch} packages need the {arch} architecture in apt: run \
+             `sudo dpkg --add-architecture {arch} && sudo apt-get update`"
+        ));
+    }
+    run(Command::new("dpkg").args(["--add-architecture", arch]))?;
+    // New lists are needed for the new architecture.
+    *APT_UPDATED.lock().unwrap() = false;
+    Ok(())
+}
+
+/// The kernel package `release.kernel_meta` depends on now, e.g.
+/// `linux-image-6.1.0-57-amd64`.
+pub fn kernel_package(apt_cache_depends: &str) -> Option<String> {
+    apt_cache_depends.lines().find_map(|l| {
+        let dep = l.trim().strip_prefix("Depends:")?.trim();
+        let name = dep.split(':').next()?;
+        name.starts_with("linux-image-").then(|| name.to_string())
+    })
+}
+
+fn download(release: &Release, arch: Arch, debs: &Path) -> Result<(), String> {
+    let a = deb_arch(arch);
+    if !setup::is_debian() {
+        return Err(format!(
+            "dom0 for domU tests is built from Debian packages (apt-get download): \
+             this host is not Debian; put the .deb files in {} by hand",
+            debs.display()
+        ));
+    }
+    // Another suite's packages (trixie's Xen 4.20 on bookworm) need a
+    // private apt source list and state: not done yet.
+    let os_release = fs::read_to_string("/etc/os-release").unwrap_or_default();
+    let host_suite = os_release
+        .lines()
+        .find_map(|l| l.strip_prefix("VERSION_CODENAME="))
+        .unwrap_or("")
+        .trim_matches('"');
+    if host_suite != release.suite {
+        return Err(format!(
+            "Xen {} comes from Debian {}, but this host's apt serves {host_suite:?}: \
+             fetching another suite's packages is not supported yet",
+            release.name, release.suite
+        ));
+    }
+    ensure_apt_arch(a)?;
+    apt_update_once()?;
+    let meta = format!("{}:{a}", release.kernel_meta.replace("{arch}", a));
+    let (ok, depends) = capture(Command::new("apt-cache").args(["depends", &meta]));
+    let kernel = kernel_package(&depends).filter(|_| ok).ok_or_else(|| {
+        format!(
+            "`apt-cache depends {meta}` names no linux-image package:\n{}\n\
+             (as root, `apt-get update` may fix it)",
+            depends.trim()
+        )
+    })?;
+    let partial = partial(debs);
+    fresh_dir(&partial)?;
+    let mut packages: Vec<String> = release
+        .package_names(arch)
+        .into_iter()
+        .map(|p| format!("{p}:{a}"))
+        .collect();
+    packages.push(format!("{kernel}:{a}"));
+    eprintln!(
+        "cargo qemu: downloading dom0's packages for {a} (Xen {}, {kernel}; about 70 MB, once)",
+        release.name
+    );
+    let mut cmd = Command::new("apt-get");
+    cmd.args(["download", "-q"])
+        .args(&packages)
+        .current_dir(&partial);
+    // As root, apt drops to its `_apt` user, who cannot write here.
+    if setup::is_root() {
+        cmd.args(["-o", "APT::Sandbox::User=root"]);
+    }
+    run(&mut cmd).map_err(|e| {
+        format!("{e}\ndownloading dom0's packages failed (as root, `apt-get update` may fix it)")
+    })?;
+    let mut versions = String::new();
+    for deb in list_debs(&partial)? {
+        let (ok, out) = capture(
+            Command::new("dpkg-deb")
+                .args(["--show", "--showformat=${Package} ${Version}\\n"])
+                .arg(&deb),
+        );
+        if !ok {
+            return Err(format!("dpkg-deb --show {}: {out}", deb.display()));
+        }
+        versions.push_str(&out);
+    }
+    fs::write(partial.join("versions.txt"), &versions)
+        .map_err(|e| format!("write versions.txt: {e}"))?;
+    fs::rename(&partial, debs).map_err(|e| format!("rename {}: {e}", partial.display()))
+}
+
+fn list_debs(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut debs: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(|e| format!("read {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "deb"))
+        .collect();
+    debs.sort();
+    Ok(debs)
+}
+
+fn unpack(release: &Release, debs: &Path, tree: &Path) -> Result<(), String> {
+    let partial = partial(tree);
+    fresh_dir(&partial)?;
+    let start = Instant::now();
+    for deb in list_debs(debs)? {
+        let name = deb.file_name().unwrap_or_default().to_string_lossy();
+        if name.starts_with("linux-image-") {
+            // Of the kernel (about 400 MB unpacked) only the kernel itself
+            // and the Xen drivers' modules.
+            let mut dpkg = Command::new("dpkg-deb")
+                .arg("--fsys-tarfile")
+                .arg(&deb)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .spawn()
+                .map_err(|e| format!("cannot run dpkg-deb: {e}"))?;
+            let stdout = dpkg.stdout.take().expect("piped");
+            let modules = format!("./{}/*/kernel/drivers/xen/*", release.modules_dir);
+            let tar = Command::new("tar")
+                .args(["-x", "-C"])
+                .arg(&partial)
+                .args(["--wildcards", "./boot/vmlinuz-*", &modules])
+                .stdin(stdout)
+                .output()
+                .map_err(|e| format!("cannot run tar: {e}"))?;
+            let dpkg_ok = dpkg.wait().is_ok_and(|s| s.success());
+            if !tar.status.success() || !dpkg_ok {
+                return Err(format!(
+                    "unpacking {}: {}",
+                    deb.display(),
+                    String::from_utf8_lossy(&tar.stderr).trim()
+                ));
+            }
+        } else {
+            let (ok, out) = capture(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&partial));
+            if !ok {
+                return Err(format!("dpkg-deb -x {}: {out}", deb.display()));
+            }
+        }
+    }
+    fs::rename(&partial, tree).map_err(|e| format!("rename {}: {e}", partial.display()))?;
+    eprintln!(
+        "cargo qemu: unpacked dom0's packages into {} ({:.1} s, once)",
+        tree.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The one kernel release under the tree's module directory.
+fn kernel_release(release: &Release, tree: &Path) -> Result<String, String> {
+    let modules = tree.join(release.modules_dir);
+    let names: Vec<String> = fs::read_dir(&modules)
+        .map_err(|e| format!("read {}: {e}", modules.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    match names.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Err(format!(
+            "expected one kernel under {}, found {names:?}",
+            modules.display()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_package_from_apt_cache_depends() {
+        let out = "linux-image-amd64\n  Depends: linux-image-6.1.0-57-amd64\n";
+        assert_eq!(
+            kernel_package(out).as_deref(),
+            Some("linux-image-6.1.0-57-amd64")
+        );
+        let foreign = "linux-image-arm64:arm64\n  Depends: linux-image-6.1.0-57-arm64:arm64\n";
+        assert_eq!(
+            kernel_package(foreign).as_deref(),
+            Some("linux-image-6.1.0-57-arm64")
+        );
+        assert_eq!(kernel_package("N: Unable to locate package x\n"), None);
+    }
+}
