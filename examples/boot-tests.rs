@@ -203,7 +203,7 @@ mod guest {
             GuestMode::Arm => {
                 // Without the device tree, as the C drop-in must: Xen's
                 // SMCCC UID (before: always NoHypervisor on Arm).
-                let found = xencall::arch::Native::detect(HypercallMode::Direct);
+                let found = xencall::arch::Native::detect_direct();
                 ensure_eq!(found, Ok(*xencall::arch::native()?));
             }
             _ => ensure!(boot.hypercall_mode.is_some()),
@@ -244,7 +244,7 @@ mod guest {
         match boot.guest_mode {
             #[cfg(target_arch = "x86_64")]
             GuestMode::Pvh => {
-                let direct = xencall::arch::Native::detect(HypercallMode::Direct)?;
+                let direct = xencall::arch::Native::detect_direct()?;
                 ensure_eq!(direct.mode(), HypercallMode::Direct);
                 let xc = Xencall::with_backend(direct, None, OpenFlags::empty());
                 let via_direct = version(&xc)?;

@@ -218,7 +218,9 @@ mod guest {
         #[cfg(target_arch = "x86_64")]
         {
             use xencall::arch::{native, HypercallMode, Native};
-            let again = Native::detect(HypercallMode::Page);
+            // SAFETY: the runtime's PVH identity map covers the image
+            // (and a PV kernel is refused before anything is installed).
+            let again = unsafe { Native::detect(HypercallMode::Page) };
             match (boot.guest_mode, native()?) {
                 (GuestMode::Pv, _) => ensure_eq!(again, Err(Error::NoHypervisor)),
                 (_, Native::Page(page)) => ensure_eq!(again, Ok(Native::Page(*page))),

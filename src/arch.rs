@@ -65,7 +65,7 @@ impl core::fmt::Display for HypercallMode {
 
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 mod registered {
-    use super::{HypercallMode, Native};
+    use super::Native;
     use crate::error::Result;
 
     static NATIVE: spin::Once<Native> = spin::Once::new();
@@ -76,12 +76,12 @@ mod registered {
     /// registration wins; returns the one in force.
     ///
     /// ```no_run
-    /// use xencall::arch::{set_native, HypercallMode, Native};
+    /// use xencall::arch::{set_native, Native};
     /// use xencall::{OpenFlags, Xencall};
     ///
     /// // A runtime other than this crate's, on an HVM/PVH guest that
     /// // prefers the trap instruction to the hypercall page:
-    /// let chosen = set_native(Native::detect(HypercallMode::Direct)?);
+    /// let chosen = set_native(Native::detect_direct()?);
     /// // Every handle opened from now on uses it.
     /// let xc = Xencall::open(None, OpenFlags::empty())?;
     /// assert_eq!(xc.backend(), chosen);
@@ -110,21 +110,22 @@ mod registered {
     }
 
     /// The registered backend, or, if none was registered, the one
-    /// detected now in the default mode ([`HypercallMode::Page`]) and
-    /// registered.
+    /// [`Native::detect_direct`] finds now (on x86_64 `vmcall`/`vmmcall`:
+    /// installing a hypercall page needs the promise of an identity map
+    /// that only a runtime can give, see [`Native::detect`]), registered.
     ///
     /// ```no_run
     /// use xencall::arch::{native, registered_native};
     ///
     /// // Outside the boot runtime nothing registered one: the first call
-    /// // detects (in the default mode) and registers what it found.
+    /// // detects (the direct instruction) and registers what it found.
     /// let n = native()?;
     /// assert!(core::ptr::eq(registered_native().unwrap(), n));
     /// assert!(core::ptr::eq(native()?, n)); // no second detection
     /// # Ok::<(), xencall::Error>(())
     /// ```
     pub fn native() -> Result<&'static Native> {
-        get_or_detect(&NATIVE, || Native::detect(HypercallMode::Page))
+        get_or_detect(&NATIVE, Native::detect_direct)
     }
 
     /// The backend in `once`, or the one `detect` finds, stored there.

@@ -30,20 +30,40 @@ impl Native {
     /// use xencall::arch::{HypercallMode, Native};
     /// use xencall::Error;
     ///
-    /// match Native::detect(HypercallMode::Direct) {
+    /// match Native::detect_direct() {
     ///     Ok(native) => assert_eq!(native.mode(), HypercallMode::Direct),
     ///     Err(Error::NoHypervisor) => println!("not under Xen"),
     ///     Err(e) => return Err(e),
     /// }
     /// # Ok::<(), xencall::Error>(())
     /// ```
-    pub fn detect(_mode: HypercallMode) -> Result<Native> {
+    pub fn detect_direct() -> Result<Native> {
         if super::smccc::xen_present() {
             // SAFETY: Xen answered its UID: this is EL1 under Xen.
             Ok(unsafe { Native::assume_xen() })
         } else {
             Err(Error::NoHypervisor)
         }
+    }
+
+    /// [`detect_direct`](Self::detect_direct), whatever `mode` says: Arm
+    /// has one mechanism. The same signature as on x86_64, where the page
+    /// mode needs the caller's promise, so portable code reads the same.
+    ///
+    /// # Safety
+    /// Nothing beyond what `detect_direct` asks: on Arm no memory is handed
+    /// to Xen.
+    ///
+    /// ```no_run
+    /// use xencall::arch::{HypercallMode, Native};
+    ///
+    /// // SAFETY: on Arm, detection hands Xen no memory.
+    /// let native = unsafe { Native::detect(HypercallMode::Page) }?;
+    /// assert_eq!(native, Native::detect_direct()?);
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
+    pub unsafe fn detect(_mode: HypercallMode) -> Result<Native> {
+        Native::detect_direct()
     }
 
     /// The backend for a guest known to run under Xen.

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 /// use xencall::{OpenFlags, Xencall};
 ///
 /// // An HVM/PVH guest choosing `vmcall`/`vmmcall` for one handle.
-/// let direct = Native::detect(HypercallMode::Direct)?;
+/// let direct = Native::detect_direct()?;
 /// assert!(matches!(direct, Native::Vmcall(_) | Native::Vmmcall(_)));
 /// assert_eq!(direct.mode(), HypercallMode::Direct);
 /// let xc = Xencall::with_backend(direct, None, OpenFlags::empty());
@@ -33,42 +33,91 @@ pub enum Native {
 }
 
 impl Native {
-    /// Find Xen through CPUID and set up `mode` for an HVM/PVH guest: for
-    /// [`HypercallMode::Page`] install the crate's own page (assuming an
-    /// identity map, as under the boot runtime; a page Xen already filled
-    /// is used as it is, never poisoned again under other vCPUs' calls),
-    /// for [`HypercallMode::Direct`] pick `vmcall` or `vmmcall` by CPU
-    /// vendor.
+    /// Find Xen through CPUID and use `vmcall` or `vmmcall` (by CPU
+    /// vendor) inline: the mechanism that hands Xen no memory, so the one
+    /// safe code may set up on its own ([`arch::native`](crate::arch::native)
+    /// uses it when no runtime registered a backend). Since XSA-466 it is
+    /// also the safer choice for HVM/PVH guests.
     ///
     /// Refused with [`Error::NoHypervisor`] unless the CPU runs at
     /// privilege level 0, before CPUID is asked: a 64-bit PV kernel runs in
-    /// ring 3, where the MSR write faults (#GP) and `vmcall`/`vmmcall`
-    /// raise #UD, yet with CPUID faulting Xen shows it its leaves too. PV
-    /// guests get their page from Xen: use [`HypercallPage::from_filled`]
-    /// and [`set_native`](crate::arch::set_native).
+    /// ring 3, where `vmcall`/`vmmcall` raise #UD, yet with CPUID faulting
+    /// Xen shows it its leaves too. PV guests get their page from Xen: use
+    /// [`HypercallPage::from_filled`] and
+    /// [`set_native`](crate::arch::set_native).
     ///
     /// ```no_run
     /// use xencall::arch::{HypercallMode, Native};
-    /// use xencall::Error;
+    /// use xencall::{Error, OpenFlags, Xencall};
     ///
-    /// match Native::detect(HypercallMode::Page) {
-    ///     Ok(native) => assert!(matches!(native, Native::Page(_))),
+    /// match Native::detect_direct() {
+    ///     Ok(native) => {
+    ///         assert_eq!(native.mode(), HypercallMode::Direct);
+    ///         let xc = Xencall::with_backend(native, None, OpenFlags::empty());
+    ///         println!("Xen {}", xc.xen_version()?);
+    ///     }
     ///     // Bare metal, another hypervisor, or a PV guest.
     ///     Err(Error::NoHypervisor) => println!("no HVM/PVH Xen here"),
     ///     Err(e) => return Err(e),
     /// }
     /// # Ok::<(), xencall::Error>(())
     /// ```
-    pub fn detect(mode: HypercallMode) -> Result<Native> {
+    pub fn detect_direct() -> Result<Native> {
         hvm_instructions_allowed(current_privilege_level())?;
-        let xen = XenCpuid::detect().ok_or(Error::NoHypervisor)?;
+        XenCpuid::detect().ok_or(Error::NoHypervisor)?;
+        Ok(Native::direct_for_vendor())
+    }
+
+    /// Find Xen through CPUID and set up `mode` for an HVM/PVH guest: for
+    /// [`HypercallMode::Page`] install the crate's own page (a page Xen
+    /// already filled is used as it is, never poisoned again under other
+    /// vCPUs' calls), for [`HypercallMode::Direct`] what
+    /// [`detect_direct`](Self::detect_direct) gives.
+    ///
+    /// Refused with [`Error::NoHypervisor`] outside ring 0, as
+    /// [`detect_direct`](Self::detect_direct).
+    ///
+    /// # Safety
+    /// With [`HypercallMode::Page`], Xen is asked (through the CPUID
+    /// advertised MSR) to write its 4 KiB of stubs at the guest frame of
+    /// the crate's page's *virtual* address: that address must be the
+    /// page's guest-physical address (an identity map of the image, as the
+    /// boot runtime builds), or Xen writes over whatever page has that
+    /// frame. [`HypercallMode::Direct`] asks nothing more than
+    /// `detect_direct`.
+    ///
+    /// ```no_run
+    /// use xencall::arch::{HypercallMode, Native};
+    /// use xencall::Error;
+    ///
+    /// // SAFETY: (a guest of the boot runtime) the image is identity-mapped.
+    /// match unsafe { Native::detect(HypercallMode::Page) } {
+    ///     Ok(native) => assert!(matches!(native, Native::Page(_))),
+    ///     Err(Error::NoHypervisor) => println!("no HVM/PVH Xen here"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
+    ///
+    /// Installing the page is not safe code's to do (it was, before):
+    ///
+    /// ```compile_fail,E0133
+    /// use xencall::arch::{HypercallMode, Native};
+    /// let page = Native::detect(HypercallMode::Page);
+    /// ```
+    pub unsafe fn detect(mode: HypercallMode) -> Result<Native> {
         match mode {
-            // SAFETY: Xen's CPUID signature is present and the CPU runs at
-            // CPL 0: an HVM/PVH guest's kernel. The crate's page is its
-            // own, and `detect` documents the identity-map assumption;
-            // `install` leaves a page Xen already filled alone.
-            HypercallMode::Page => Ok(Native::Page(unsafe { HypercallPage::install_own(&xen)? })),
-            HypercallMode::Direct => Ok(Native::direct_for_vendor()),
+            HypercallMode::Direct => Native::detect_direct(),
+            HypercallMode::Page => {
+                hvm_instructions_allowed(current_privilege_level())?;
+                let xen = XenCpuid::detect().ok_or(Error::NoHypervisor)?;
+                // SAFETY: Xen's CPUID signature is present and the CPU runs
+                // at CPL 0: an HVM/PVH guest's kernel. The crate's page is
+                // its own, and this function's contract is that its
+                // virtual address is its guest-physical one; `install_own`
+                // leaves a page Xen already filled alone.
+                Ok(Native::Page(unsafe { HypercallPage::install_own(&xen)? }))
+            }
         }
     }
 

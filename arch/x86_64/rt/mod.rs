@@ -55,7 +55,10 @@ pub(crate) fn hypercall_backend(boot: &BootInfo, preference: HypercallMode) -> R
             let page = unsafe { HypercallPage::from_filled(HYPERCALL_PAGE_STORAGE.as_ptr()) };
             page.map(Native::Page)
         }
-        _ => Native::detect(preference),
+        // SAFETY: the PVH entry built an identity map of the first 4 GiB,
+        // the image included, before Rust code ran: the page's virtual
+        // address is its guest-physical one.
+        _ => unsafe { Native::detect(preference) },
     }
 }
 
