@@ -22,10 +22,14 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::boot::{self, Spec};
+use crate::codegen;
+use crate::dirs;
+use crate::guests::build_guest;
 use crate::setup::{self, capture, clean_command};
-use crate::{build_guest, codegen, Arch, Mode};
+use crate::target::{Arch, Mode, XenRelease};
 
 /// What `cargo qemu bench` was asked for.
+#[derive(Debug, PartialEq, Eq)]
 pub struct Options {
     /// Shorter criterion runs and one boot per boot-time figure.
     pub quick: bool,
@@ -128,13 +132,14 @@ fn field(fields: &BTreeMap<String, String>, key: &str) -> Option<f64> {
 
 fn boot_once(spec: Spec) -> Result<boot::Outcome, String> {
     let qemu = setup::qemu(spec.arch)?;
-    let xen = setup::xen(spec.arch)?;
+    let xen = setup::xen(spec.arch, XenRelease::DEFAULT, &dirs::target_dir())?;
     boot::boot(&spec, &qemu, Some(&xen))
 }
 
 fn spec(name: String, arch: Arch, mode: Mode, guest: PathBuf, cmdline: &[&str]) -> Spec {
     Spec {
         name,
+        log_dir: dirs::target_dir().join("qemu-logs"),
         arch,
         mode,
         guest,
@@ -145,6 +150,7 @@ fn spec(name: String, arch: Arch, mode: Mode, guest: PathBuf, cmdline: &[&str]) 
         stream: false,
         qemu_exit: true,
         stop_on: None,
+        stop_at_shutdown: false,
         icount: false,
         cpus: 1,
     }
@@ -354,8 +360,8 @@ type AllocFigures = BTreeMap<(String, String, u32), f64>;
 
 fn allocator(report: &mut Report, options: &Options, out_dir: &Path) -> Option<PathBuf> {
     report.section("Buffer allocation on the host");
-    let root = setup::workspace_root();
-    let criterion_dir = setup::target_dir().join("criterion");
+    let root = dirs::source_tree();
+    let criterion_dir = dirs::target_dir().join("criterion");
     let _ = fs::remove_dir_all(&criterion_dir);
     let mut cmd = clean_command("cargo");
     cmd.current_dir(&root)
@@ -744,11 +750,11 @@ fn machine() -> String {
         .map(|q| version(&q.display().to_string(), "--version"))
         .unwrap_or_default();
     let (_, date) = capture(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]));
-    let (_, commit) = capture(
-        Command::new("git")
-            .current_dir(setup::workspace_root())
-            .args(["rev-parse", "--short", "HEAD"]),
-    );
+    let (_, commit) = capture(Command::new("git").current_dir(dirs::source_tree()).args([
+        "rev-parse",
+        "--short",
+        "HEAD",
+    ]));
     format!(
         "- Taken {} at commit {} on {cpu}, {cores} cores, {mem} RAM, no hardware \
          virtualisation (QEMU TCG).\n- {qemu}; Xen 4.17 from Debian; host `{}`; guests built \
@@ -761,7 +767,7 @@ fn machine() -> String {
 
 /// `cargo qemu bench`: 0 when every target held, 1 otherwise.
 pub fn run(options: &Options) -> i32 {
-    let out_dir = setup::target_dir().join("bench");
+    let out_dir = dirs::target_dir().join("bench");
     if let Err(e) = fs::create_dir_all(&out_dir) {
         eprintln!("cargo qemu bench: create {}: {e}", out_dir.display());
         return 2;
@@ -797,7 +803,7 @@ pub fn run(options: &Options) -> i32 {
     let _ = fs::write(&md, &report.text);
     println!("{}", report.text);
     if options.save {
-        let root = setup::workspace_root();
+        let root = dirs::source_tree();
         let copies = [
             (md.clone(), root.join("BENCHMARKS.md")),
             (

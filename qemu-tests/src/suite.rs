@@ -10,10 +10,14 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::boot::{self, Spec};
+use crate::dirs;
+use crate::guests::{self, build_guest};
 use crate::protocol::{self, Ending, Outcome, Verdict, EXIT_FAIL};
-use crate::setup::{self, capture, clean_command, Toolchain};
-use crate::{build_guest, Arch, Mode};
+use crate::setup::{self, capture, clean_command};
+use crate::target::{Arch, Mode, XenRelease};
+use crate::toolchain::Toolchain;
 
+#[derive(Debug, PartialEq, Eq)]
 pub struct Options {
     pub host: bool,
     pub filter: Option<String>,
@@ -102,7 +106,7 @@ fn host_check(name: &str, cmd: &mut std::process::Command, count_tests: bool) ->
 
 fn host_checks(options: &Options) -> Tally {
     let mut tally = Tally::default();
-    let root = setup::workspace_root();
+    let root = dirs::source_tree();
     let cargo = |args: &[&str]| {
         let mut c = clean_command("cargo");
         c.current_dir(&root).args(args);
@@ -153,7 +157,7 @@ fn host_checks(options: &Options) -> Tally {
                     "--tests",
                 ]);
                 c.arg("--target-dir")
-                    .arg(setup::target_dir().join("arena0"))
+                    .arg(dirs::target_dir().join("arena0"))
                     .env("XENCALL_ARENA_PAGES", "0");
                 c
             },
@@ -180,8 +184,9 @@ fn host_checks(options: &Options) -> Tally {
             match Toolchain::select(triple) {
                 Ok(tc) => {
                     let mut cmd = tc.cargo("build", triple);
+                    cmd.current_dir(dirs::source_tree());
                     cmd.args(["--release", "--lib", "-p", "xencall", "--target-dir"])
-                        .arg(setup::target_dir().join("guest"));
+                        .arg(guests::guest_target_dir());
                     if rt {
                         cmd.args(["--features", "rt,c-api"]);
                     } else {
@@ -193,9 +198,10 @@ fn host_checks(options: &Options) -> Tally {
                         // bare metal: lint them there too.
                         let name = format!("host::clippy::{triple}");
                         let mut cmd = tc.cargo("clippy", triple);
+                        cmd.current_dir(dirs::source_tree());
                         cmd.args(["--lib", "--examples", "-p", "xencall"])
                             .args(["--features", "rt,panic-handler,c-api", "--target-dir"])
-                            .arg(setup::target_dir().join("clippy-none"))
+                            .arg(dirs::target_dir().join("clippy-none"))
                             .args(["--", "-D", "warnings"]);
                         tally.add(host_check(&name, &mut cmd, false));
                     }
@@ -244,10 +250,10 @@ fn doc_examples_checks(options: &Options) -> Tally {
     let name = "host::doc-examples";
     if selected(options, name) {
         let mut cmd = clean_command("cargo");
-        cmd.current_dir(setup::workspace_root())
+        cmd.current_dir(dirs::source_tree())
             .args(["rustdoc", "-q", "--lib", "-p", "xencall", "--all-features"])
             .arg("--target-dir")
-            .arg(setup::target_dir().join("doc-coverage"))
+            .arg(dirs::target_dir().join("doc-coverage"))
             .args(coverage_args)
             .args(json_args)
             // `--show-coverage` is unstable: on a stable rustdoc it needs
@@ -271,9 +277,10 @@ fn doc_examples_checks(options: &Options) -> Tally {
         match Toolchain::select(triple) {
             Ok(tc) => {
                 let mut cmd = tc.cargo("rustdoc", triple);
+                cmd.current_dir(dirs::source_tree());
                 cmd.args(["-q", "--lib", "-p", "xencall", "--features", "rt,c-api"])
                     .arg("--target-dir")
-                    .arg(setup::target_dir().join("doc-coverage-none"))
+                    .arg(dirs::target_dir().join("doc-coverage-none"))
                     .args(coverage_args)
                     .args(json_args)
                     // As for the host: `-Z unstable-options` on a stable
@@ -788,6 +795,7 @@ fn log_tail(outcome: &boot::Outcome) -> String {
 fn run_step(step: &Step, guest: &Path, qemu: &Path, xen: Option<&Path>) -> (String, Tally) {
     let spec = Spec {
         name: step.name.replace("::", "-"),
+        log_dir: dirs::target_dir().join("qemu-logs"),
         arch: step.arch,
         mode: step.mode,
         guest: guest.to_path_buf(),
@@ -800,6 +808,7 @@ fn run_step(step: &Step, guest: &Path, qemu: &Path, xen: Option<&Path>) -> (Stri
             Expect::Shutdown(s) => Some(s.marker),
             _ => None,
         },
+        stop_at_shutdown: false,
         icount: false,
         cpus: step.cpus,
     };
@@ -963,7 +972,7 @@ fn selftest_expectations(
 
 /// `true` if the architecture's boot code is in the tree.
 fn runtime_present(arch: Arch) -> bool {
-    setup::workspace_root()
+    dirs::source_tree()
         .join("arch")
         .join(arch.name())
         .join("rt")
@@ -1005,7 +1014,8 @@ pub fn run(options: &Options) -> i32 {
         let a = s.arch.name();
         qemus.entry(a).or_insert_with(|| setup::qemu(s.arch));
         if !s.no_xen {
-            xens.entry(a).or_insert_with(|| setup::xen(s.arch));
+            xens.entry(a)
+                .or_insert_with(|| setup::xen(s.arch, XenRelease::DEFAULT, &dirs::target_dir()));
         }
         guests.entry((a, s.example)).or_insert_with(|| {
             let t = Instant::now();
@@ -1081,7 +1091,7 @@ pub fn run(options: &Options) -> i32 {
     eprintln!(
         "cargo qemu: finished in {:.1} s; logs in {}",
         start.elapsed().as_secs_f64(),
-        setup::target_dir().join("qemu-logs").display()
+        dirs::target_dir().join("qemu-logs").display()
     );
     println!(
         "\n{} passed, {} failed, {} skipped",
