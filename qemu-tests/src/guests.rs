@@ -37,6 +37,37 @@ pub fn build_guest(arch: Arch, example: &str, quiet: bool) -> Result<PathBuf, St
     image::bootable(arch, &elf, arch.modes())
 }
 
+/// A fixture: xencall's runtime linked without the linker script.
+pub const UNSCRIPTED: &str = "unscripted";
+/// A fixture: a bare kernel with no Xen ELF notes.
+pub const NO_XEN_NOTES: &str = "no-xen-notes";
+/// The fixture crates in `qemu-tests/fixtures/` that are guests.
+pub const FIXTURES: [&str; 2] = [UNSCRIPTED, NO_XEN_NOTES];
+
+/// Build the fixture crate `name` (`qemu-tests/fixtures/<name>`, a
+/// binary of that name) for `arch`, release, as a user's crate would be
+/// built here (this repository's `.cargo/config.toml` applies, which
+/// names no linker script); the ELF, unchecked.
+pub fn build_fixture(arch: Arch, name: &str, quiet: bool) -> Result<PathBuf, String> {
+    let triple = arch.triple();
+    let toolchain = Toolchain::select(triple)?;
+    let root = dirs::source_tree();
+    let target_dir = guest_target_dir();
+    let mut cmd = toolchain.cargo("build", triple);
+    cmd.current_dir(root)
+        .arg("--release")
+        .arg("--manifest-path")
+        .arg(
+            root.join("qemu-tests/fixtures")
+                .join(name)
+                .join("Cargo.toml"),
+        )
+        .arg("--target-dir")
+        .arg(&target_dir);
+    run_build(&mut cmd, &format!("fixture {name} for {triple}"), quiet)?;
+    Ok(target_dir.join(triple).join("release").join(name))
+}
+
 /// The build directory of the guests (one for every toolchain: each
 /// target triple gets its own subdirectory).
 pub fn guest_target_dir() -> PathBuf {
