@@ -113,7 +113,7 @@ fn host_checks(options: &Options) -> Tally {
     let root = dirs::source_tree();
     let cargo = |args: &[&str]| {
         let mut c = clean_command("cargo");
-        c.current_dir(&root).args(args);
+        c.current_dir(root).args(args);
         c
     };
     let checks: Vec<(&str, std::process::Command, bool)> = vec![
@@ -376,100 +376,24 @@ struct DocCoverage {
 /// `with_examples`). A missing example count is an error, so a renamed
 /// field cannot make the check pass by counting nothing.
 fn parse_doc_coverage(json: &str) -> Result<Vec<DocCoverage>, String> {
-    fn string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<String, String> {
-        if chars.next() != Some('"') {
-            return Err("expected a string".into());
-        }
-        let mut s = String::new();
-        loop {
-            match chars.next().ok_or("unterminated string")? {
-                '"' => return Ok(s),
-                '\\' => match chars.next().ok_or("unterminated string")? {
-                    'u' => {
-                        let hex: String = chars.by_ref().take(4).collect();
-                        let c = u32::from_str_radix(&hex, 16)
-                            .ok()
-                            .and_then(char::from_u32)
-                            .unwrap_or('\u{fffd}');
-                        s.push(c);
-                    }
-                    'n' => s.push('\n'),
-                    't' => s.push('\t'),
-                    other => s.push(other),
-                },
-                c => s.push(c),
-            }
-        }
-    }
-    fn skip_ws(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-    }
-    fn expect(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, c: char) -> Result<(), String> {
-        skip_ws(chars);
-        match chars.next() {
-            Some(got) if got == c => Ok(()),
-            got => Err(format!("expected {c:?}, found {got:?}")),
-        }
-    }
-    let mut chars = json.chars().peekable();
-    let mut files = Vec::new();
-    expect(&mut chars, '{')?;
-    skip_ws(&mut chars);
-    if chars.peek() == Some(&'}') {
-        return Ok(files);
-    }
-    loop {
-        skip_ws(&mut chars);
-        let file = string(&mut chars)?;
-        expect(&mut chars, ':')?;
-        expect(&mut chars, '{')?;
-        let mut counts = HashMap::new();
-        loop {
-            skip_ws(&mut chars);
-            let key = string(&mut chars)?;
-            expect(&mut chars, ':')?;
-            skip_ws(&mut chars);
-            let mut digits = String::new();
-            while let Some(c) = chars.peek().copied().filter(char::is_ascii_digit) {
-                digits.push(c);
-                chars.next();
-            }
-            let value: u64 = digits
-                .parse()
-                .map_err(|_| format!("{file}: {key}: expected a count"))?;
-            counts.insert(key, value);
-            skip_ws(&mut chars);
-            match chars.next() {
-                Some(',') => continue,
-                Some('}') => break,
-                got => return Err(format!("{file}: expected ',' or '}}', found {got:?}")),
-            }
-        }
-        let count = |key: &str| {
-            counts
-                .get(key)
-                .copied()
-                .ok_or_else(|| format!("{file}: no {key:?} count"))
-        };
-        files.push(DocCoverage {
-            total_examples: count("total_examples")?,
-            with_examples: count("with_examples")?,
-            file,
-        });
-        skip_ws(&mut chars);
-        match chars.next() {
-            Some(',') => continue,
-            Some('}') => break,
-            got => return Err(format!("expected ',' or '}}', found {got:?}")),
-        }
-    }
-    skip_ws(&mut chars);
-    match chars.next() {
-        None => Ok(files),
-        Some(c) => Err(format!("unexpected {c:?} after the report")),
-    }
+    let report: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|e| format!("not rustdoc's JSON report: {e}"))?;
+    report
+        .into_iter()
+        .map(|(file, counts)| {
+            let count = |key: &str| {
+                counts
+                    .get(key)
+                    .and_then(serde_json::Value::as_u64)
+                    .ok_or_else(|| format!("{file}: no {key:?} count"))
+            };
+            Ok(DocCoverage {
+                total_examples: count("total_examples")?,
+                with_examples: count("with_examples")?,
+                file,
+            })
+        })
+        .collect()
 }
 
 /// What a boot step must show.
@@ -1487,16 +1411,17 @@ mod tests {
             "/t/out/x \"y\".rs":{"total":1,"with_docs":1,"total_examples":0,"with_examples":0}}"#;
         assert_eq!(
             parse_doc_coverage(json),
+            // In file order (serde_json's map is sorted).
             Ok(vec![
-                DocCoverage {
-                    file: "src/a.rs".into(),
-                    total_examples: 2,
-                    with_examples: 1
-                },
                 DocCoverage {
                     file: "/t/out/x \"y\".rs".into(),
                     total_examples: 0,
                     with_examples: 0
+                },
+                DocCoverage {
+                    file: "src/a.rs".into(),
+                    total_examples: 2,
+                    with_examples: 1
                 },
             ])
         );
