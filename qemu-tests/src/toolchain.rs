@@ -27,10 +27,14 @@ pub struct Toolchain {
     pub build_std: bool,
 }
 
-/// cargo's arguments to build core and alloc from source.
-pub const BUILD_STD: [&str; 2] = [
+/// cargo's arguments to build core and alloc from source. With
+/// build-std, `cargo test` would build core twice (the test profile drops
+/// a `panic = "abort"` the other profiles pass, and two cores collide:
+/// "duplicate lang item"): `-Zpanic-abort-tests` keeps tests on abort.
+pub const BUILD_STD: [&str; 3] = [
     "-Zbuild-std=core,alloc",
     "-Zbuild-std-features=compiler-builtins-mem",
+    "-Zpanic-abort-tests",
 ];
 
 /// Debian's toolchain for the bare-metal targets, with its clippy (the
@@ -49,17 +53,15 @@ pub fn env_key(triple: &str) -> String {
     triple.to_uppercase().replace('-', "_")
 }
 
-/// rustup's `rust-lld`, or `ld.lld` on PATH.
+/// `ld.lld` on PATH (Debian's `lld`: a path a user's CI can name too),
+/// else rustup's `rust-lld`.
 pub fn lld() -> Option<PathBuf> {
-    let (ok, sysroot) = capture(clean_command("rustc").args(["--print", "sysroot"]));
-    if ok {
-        let p =
-            PathBuf::from(sysroot.trim()).join("lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld");
-        if p.is_file() {
-            return Some(p);
-        }
+    if let Some(p) = setup::in_path("ld.lld") {
+        return Some(p);
     }
-    setup::in_path("ld.lld")
+    let (ok, sysroot) = capture(clean_command("rustc").args(["--print", "sysroot"]));
+    let p = PathBuf::from(sysroot.trim()).join("lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld");
+    (ok && p.is_file()).then_some(p)
 }
 
 impl Toolchain {
@@ -265,7 +267,8 @@ mod tests {
             "RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
              CARGO_TARGET_AARCH64_UNKNOWN_NONE_LINKER=/usr/bin/ld.lld PATH=/usr/bin:\"$PATH\" \
              /usr/bin/cargo build -Zbuild-std=core,alloc \
-             -Zbuild-std-features=compiler-builtins-mem --target aarch64-unknown-none"
+             -Zbuild-std-features=compiler-builtins-mem -Zpanic-abort-tests \
+             --target aarch64-unknown-none"
         );
         let rustup = Toolchain {
             kind: "rustup target",
