@@ -178,16 +178,32 @@ impl Need {
     }
 }
 
-/// The needs not met, in order.
+/// The needs not met, in order, each once.
 fn missing(needs: &[Need]) -> Vec<Need> {
-    needs.iter().copied().filter(|n| !n.present()).collect()
+    let mut todo: Vec<Need> = Vec::new();
+    for n in needs {
+        if !todo.contains(n) && !n.present() {
+            todo.push(*n);
+        }
+    }
+    todo
+}
+
+/// The packages of `needs`, in order, each once.
+fn packages(needs: &[Need]) -> Vec<&'static str> {
+    let mut packages: Vec<&str> = Vec::new();
+    for n in needs {
+        if !packages.contains(&n.package) {
+            packages.push(n.package);
+        }
+    }
+    packages
 }
 
 /// What to tell a user who cannot have `missing` installed for them.
 fn install_hint(missing: &[Need]) -> String {
     let names: Vec<&str> = missing.iter().map(|n| n.what).collect();
-    let mut packages: Vec<&str> = missing.iter().map(|n| n.package).collect();
-    packages.dedup();
+    let packages = packages(missing);
     format!(
         "missing {}: install {} (`sudo apt-get update && sudo apt-get install -y \
          --no-install-recommends {}` on Debian/Ubuntu)",
@@ -206,13 +222,11 @@ pub fn provide(needs: &[Need]) -> Result<(), String> {
     }
     if may_install() {
         let names: Vec<&str> = todo.iter().map(|n| n.what).collect();
-        let mut packages: Vec<&str> = todo.iter().map(|n| n.package).collect();
-        packages.dedup();
         eprintln!(
             "cargo-xencall: missing {}: installing them",
             names.join(", ")
         );
-        apt_install(&packages)?;
+        apt_install(&packages(&todo))?;
     }
     let still = missing(&todo);
     if still.is_empty() {
@@ -399,8 +413,14 @@ mod tests {
             package: "dash",
         };
         assert!(here.present() && !gone.present() && !gone2.present());
-        let todo = missing(&[here, gone, gone2]);
+        let todo = missing(&[here, gone, gone2, gone]);
         assert_eq!(todo, [gone, gone2]);
+        let gone3 = Need {
+            what: "/nonexistent/frob.h",
+            package: "libfrob-dev",
+        };
+        // One apt-get line names each package once.
+        assert_eq!(packages(&[gone, gone2, gone3]), ["libfrob-dev", "frob"]);
         let hint = install_hint(&todo);
         assert!(
             hint.starts_with("missing /nonexistent/frobnicator.h, frobnicate-no-such-program"),
