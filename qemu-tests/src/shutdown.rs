@@ -69,8 +69,17 @@ const UNKNOWN_REASON: &str = "Hardware Dom0 shutdown (unknown reason ";
 /// What Xen prints when it panics.
 const XEN_PANIC: &str = "Panic on CPU";
 
+/// Whether Xen printed this console line (`(XEN) ...`), not the guest:
+/// a guest's own text cannot end its boot or make it pass.
+fn from_xen(line: &str) -> bool {
+    line.trim_start().starts_with("(XEN)")
+}
+
 /// The shutdown Xen reported for dom0 in this console line, if any.
 pub fn reason_in_line(line: &str) -> Option<Reason> {
+    if !from_xen(line) {
+        return None;
+    }
     if let Some(&(_, reason)) = XEN_LINES.iter().find(|(text, _)| line.contains(text)) {
         return Some(reason);
     }
@@ -91,7 +100,7 @@ pub fn reported_reason(log: &str) -> Option<Reason> {
 /// reported dom0's shutdown or panicked (QEMU may run on: x86 Xen halts).
 pub fn ended(log: &str) -> bool {
     log.lines()
-        .any(|l| reason_in_line(l).is_some() || l.contains(XEN_PANIC))
+        .any(|l| reason_in_line(l).is_some() || (from_xen(l) && l.contains(XEN_PANIC)))
 }
 
 /// How the guest ended: `Ok` with how it passed, or `Err` with why it
@@ -112,7 +121,7 @@ pub fn judge(ending: Ending, log: &str) -> Result<String, String> {
         }
         _ => {}
     }
-    if let Some(line) = log.lines().find(|l| l.contains(XEN_PANIC)) {
+    if let Some(line) = log.lines().find(|l| from_xen(l) && l.contains(XEN_PANIC)) {
         return Err(format!("Xen panicked: \"{}\"", line.trim()));
     }
     let Some(line) = log.lines().find(|l| reason_in_line(l).is_some()) else {
@@ -208,6 +217,16 @@ mod tests {
                 Some(name.to_string())
             );
         }
+    }
+
+    #[test]
+    fn only_xens_own_lines_count() {
+        // A guest printing Xen's words (then hanging) does not pass.
+        let log = with("hello: (XEN) is what Xen prints: Hardware Dom0 halted");
+        assert_eq!(reported_reason(&log), None);
+        assert!(!ended(&log));
+        assert!(judge(Ending::TimedOut, &log).is_err());
+        assert!(!ended(&with("guest: Panic on CPU 0 is Xen's line")));
     }
 
     #[test]
