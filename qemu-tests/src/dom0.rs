@@ -33,7 +33,9 @@ pub use report::Reason;
 
 use crate::boot::{self, Spec};
 use crate::protocol::{self, Ending, Outcome};
-use crate::{Arch, Mode};
+use crate::runner;
+use crate::setup;
+use crate::target::{Arch, Mode};
 
 /// A domU's type (xl's `type =`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -391,6 +393,8 @@ pub fn run(
     fs::write(&initrd, &bytes).map_err(|e| format!("write {}: {e}", initrd.display()))?;
     let spec = Spec {
         name,
+        log_dir: assets.log_dir.clone(),
+        stop_at_shutdown: false,
         arch: assets.arch,
         mode: Mode::Pv,
         guest: assets.kernel.clone(),
@@ -628,8 +632,89 @@ pub fn render(run: &Dom0Run) -> (String, usize, usize) {
 }
 
 /// Fetch and unpack dom0's packages for `arch` (cached).
-pub fn prepare(arch: Arch) -> Result<Assets, String> {
-    assets::prepare(RELEASES[0], arch)
+pub fn prepare(arch: Arch, cache: &Path) -> Result<Assets, String> {
+    assets::prepare(RELEASES[0], arch, cache)
+}
+
+/// `run --domu` and `boot --domu`: `guest` as a domU of a Linux dom0
+/// (x86_64: PVH and PV, or the one `mode` names; arm64: PVH), its
+/// console streamed; the domain is named after `label`. The process
+/// status ([`runner::PASSED`], [`runner::FAILED`], [`runner::NOT_BOOTED`]).
+pub fn run_domu(
+    cache: &Path,
+    arch: Arch,
+    mode: Option<Mode>,
+    label: &str,
+    guest: PathBuf,
+    cmdline: Vec<String>,
+    name: &str,
+) -> i32 {
+    let say = |e: &str| eprintln!("cargo-xencall: error: {e}");
+    let types: Vec<DomuType> = DomuType::on(arch)
+        .iter()
+        .copied()
+        .filter(|t| mode.is_none_or(|m| m.name() == t.name()))
+        .collect();
+    if types.is_empty() {
+        say("an arm64 domU is PVH: use --mode pvh or no --mode");
+        return runner::NOT_BOOTED;
+    }
+    let setup = setup::qemu(arch).and_then(|qemu| Ok((qemu, prepare(arch, cache)?)));
+    let (qemu, assets) = match setup {
+        Ok(ready) => ready,
+        Err(e) => {
+            say(&e);
+            return runner::NOT_BOOTED;
+        }
+    };
+    // A domain name: lower-case letters, digits and '-'.
+    let label: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let cases: Vec<Case> = types
+        .iter()
+        .map(|&t| Case {
+            cmdline: cmdline.clone(),
+            ..Case::new(&label, t, guest.clone())
+        })
+        .collect();
+    let run = match run(&assets, &cases, &qemu, name, true) {
+        Ok(run) => run,
+        Err(e) => {
+            say(&e);
+            return runner::NOT_BOOTED;
+        }
+    };
+    let (text, _, _) = render(&run);
+    eprintln!("\n{text}");
+    for case in run.cases.iter().filter(|c| c.console_lines == 0) {
+        eprintln!(
+            "cargo-xencall: note: {}: the guest printed nothing on its PV console \
+             (xenconsoled's log is empty)",
+            case.name
+        );
+    }
+    if run.passed() {
+        eprintln!(
+            "cargo-xencall: {name}: passed in {:.1} s (log: {})",
+            run.outcome.elapsed.as_secs_f64(),
+            run.outcome.log_path.display()
+        );
+        runner::PASSED
+    } else {
+        eprintln!(
+            "cargo-xencall: {name}: FAILED (log: {})",
+            run.outcome.log_path.display()
+        );
+        runner::FAILED
+    }
 }
 
 #[cfg(test)]
@@ -868,6 +953,7 @@ mod tests {
             arch,
             release: RELEASES[0],
             dir: "/c".into(),
+            log_dir: "/c/logs".into(),
             tree: "/c/tree".into(),
             xen: "/c/xen".into(),
             kernel: "/c/vmlinux".into(),
