@@ -31,7 +31,7 @@ use crate::abi::grant_table::{
     GrantEntryV1, GNTTAB_NR_RESERVED_ENTRIES, GTF_INVALID, GTF_PERMIT_ACCESS, GTF_READING,
     GTF_READONLY, GTF_WRITING,
 };
-use crate::abi::xen::{GrantRef, DOMID_FIRST_RESERVED, DOMID_SELF};
+use crate::abi::xen::{GrantRef, DOMID_FIRST_RESERVED};
 use crate::backend::Backend;
 use crate::buffers::{Buffer, Page, XenPage, XenPageKind, PAGE_SIZE};
 use crate::error::{Error, Result};
@@ -236,6 +236,7 @@ impl GrantTable {
     #[cfg(target_arch = "x86_64")]
     fn map_pv<B: Backend>(xc: &Xencall<B>, page: Buffer<'_, Page>) -> Result<XenPage> {
         use crate::abi::callback::UVMF_INVLPG;
+        use crate::abi::xen::DOMID_SELF;
         let mut mfn = [0u64; 1];
         xc.gnttab_setup_table(DOMID_SELF, &mut mfn)?;
         let va = page.addr();
@@ -660,6 +661,7 @@ impl core::fmt::Debug for StillGranted<'_, '_> {
 mod tests {
     use super::*;
     use crate::abi::grant_table::{GnttabSetupTable, GTF_READONLY};
+    use crate::abi::xen::DOMID_SELF;
     use crate::mock::MockBackend;
 
     /// One table per process: the tests take turns.

@@ -444,7 +444,8 @@ fn run_domu(
     for case in run.cases.iter().filter(|c| c.console_lines == 0) {
         eprintln!(
             "cargo qemu: note: {}: the guest printed nothing on its PV console \
-             (xenconsoled's log is empty; Xen refuses CONSOLEIO_write from a domU)",
+             (xenconsoled's log is empty: Xen refuses CONSOLEIO_write from a domU, so a \
+             guest prints as one only through its PV console ring)",
             case.name
         );
     }
