@@ -187,7 +187,10 @@ static void event_channel_and_transaction(void)
         wait_step(&c, step);
         answer(&c, step, result);
     }
-    check("event_channel_both_ways", c.events == 3, "%d events for 3 pings", c.events);
+    /* Each step waited for an event of the guest's: at least three. (A
+     * bind-time event later than the drain above would make one more.) */
+    printf("domu-peer: evtchn: %d event(s) for 3 pings\n", c.events);
+    check("event_channel_both_ways", c.events >= 3, "%d events for 3 pings", c.events);
 
     /* The guest is inside its transaction's first attempt, having read
      * and written the key: change it outside any transaction. */
