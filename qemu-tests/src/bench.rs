@@ -22,10 +22,14 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::boot::{self, Spec};
+use crate::codegen;
+use crate::dirs;
+use crate::guests::build_guest;
 use crate::setup::{self, capture, clean_command};
-use crate::{build_guest, codegen, Arch, Mode};
+use crate::target::{Arch, Mode, XenRelease};
 
 /// What `cargo qemu bench` was asked for.
+#[derive(Debug, PartialEq, Eq)]
 pub struct Options {
     /// Shorter criterion runs and one boot per boot-time figure.
     pub quick: bool,
@@ -128,13 +132,14 @@ fn field(fields: &BTreeMap<String, String>, key: &str) -> Option<f64> {
 
 fn boot_once(spec: Spec) -> Result<boot::Outcome, String> {
     let qemu = setup::qemu(spec.arch)?;
-    let xen = setup::xen(spec.arch)?;
+    let xen = setup::xen(spec.arch, XenRelease::DEFAULT, &dirs::target_dir())?;
     boot::boot(&spec, &qemu, Some(&xen))
 }
 
 fn spec(name: String, arch: Arch, mode: Mode, guest: PathBuf, cmdline: &[&str]) -> Spec {
     Spec {
         name,
+        log_dir: dirs::target_dir().join("qemu-logs"),
         arch,
         mode,
         guest,
@@ -145,6 +150,7 @@ fn spec(name: String, arch: Arch, mode: Mode, guest: PathBuf, cmdline: &[&str]) 
         stream: false,
         qemu_exit: true,
         stop_on: None,
+        stop_at_shutdown: false,
         icount: false,
         cpus: 1,
     }
@@ -336,17 +342,11 @@ const ALLOCATORS: [&str; 3] = ["xencall", "linked_list_allocator", "posix_memali
 const SIZES: [&str; 3] = ["1page", "4pages", "64B"];
 const LIVE: [u32; 3] = [0, 64, 1024];
 
-/// Criterion's median estimate, in ns, from its `estimates.json`.
+/// Criterion's median estimate, in ns, from its `estimates.json`
+/// (`{"median": {"point_estimate": ns, ...}, ...}`).
 pub fn criterion_median(json: &str) -> Option<f64> {
-    let at = json.find("\"median\"")?;
-    let rest = &json[at..];
-    let p = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
-    let num: String = rest[p..]
-        .chars()
-        .skip_while(|c| c.is_whitespace())
-        .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
-        .collect();
-    num.parse().ok()
+    let estimates: serde_json::Value = serde_json::from_str(json).ok()?;
+    estimates.get("median")?.get("point_estimate")?.as_f64()
 }
 
 /// (allocator, size, live) -> median ns.
@@ -354,11 +354,11 @@ type AllocFigures = BTreeMap<(String, String, u32), f64>;
 
 fn allocator(report: &mut Report, options: &Options, out_dir: &Path) -> Option<PathBuf> {
     report.section("Buffer allocation on the host");
-    let root = setup::workspace_root();
-    let criterion_dir = setup::target_dir().join("criterion");
+    let root = dirs::source_tree();
+    let criterion_dir = dirs::target_dir().join("criterion");
     let _ = fs::remove_dir_all(&criterion_dir);
     let mut cmd = clean_command("cargo");
-    cmd.current_dir(&root)
+    cmd.current_dir(root)
         .args(["bench", "-p", "xencall", "--bench", "allocator", "--"]);
     let timing: &[&str] = if options.quick {
         &["--warm-up-time", "0.5", "--measurement-time", "1"]
@@ -459,21 +459,15 @@ fn allocator(report: &mut Report, options: &Options, out_dir: &Path) -> Option<P
         }
     }
     let svg = out_dir.join("allocator.svg");
-    match fs::write(&svg, chart(&figures)) {
+    let drawn = chart(&figures).and_then(|text| {
+        fs::write(&svg, text).map_err(|e| format!("write {}: {e}", svg.display()))
+    });
+    match drawn {
         Ok(()) => Some(svg),
         Err(e) => {
-            eprintln!("cargo qemu bench: write {}: {e}", svg.display());
+            eprintln!("cargo qemu bench: {e}");
             None
         }
-    }
-}
-
-/// A decade on the chart's axis: "10 ns", "1 µs".
-fn axis_label(ns: f64) -> String {
-    if ns >= 1000.0 {
-        format!("{:.0} µs", ns / 1000.0)
-    } else {
-        format!("{ns:.0} ns")
     }
 }
 
@@ -490,108 +484,84 @@ fn tail(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-/// An SVG chart: one panel per size, cost (log scale) against live
-/// buffers, one line per allocator.
-pub fn chart(figures: &AllocFigures) -> String {
-    const PANEL_W: f64 = 300.0;
-    const PANEL_H: f64 = 220.0;
-    const LEFT: f64 = 70.0;
-    const GAP: f64 = 90.0;
-    const TOP: f64 = 40.0;
-    const COLOURS: [&str; 3] = ["#d62728", "#1f77b4", "#2ca02c"];
+/// An SVG chart (plotters): one panel per size, cost (log scale) against
+/// live buffers, one line per allocator.
+pub fn chart(figures: &AllocFigures) -> Result<String, String> {
+    use plotters::prelude::*;
+
+    const COLOURS: [RGBColor; 3] = [
+        RGBColor(0xd6, 0x27, 0x28),
+        RGBColor(0x1f, 0x77, 0xb4),
+        RGBColor(0x2c, 0xa0, 0x2c),
+    ];
     let values: Vec<f64> = figures.values().copied().filter(|v| *v > 0.0).collect();
     let lo = values.iter().copied().fold(f64::MAX, f64::min).max(1.0);
     let hi = values.iter().copied().fold(1.0, f64::max);
-    let (log_lo, log_hi) = (
-        lo.log10().floor(),
-        hi.log10().ceil().max(lo.log10().floor() + 1.0),
-    );
-    let y = |ns: f64| TOP + PANEL_H * (1.0 - (ns.log10() - log_lo) / (log_hi - log_lo));
-    let width = LEFT + SIZES.len() as f64 * (PANEL_W + GAP) + 180.0;
-    let height = TOP + PANEL_H + 70.0;
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
-         font-family=\"sans-serif\" font-size=\"12\">\n\
-         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"{LEFT}\" y=\"20\" font-size=\"14\">Allocate + free, median ns (log scale), \
-         against buffers already live</text>\n"
-    );
-    for (i, size) in SIZES.iter().enumerate() {
-        let x0 = LEFT + i as f64 * (PANEL_W + GAP);
-        let x = |k: usize| x0 + 20.0 + k as f64 * (PANEL_W - 40.0) / (LIVE.len() - 1) as f64;
-        let _ = writeln!(
-            s,
-            "<rect x=\"{x0}\" y=\"{TOP}\" width=\"{PANEL_W}\" height=\"{PANEL_H}\" fill=\"none\" stroke=\"#999\"/>\n\
-             <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{size}</text>",
-            x0 + PANEL_W / 2.0,
-            TOP - 6.0
-        );
-        let mut decade = log_lo;
-        while decade <= log_hi {
-            let ns = 10f64.powf(decade);
-            let _ = writeln!(
-                s,
-                "<line x1=\"{x0}\" x2=\"{}\" y1=\"{y0:.1}\" y2=\"{y0:.1}\" stroke=\"#eee\"/>\n\
-                 <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-                x0 + PANEL_W,
-                x0 - 4.0,
-                y(ns) + 4.0,
-                axis_label(ns),
-                y0 = y(ns)
-            );
-            decade += 1.0;
-        }
-        for (k, live) in LIVE.iter().enumerate() {
-            let _ = writeln!(
-                s,
-                "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{live}</text>",
-                x(k),
-                TOP + PANEL_H + 16.0
-            );
-        }
-        for (a, colour) in ALLOCATORS.iter().zip(COLOURS) {
-            let points: Vec<String> = LIVE
-                .iter()
-                .enumerate()
-                .filter_map(|(k, l)| {
-                    let ns = figures.get(&(a.to_string(), size.to_string(), *l))?;
-                    Some(format!("{:.1},{:.1}", x(k), y(*ns)))
-                })
-                .collect();
-            let _ = writeln!(
-                s,
-                "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>",
-                points.join(" ")
-            );
-            for p in &points {
-                let (px, py) = p.split_once(',').unwrap_or(("0", "0"));
-                let _ = writeln!(
-                    s,
-                    "<circle cx=\"{px}\" cy=\"{py}\" r=\"3\" fill=\"{colour}\"/>"
-                );
+    // Whole decades, at least one.
+    let lo = 10f64.powf(lo.log10().floor());
+    let hi = 10f64.powf(hi.log10().ceil()).max(lo * 10.0);
+    let err = |e: &dyn std::fmt::Display| format!("drawing the chart: {e}");
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (1150, 340)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(&e))?;
+        let root = root
+            .titled(
+                "Allocate + free, median ns (log scale), against buffers already live",
+                ("sans-serif", 16),
+            )
+            .map_err(|e| err(&e))?;
+        let panels = root.split_evenly((1, SIZES.len()));
+        for (i, (panel, size)) in panels.iter().zip(SIZES).enumerate() {
+            let mut chart = ChartBuilder::on(panel)
+                .caption(size, ("sans-serif", 14))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(70)
+                .build_cartesian_2d(0usize..LIVE.len() - 1, (lo..hi).log_scale())
+                .map_err(|e| err(&e))?;
+            chart
+                .configure_mesh()
+                .x_labels(LIVE.len())
+                .x_label_formatter(&|k| LIVE.get(*k).map_or(String::new(), |l| l.to_string()))
+                .y_label_formatter(&|ns| format_ns(*ns))
+                .x_desc("buffers live")
+                .draw()
+                .map_err(|e| err(&e))?;
+            for (a, colour) in ALLOCATORS.iter().zip(COLOURS) {
+                let points: Vec<(usize, f64)> = LIVE
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(k, l)| {
+                        let ns = figures.get(&(a.to_string(), size.to_string(), *l))?;
+                        Some((k, *ns))
+                    })
+                    .collect();
+                let line = chart
+                    .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
+                    .map_err(|e| err(&e))?;
+                if i == 0 {
+                    line.label(*a).legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+                    });
+                }
+                chart
+                    .draw_series(points.iter().map(|p| Circle::new(*p, 3, colour.filled())))
+                    .map_err(|e| err(&e))?;
+            }
+            if i == 0 {
+                chart
+                    .configure_series_labels()
+                    .position(SeriesLabelPosition::UpperLeft)
+                    .background_style(WHITE.mix(0.8))
+                    .border_style(BLACK)
+                    .draw()
+                    .map_err(|e| err(&e))?;
             }
         }
+        root.present().map_err(|e| err(&e))?;
     }
-    let _ = writeln!(
-        s,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">buffers live</text>",
-        LEFT + 1.5 * (PANEL_W + GAP) - 20.0,
-        TOP + PANEL_H + 36.0
-    );
-    let legend_x = LEFT + SIZES.len() as f64 * (PANEL_W + GAP);
-    for (i, (a, colour)) in ALLOCATORS.iter().zip(COLOURS).enumerate() {
-        let ly = TOP + 10.0 + i as f64 * 20.0;
-        let _ = writeln!(
-            s,
-            "<line x1=\"{legend_x}\" x2=\"{}\" y1=\"{ly}\" y2=\"{ly}\" stroke=\"{colour}\" stroke-width=\"2\"/>\n\
-             <text x=\"{}\" y=\"{}\">{a}</text>",
-            legend_x + 20.0,
-            legend_x + 26.0,
-            ly + 4.0
-        );
-    }
-    s.push_str("</svg>\n");
-    s
+    Ok(svg)
 }
 
 // ---------------------------------------------------------------- 4 ----
@@ -744,11 +714,11 @@ fn machine() -> String {
         .map(|q| version(&q.display().to_string(), "--version"))
         .unwrap_or_default();
     let (_, date) = capture(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]));
-    let (_, commit) = capture(
-        Command::new("git")
-            .current_dir(setup::workspace_root())
-            .args(["rev-parse", "--short", "HEAD"]),
-    );
+    let (_, commit) = capture(Command::new("git").current_dir(dirs::source_tree()).args([
+        "rev-parse",
+        "--short",
+        "HEAD",
+    ]));
     format!(
         "- Taken {} at commit {} on {cpu}, {cores} cores, {mem} RAM, no hardware \
          virtualisation (QEMU TCG).\n- {qemu}; Xen 4.17 from Debian; host `{}`; guests built \
@@ -761,7 +731,7 @@ fn machine() -> String {
 
 /// `cargo qemu bench`: 0 when every target held, 1 otherwise.
 pub fn run(options: &Options) -> i32 {
-    let out_dir = setup::target_dir().join("bench");
+    let out_dir = dirs::target_dir().join("bench");
     if let Err(e) = fs::create_dir_all(&out_dir) {
         eprintln!("cargo qemu bench: create {}: {e}", out_dir.display());
         return 2;
@@ -797,7 +767,7 @@ pub fn run(options: &Options) -> i32 {
     let _ = fs::write(&md, &report.text);
     println!("{}", report.text);
     if options.save {
-        let root = setup::workspace_root();
+        let root = dirs::source_tree();
         let copies = [
             (md.clone(), root.join("BENCHMARKS.md")),
             (
@@ -869,8 +839,17 @@ mod tests {
                 }
             }
         }
-        let svg = chart(&f);
-        assert_eq!(svg.matches("<polyline").count(), 9);
+        let svg = chart(&f).unwrap();
+        // Each allocator's colour: its line in each of the three panels
+        // and its legend sample; a point per figure.
+        for colour in ["#D62728", "#1F77B4", "#2CA02C"] {
+            let line = format!("stroke=\"{colour}\" stroke-width=\"2\" points=");
+            assert_eq!(svg.matches(&line).count(), 3 + 1, "{colour}");
+        }
+        assert_eq!(svg.matches("<circle").count(), 27);
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        for a in ALLOCATORS {
+            assert!(svg.contains(a), "no legend for {a}");
+        }
     }
 }

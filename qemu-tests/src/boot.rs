@@ -11,8 +11,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::protocol::Ending;
-use crate::setup;
-use crate::{Arch, Mode};
+use crate::shutdown;
+use crate::target::{Arch, Mode};
 
 /// Where the guest's command line tells the runtime to exit through QEMU.
 pub const EXIT_OPTION: &str = "xencall-exit=qemu";
@@ -20,8 +20,10 @@ pub const EXIT_OPTION: &str = "xencall-exit=qemu";
 /// What to boot and how.
 #[derive(Clone, Debug)]
 pub struct Spec {
-    /// Log name: `target/qemu-logs/<name>.log`.
+    /// Log name: `<log_dir>/<name>.log`.
     pub name: String,
+    /// Where the log goes (`target/qemu-logs` of the guest's build).
+    pub log_dir: PathBuf,
     pub arch: Arch,
     pub mode: Mode,
     /// The guest: an ELF on x86_64, an arm64 Image on aarch64.
@@ -40,6 +42,10 @@ pub struct Spec {
     /// End the boot (as [`Ending::Stopped`]) once the console shows this:
     /// after a dom0 poweroff, x86 Xen halts and QEMU never exits by itself.
     pub stop_on: Option<&'static str>,
+    /// End the boot (as [`Ending::Stopped`]) shortly after Xen reports
+    /// dom0's shutdown or a panic ([`shutdown::ended`]), for guests that
+    /// leave through `SCHEDOP_shutdown` rather than QEMU's exit device.
+    pub stop_at_shutdown: bool,
     /// Run QEMU with `-icount shift=0,sleep=off`: the guest's clocks then
     /// count its instructions (1 ns each), so timings repeat run to run.
     pub icount: bool,
@@ -208,12 +214,13 @@ pub fn boot(spec: &Spec, qemu: &Path, xen: Option<&Path>) -> Result<Outcome, Str
 }
 
 /// Run `qemu` with `args`, under `spec`'s timeout, logging the console to
-/// `target/qemu-logs/<name>.log` (and streaming it if `spec.stream`). Of
-/// `spec` only `name`, `timeout`, `stream` and `stop_on` are used: the
-/// arguments are the caller's (a Linux dom0 boot builds its own).
+/// `<spec.log_dir>/<name>.log` (and streaming it if `spec.stream`). Of
+/// `spec` only `name`, `log_dir`, `timeout`, `stream`, `stop_on` and
+/// `stop_at_shutdown` are used: the arguments are the caller's (a Linux
+/// dom0 boot builds its own).
 pub fn run_qemu(spec: &Spec, qemu: &Path, args: &[String]) -> Result<Outcome, String> {
-    let logs = setup::target_dir().join("qemu-logs");
-    fs::create_dir_all(&logs).map_err(|e| format!("create {}: {e}", logs.display()))?;
+    let logs = &spec.log_dir;
+    fs::create_dir_all(logs).map_err(|e| format!("create {}: {e}", logs.display()))?;
     let log_path = logs.join(format!("{}.log", spec.name));
     let mut file =
         File::create(&log_path).map_err(|e| format!("create {}: {e}", log_path.display()))?;
@@ -251,6 +258,9 @@ pub fn run_qemu(spec: &Spec, qemu: &Path, args: &[String]) -> Result<Outcome, St
     };
     let readers = [reader(stdout, sink(false)), reader(stderr, sink(true))];
 
+    // When Xen's shutdown line appeared: the lines after it (a panic's
+    // message) get a moment to arrive.
+    let mut shutdown_seen: Option<Instant> = None;
     let ending = loop {
         match child.try_wait() {
             Ok(Some(status)) => {
@@ -268,6 +278,20 @@ pub fn run_qemu(spec: &Spec, qemu: &Path, args: &[String]) -> Result<Outcome, St
                 unsafe { kill(-pid, SIGKILL) };
                 let _ = child.wait();
                 break Ending::Stopped;
+            }
+        }
+        if spec.stop_at_shutdown {
+            match shutdown_seen {
+                None if shutdown::ended(&log.lock().unwrap()) => {
+                    shutdown_seen = Some(Instant::now());
+                }
+                Some(at) if at.elapsed() >= Duration::from_millis(300) => {
+                    // SAFETY: kill(2) on QEMU's own process group.
+                    unsafe { kill(-pid, SIGKILL) };
+                    let _ = child.wait();
+                    break Ending::Stopped;
+                }
+                _ => {}
             }
         }
         if start.elapsed() >= spec.timeout {
@@ -290,7 +314,7 @@ pub fn run_qemu(spec: &Spec, qemu: &Path, args: &[String]) -> Result<Outcome, St
     }
     if ending == Ending::TimedOut {
         let note = format!(
-            "[cargo qemu: timed out after {:.0} s, QEMU killed]\n",
+            "[cargo-xencall: timed out after {:.0} s, QEMU killed]\n",
             spec.timeout.as_secs_f64()
         );
         let _ = file.lock().unwrap().write_all(note.as_bytes());
@@ -378,6 +402,7 @@ mod tests {
     fn spec(arch: Arch, mode: Mode, no_xen: bool) -> Spec {
         Spec {
             name: "t".into(),
+            log_dir: "/t/logs".into(),
             arch,
             mode,
             guest: "/g/guest.elf".into(),
@@ -387,6 +412,7 @@ mod tests {
             stream: false,
             qemu_exit: true,
             stop_on: None,
+            stop_at_shutdown: false,
             icount: false,
             cpus: 1,
         }

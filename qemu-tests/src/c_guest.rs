@@ -7,8 +7,10 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::setup::{self, capture};
-use crate::Arch;
+use crate::dirs;
+use crate::setup::{self, capture, Need};
+use crate::target::Arch;
+use crate::toolchain;
 
 /// The example that is a C guest.
 pub const EXAMPLE: &str = "c-guest";
@@ -25,21 +27,22 @@ pub(crate) fn include_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/usr/include"))
 }
 
-/// Install `package` when root on Debian, else say how.
-pub(crate) fn need(what: &str, present: impl Fn() -> bool, package: &str) -> Result<(), String> {
-    if present() {
-        return Ok(());
-    }
-    if setup::is_root() && setup::is_debian() {
-        eprintln!("cargo qemu: the C guest needs {what}: installing {package}");
-        setup::apt_install(&[package])?;
-        if present() {
-            return Ok(());
-        }
-    }
-    Err(format!(
-        "the C guest needs {what}, which is missing: apt-get install {package}"
-    ))
+/// What compiling C against the system's `xencall.h` needs.
+pub(crate) fn needs() -> [Need; 3] {
+    [
+        Need {
+            what: "/usr/include/xencall.h",
+            package: "libxen-dev",
+        },
+        Need {
+            what: "clang",
+            package: "clang",
+        },
+        Need {
+            what: "ld.lld",
+            package: "lld",
+        },
+    ]
 }
 
 /// Compiler flags for freestanding C that matches the Rust target's ABI.
@@ -80,7 +83,7 @@ pub(crate) fn linker() -> Result<Command, String> {
     if let Some(p) = setup::in_path("ld.lld") {
         return Ok(Command::new(p));
     }
-    match setup::lld() {
+    match toolchain::lld() {
         Some(p) => {
             let mut c = Command::new(p);
             c.args(["-flavor", "gnu"]);
@@ -108,12 +111,18 @@ pub(crate) fn compile(
     extra: &[&str],
 ) -> Result<(), String> {
     let include = include_dir();
-    need(
-        &format!("{}/xencall.h", include.display()),
-        || include.join("xencall.h").is_file(),
-        "libxen-dev",
-    )?;
-    need("clang", || setup::in_path("clang").is_some(), "clang")?;
+    // clang, and the system's header unless XENCALL_INCLUDE_DIR names
+    // another (the linker is looked for when linking: rust-lld serves too).
+    let [header, clang, _] = needs();
+    let needs: &[Need] = if include == Path::new("/usr/include") {
+        &[header, clang]
+    } else {
+        &[clang]
+    };
+    setup::provide(needs).map_err(|e| format!("compiling C: {e}"))?;
+    if !include.join("xencall.h").is_file() {
+        return Err(format!("{}/xencall.h is missing", include.display()));
+    }
     let (ok, resource) = capture(Command::new("clang").arg("-print-resource-dir"));
     if !ok {
         return Err(format!("clang -print-resource-dir failed: {resource}"));
@@ -139,7 +148,7 @@ pub(crate) fn compile(
 
 /// Compile `guest.c` and link it with `staticlib` into `out` (an ELF).
 pub fn link(arch: Arch, staticlib: &Path, out: &Path) -> Result<(), String> {
-    let root = setup::workspace_root();
+    let root = dirs::source_tree();
     let object = out.with_extension("o");
     compile(arch, &root.join("examples/c-guest/guest.c"), &object, &[])?;
 

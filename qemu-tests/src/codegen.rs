@@ -19,8 +19,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use crate::setup::{self, Toolchain};
-use crate::Arch;
+use crate::dirs;
+use crate::setup;
+use crate::target::Arch;
+use crate::toolchain::Toolchain;
 
 /// The probe's example name.
 const EXAMPLE: &str = "codegen-probe";
@@ -471,9 +473,10 @@ fn disassembler(arch: Arch) -> Result<PathBuf, String> {
 fn build(arch: Arch) -> Result<(PathBuf, &'static str), String> {
     let triple = arch.triple();
     let toolchain = Toolchain::select(triple)?;
-    let target_dir = setup::target_dir().join("codegen");
+    let target_dir = dirs::target_dir().join("codegen");
     let object = target_dir.join(format!("{EXAMPLE}-{}.o", arch.name()));
     let mut cmd = toolchain.cargo("rustc", triple);
+    cmd.current_dir(dirs::source_tree());
     cmd.args(["--release", "-p", "xencall", "--example", EXAMPLE])
         .arg("--target-dir")
         .arg(&target_dir)

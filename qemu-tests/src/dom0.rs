@@ -34,7 +34,9 @@ pub use report::Reason;
 
 use crate::boot::{self, Spec};
 use crate::protocol::{self, Ending, Outcome};
-use crate::{Arch, Mode};
+use crate::runner;
+use crate::setup;
+use crate::target::{Arch, Mode};
 
 /// A domU's type (xl's `type =`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -499,6 +501,8 @@ pub fn run(
     fs::write(&initrd, &bytes).map_err(|e| format!("write {}: {e}", initrd.display()))?;
     let spec = Spec {
         name,
+        log_dir: assets.log_dir.clone(),
+        stop_at_shutdown: false,
         arch: assets.arch,
         mode: Mode::Pv,
         guest: assets.kernel.clone(),
@@ -586,13 +590,15 @@ pub fn judge(prefix: &str, arch: Arch, cases: &[Case], outcome: boot::Outcome) -
         let mut ending = ending;
         if let Some(expected) = case.must_fail {
             // A self-test: the harness must have failed it, for the
-            // right reason, with xl's lines to show. Its own cases'
-            // failures are what was caught, not results of the run.
-            guest_cases.clear();
+            // right reason, with xl's lines to show.
             let caught = problems.iter().any(|p| p.contains(expected));
             if caught && !log.xl.is_empty() {
                 ending = format!("harness caught it: {}", problems.join("; "));
                 problems.clear();
+                // The guest's failed or missing cases are the failure the
+                // harness was to catch (named in the ending), not failures
+                // of this suite.
+                guest_cases.retain(|(_, o)| !matches!(o, Outcome::Failed(_)));
             } else {
                 problems = vec![format!(
                     "the harness should have failed this case with \"{expected}\" and xl's \
@@ -766,8 +772,89 @@ pub fn render(run: &Dom0Run) -> (String, usize, usize) {
 }
 
 /// Fetch and unpack dom0's packages for `arch` (cached).
-pub fn prepare(arch: Arch) -> Result<Assets, String> {
-    assets::prepare(RELEASES[0], arch)
+pub fn prepare(arch: Arch, cache: &Path) -> Result<Assets, String> {
+    assets::prepare(RELEASES[0], arch, cache)
+}
+
+/// `run --domu` and `boot --domu`: `guest` as a domU of a Linux dom0
+/// (x86_64: PVH and PV, or the one `mode` names; arm64: PVH), its
+/// console streamed; the domain is named after `label`. The process
+/// status ([`runner::PASSED`], [`runner::FAILED`], [`runner::NOT_BOOTED`]).
+pub fn run_domu(
+    cache: &Path,
+    arch: Arch,
+    mode: Option<Mode>,
+    label: &str,
+    guest: PathBuf,
+    cmdline: Vec<String>,
+    name: &str,
+) -> i32 {
+    let say = |e: &str| eprintln!("cargo-xencall: error: {e}");
+    let types: Vec<DomuType> = DomuType::on(arch)
+        .iter()
+        .copied()
+        .filter(|t| mode.is_none_or(|m| m.name() == t.name()))
+        .collect();
+    if types.is_empty() {
+        say("an arm64 domU is PVH: use --mode pvh or no --mode");
+        return runner::NOT_BOOTED;
+    }
+    let setup = setup::qemu(arch).and_then(|qemu| Ok((qemu, prepare(arch, cache)?)));
+    let (qemu, assets) = match setup {
+        Ok(ready) => ready,
+        Err(e) => {
+            say(&e);
+            return runner::NOT_BOOTED;
+        }
+    };
+    // A domain name: lower-case letters, digits and '-'.
+    let label: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let cases: Vec<Case> = types
+        .iter()
+        .map(|&t| Case {
+            cmdline: cmdline.clone(),
+            ..Case::new(&label, t, guest.clone())
+        })
+        .collect();
+    let run = match run(&assets, &cases, &qemu, name, true) {
+        Ok(run) => run,
+        Err(e) => {
+            say(&e);
+            return runner::NOT_BOOTED;
+        }
+    };
+    let (text, _, _) = render(&run);
+    eprintln!("\n{text}");
+    for case in run.cases.iter().filter(|c| c.console_lines == 0) {
+        eprintln!(
+            "cargo-xencall: note: {}: the guest printed nothing on its PV console \
+             (xenconsoled's log is empty)",
+            case.name
+        );
+    }
+    if run.passed() {
+        eprintln!(
+            "cargo-xencall: {name}: passed in {:.1} s (log: {})",
+            run.outcome.elapsed.as_secs_f64(),
+            run.outcome.log_path.display()
+        );
+        runner::PASSED
+    } else {
+        eprintln!(
+            "cargo-xencall: {name}: FAILED (log: {})",
+            run.outcome.log_path.display()
+        );
+        runner::FAILED
+    }
 }
 
 #[cfg(test)]
@@ -1112,11 +1199,39 @@ mod tests {
         assert!(hung.cases[0].problems[0].contains("it reported: the domain hung"));
     }
 
+    #[test]
+    fn a_caught_hang_counts_the_guest_cases_that_reported_and_no_failure() {
+        let hang = Case {
+            must_fail: Some("hung"),
+            ..Case::new("h", DomuType::Pvh, PathBuf::from("/t/h"))
+        };
+        let log = "@@dom0 up\n@@domu h-pvh begin\n@@domu h-pvh created domid=1\n\
+            [h-pvh] xencall-test: plan 2\n[h-pvh] xencall-test: a ... ok\n\
+            @@domu h-pvh hung seconds=5\n[h-pvh:xl] Domain 1 destroyed\n\
+            @@domu h-pvh end\n@@dom0 done\n";
+        let run = judge(
+            "p",
+            Arch::X86_64,
+            std::slice::from_ref(&hang),
+            outcome(log, Ending::Exited(33)),
+        );
+        let (text, passed, failed) = render(&run);
+        assert!(text.contains("test p::domu-pvh::h::a ... ok"), "{text}");
+        assert!(
+            text.contains("harness caught it: the domain hung"),
+            "{text}"
+        );
+        assert!(text.contains("never reported"), "{text}");
+        // a, h and the boot.
+        assert_eq!((passed, failed), (3, 0), "{text}");
+    }
+
     fn assets(arch: Arch) -> Assets {
         Assets {
             arch,
             release: RELEASES[0],
             dir: "/c".into(),
+            log_dir: "/c/logs".into(),
             tree: "/c/tree".into(),
             xen: "/c/xen".into(),
             kernel: "/c/vmlinux".into(),

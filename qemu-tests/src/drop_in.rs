@@ -5,8 +5,11 @@
 //!
 //! * its strong global symbols are exactly the functions the system's
 //!   `xencall.h` declares (plus the x86 hypercall page), so it cannot clash
-//!   with the C code it is linked into; Rust's own symbols are mangled and
-//!   the compiler's builtins (`memcpy`, ...) weak;
+//!   with the C code it is linked into. Rust's own symbols are mangled; the
+//!   unmangled ones the compiler adds to every staticlib (its builtins,
+//!   its panic entry, which differ from one version to the next) are
+//!   learnt from a staticlib without xencall built by the same toolchain
+//!   (`qemu-tests/fixtures/symbol-baseline`), not listed;
 //! * `__errno_location` is weak;
 //! * C code calling every function of the header links against it alone,
 //!   both with the library's errno and with a C library's own (which must
@@ -18,8 +21,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::c_guest;
-use crate::setup::{self, capture};
-use crate::Arch;
+use crate::dirs;
+use crate::guests;
+use crate::setup::{self, capture, Need};
+use crate::target::Arch;
+use crate::toolchain::Toolchain;
 
 /// The example that is the library.
 const EXAMPLE: &str = "c-drop-in";
@@ -35,13 +41,44 @@ fn extra_symbols(arch: Arch) -> &'static [&'static str] {
 
 /// Build `libxencall.a` for `arch`; its path.
 pub fn build(arch: Arch) -> Result<PathBuf, String> {
-    let built = crate::build_example(arch, EXAMPLE, "c-api", true)?
+    let built = guests::build_example(arch, EXAMPLE, "c-api", true)?
         .join(format!("lib{}.a", EXAMPLE.replace('-', "_")));
-    let dir = setup::target_dir().join("drop-in").join(arch.name());
+    let dir = dirs::target_dir().join("drop-in").join(arch.name());
     fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let lib = dir.join("libxencall.a");
     fs::copy(&built, &lib).map_err(|e| format!("{} -> {}: {e}", built.display(), lib.display()))?;
     Ok(lib)
+}
+
+/// The fixture crate that shows what the compiler alone defines.
+const BASELINE: &str = "qemu-tests/fixtures/symbol-baseline";
+
+/// Build the baseline staticlib for `arch` with the toolchain that builds
+/// the library; the unmangled globals it defines besides its own
+/// function: the compiler's, allowed in `libxencall.a` too.
+pub fn compiler_symbols(arch: Arch) -> Result<BTreeSet<String>, String> {
+    let triple = arch.triple();
+    let toolchain = Toolchain::select(triple)?;
+    let root = dirs::source_tree();
+    // The guests' build directory: core and alloc, built from source
+    // with the same flags, are shared with them.
+    let target_dir = guests::guest_target_dir();
+    let mut cmd = toolchain.cargo("build", triple);
+    cmd.current_dir(root)
+        .arg("--release")
+        .arg("--manifest-path")
+        .arg(root.join(BASELINE).join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir);
+    guests::run_build(&mut cmd, &format!("{BASELINE} for {triple}"), true)?;
+    let lib = target_dir
+        .join(triple)
+        .join("release/libxencall_symbol_baseline.a");
+    Ok(globals(&lib)?
+        .into_iter()
+        .filter(|(k, n)| is_strong(*k) && !is_rust_internal(n) && n != "xencall_symbol_baseline")
+        .map(|(_, n)| n)
+        .collect())
 }
 
 /// The functions a `xencall.h` declares.
@@ -115,15 +152,26 @@ fn defined_globals(nm_output: &str) -> Vec<(char, String)> {
         .collect()
 }
 
-/// Whether a symbol is Rust's (mangled) or a compiler-internal label.
+/// Whether a symbol name is in Rust's mangling schemes (legacy `_ZN`, v0
+/// `_R`) or one of LLVM's private `anon.<hash>` labels: no C name can be.
 fn is_rust_internal(name: &str) -> bool {
     name.starts_with("_ZN") || name.starts_with("_R") || name.starts_with("anon.")
 }
 
+/// Whether an `nm` type letter is a strong definition (not weak).
+fn is_strong(kind: char) -> bool {
+    !matches!(kind, 'W' | 'w' | 'V' | 'v')
+}
+
 fn nm() -> Result<Command, String> {
-    ["llvm-nm", "nm"]
-        .iter()
-        .find_map(|t| setup::in_path(t))
+    let find = || ["llvm-nm", "nm"].iter().find_map(|t| setup::in_path(t));
+    if find().is_none() {
+        setup::provide(&[Need {
+            what: "nm",
+            package: "binutils",
+        }])?;
+    }
+    find()
         .map(Command::new)
         .ok_or_else(|| "no nm: apt-get install binutils (or llvm)".to_string())
 }
@@ -138,16 +186,18 @@ fn globals(file: &Path) -> Result<Vec<(char, String)>, String> {
     Ok(defined_globals(&out))
 }
 
-/// Compare the library's strong globals with what the header declares;
+/// Compare the library's strong globals with what the header declares
+/// (and `extra`, and what the `compiler` defines in every staticlib);
 /// every difference, or nothing.
 pub fn symbol_problems(
     globals: &[(char, String)],
     header: &BTreeSet<String>,
     extra: &[&str],
+    compiler: &BTreeSet<String>,
 ) -> Vec<String> {
     let strong: BTreeSet<&str> = globals
         .iter()
-        .filter(|(k, n)| !matches!(k, 'W' | 'w' | 'V' | 'v') && !is_rust_internal(n))
+        .filter(|(k, n)| is_strong(*k) && !is_rust_internal(n) && !compiler.contains(n))
         .map(|(_, n)| n.as_str())
         .collect();
     let mut problems = Vec::new();
@@ -179,7 +229,7 @@ pub fn symbol_problems(
 /// Link the check program against `lib`, with or without its own errno;
 /// the linked file's globals.
 fn link_check(arch: Arch, lib: &Path, own_errno: bool) -> Result<Vec<(char, String)>, String> {
-    let root = setup::workspace_root();
+    let root = dirs::source_tree();
     let dir = lib.parent().unwrap_or(Path::new("."));
     let tag = if own_errno { "own-errno" } else { "lib-errno" };
     let object = dir.join(format!("link-check-{tag}.o"));
@@ -219,7 +269,8 @@ pub fn check(arch: Arch) -> Result<String, String> {
         ));
     }
     let lib = build(arch)?;
-    let problems = symbol_problems(&globals(&lib)?, &declared, extra_symbols(arch));
+    let compiler = compiler_symbols(arch)?;
+    let problems = symbol_problems(&globals(&lib)?, &declared, extra_symbols(arch), &compiler);
     if !problems.is_empty() {
         return Err(problems.join("\n"));
     }
@@ -276,7 +327,8 @@ int xencall2(xencall_handle *xcall, unsigned int op,
             ('W', "memcpy".to_string()),
             ('T', "_ZN4core3fmt5write17h0123E".to_string()),
         ];
-        assert!(symbol_problems(&ok, &header, &[]).is_empty());
+        let none = BTreeSet::new();
+        assert!(symbol_problems(&ok, &header, &[], &none).is_empty());
 
         let mut bad = ok.clone();
         bad.retain(|(_, n)| n != "xencall2");
@@ -284,11 +336,37 @@ int xencall2(xencall_handle *xcall, unsigned int op,
         bad.iter_mut()
             .filter(|(_, n)| n == "__errno_location")
             .for_each(|(k, _)| *k = 'T');
-        let p = symbol_problems(&bad, &header, &[]);
+        let p = symbol_problems(&bad, &header, &[], &none);
         assert_eq!(p.len(), 3, "{p:?}");
         assert!(p[0].contains("xencall2"));
         assert!(p.iter().any(|m| m.contains("memset")));
         assert!(p.iter().any(|m| m.contains("not weak")));
+    }
+
+    #[test]
+    fn the_compilers_own_symbols_are_learnt_not_listed() {
+        // rustc 1.85 leaves these strong and unmangled; later ones do not.
+        let header = header_functions(HEADER);
+        let old_rustc = vec![
+            ('T', "xencall_open".to_string()),
+            ('T', "xencall2".to_string()),
+            ('W', "__errno_location".to_string()),
+            ('T', "rust_begin_unwind".to_string()),
+            ('T', "__rust_probestack".to_string()),
+        ];
+        let p = symbol_problems(&old_rustc, &header, &[], &BTreeSet::new());
+        assert_eq!(p.len(), 2, "{p:?}");
+        // The same toolchain's empty staticlib defines them too: allowed.
+        let compiler: BTreeSet<String> = ["rust_begin_unwind", "__rust_probestack"]
+            .map(String::from)
+            .into();
+        assert!(symbol_problems(&old_rustc, &header, &[], &compiler).is_empty());
+        // A C name the baseline does not define is still caught.
+        let mut clash = old_rustc.clone();
+        clash.push(('T', "malloc".to_string()));
+        let p = symbol_problems(&clash, &header, &[], &compiler);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].contains("malloc"));
     }
 
     #[test]

@@ -10,8 +10,8 @@ use std::fs;
 use std::path::PathBuf;
 
 use crate::c_guest;
-use crate::setup;
-use crate::Arch;
+use crate::dirs;
+use crate::target::Arch;
 
 /// The guest's name, as `--example` and in step names.
 pub const EXAMPLE: &str = "drop-in-guest";
@@ -19,8 +19,8 @@ pub const EXAMPLE: &str = "drop-in-guest";
 /// Build the library, then compile and link the guest; its ELF.
 pub fn build(arch: Arch) -> Result<PathBuf, String> {
     let lib = crate::drop_in::build(arch)?;
-    let src = setup::workspace_root().join("examples").join(EXAMPLE);
-    let dir = setup::target_dir().join("drop-in").join(arch.name());
+    let src = dirs::source_tree().join("examples").join(EXAMPLE);
+    let dir = dirs::target_dir().join("drop-in").join(arch.name());
     fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let entry = dir.join("drop-in-guest-entry.o");
     let guest = dir.join("drop-in-guest.o");

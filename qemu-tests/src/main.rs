@@ -1,646 +1,567 @@
-//! `cargo qemu`: builds xencall guests and boots them as dom0 under Xen in
-//! QEMU.
+//! `cargo-xencall`: boots bare-metal guests as dom0 under Xen in QEMU.
 //!
-//! ```text
-//! cargo qemu run  [--arch x86_64|aarch64] [--mode pvh|pv] [--example NAME] [--no-xen] [-- GUEST-ARGS...]
-//! cargo qemu run --domu [--arch x86_64|aarch64] [--mode pvh|pv] [--example NAME] [-- GUEST-ARGS...]
-//! cargo qemu test [--quick|--no-host] [--filter SUBSTR] [-j N]
-//! cargo qemu bench [--quick] [--save]
-//! cargo qemu codegen [--arch x86_64|aarch64]
-//! cargo qemu drop-in [--arch x86_64|aarch64]
-//! cargo qemu boot --arch A [--mode M] [--no-xen|--domu] ELF [GUEST-ARGS...]   (the cargo runner)
-//! ```
-//!
-//! Environment: `XENCALL_BOOT_TIMEOUT` (seconds, default 60),
-//! `XENCALL_QEMU_X86_64`, `XENCALL_QEMU_AARCH64`, `XENCALL_XEN_X86_64`,
-//! `XENCALL_XEN_AARCH64`, `XENCALL_BOOT_MODE` (`boot`'s default mode),
-//! `XENCALL_PREBUILT_GUESTS` (use `DIR/<arch>/<example>` ELFs, build nothing),
-//! `XENCALL_BOOT_DOMU=1` (`boot` boots the guest as a domU).
+//! Installed (`cargo install --path qemu-tests`), it is `cargo xencall`
+//! and the runner a crate names in its `.cargo/config.toml` for the
+//! bare-metal targets; in xencall's own repository it is also
+//! `cargo qemu` (an alias), with the subcommands that build and test
+//! xencall itself. This file is the command line only.
 
 mod bench;
 mod boot;
 mod c_guest;
 mod codegen;
+mod dirs;
 mod dom0;
 mod drop_in;
 mod drop_in_guest;
 mod elf;
+mod guests;
+mod image;
 mod protocol;
+mod runner;
 mod setup;
+mod shutdown;
 mod suite;
+mod target;
+mod toolchain;
+mod user_crate;
 mod xen_crash;
 
 use std::env;
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{exit, Stdio};
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::exit;
+use std::time::Duration;
 
-/// Guest architecture.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Arch {
-    X86_64,
-    Aarch64,
-}
+use lexopt::{Arg, Parser, ValueExt};
 
-impl Arch {
-    pub fn triple(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64-unknown-none",
-            Arch::Aarch64 => "aarch64-unknown-none",
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64",
-            Arch::Aarch64 => "aarch64",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Arch, String> {
-        match s {
-            "x86_64" | "x86-64" | "amd64" | "x86_64-unknown-none" => Ok(Arch::X86_64),
-            "aarch64" | "arm64" | "aarch64-unknown-none" => Ok(Arch::Aarch64),
-            _ => Err(format!("unknown arch {s:?}: expected x86_64 or aarch64")),
-        }
-    }
-}
-
-/// x86_64 dom0 mode (ignored on aarch64).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    Pvh,
-    Pv,
-}
-
-impl Mode {
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Pvh => "pvh",
-            Mode::Pv => "pv",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Mode, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "pvh" => Ok(Mode::Pvh),
-            "pv" => Ok(Mode::Pv),
-            _ => Err(format!("unknown mode {s:?}: expected pvh or pv")),
-        }
-    }
-}
+use crate::target::{Arch, Mode};
 
 const USAGE: &str = "\
-usage:
-  cargo qemu run  [--arch x86_64|aarch64] [--mode pvh|pv] [--example NAME] [--no-xen] [-- GUEST-ARGS...]
-      build the example (default hello), boot it as dom0 under Xen, stream its console,
-      exit 0 if the guest reported success
-  cargo qemu run --domu [--arch x86_64|aarch64] [--mode pvh|pv] [--example NAME] [-- GUEST-ARGS...]
-      boot the example as a domU of a Linux dom0 (Debian's, with Xen's own toolstack;
-      fetched once into target/dom0/): x86_64 as a PVH and a PV domU (or the one --mode
-      names), aarch64 as PVH; stream the console; exit 0 if each domU powered off
-  cargo qemu test [--quick|--no-host] [--filter SUBSTR] [-j N]
-      host checks, cross builds, boot tests (x86_64 PVH and PV, aarch64, no Xen), domUs
-      under a Linux dom0 and the harness self-test; ends with `N passed, N failed, N skipped`
-  cargo qemu bench [--quick] [--save]
-      hypercall cost in the guest (crate vs hand-written trap, every mode, -icount and wall
-      clock), code generation of call0..call5, allocator cost on the host with a chart, image
-      sizes and boot times; report in target/bench/BENCHMARKS.md (--save: also BENCHMARKS.md
-      and benches/allocator.svg); exit 0 if every target held
-  cargo qemu codegen [--arch x86_64|aarch64]
-      build examples/codegen-probe (release) and count the instructions each call0..call5
-      path adds to a hand-written trap; exit 0 if none adds more than argument moves
-  cargo qemu drop-in [--arch x86_64|aarch64]
-      build the C drop-in alone, target/drop-in/<arch>/libxencall.a (xencall.h's functions,
-      no boot runtime), check its symbols against the system's xencall.h and link C code
-      calling all of them against it
-  cargo qemu boot --arch A [--mode M] [--no-xen|--domu] ELF [GUEST-ARGS...]
-      boot a built guest (the cargo runner for the bare-metal targets); --domu (or
-      XENCALL_BOOT_DOMU=1): as a domU, as `run --domu` does
+usage: cargo xencall <command> ...   (`cargo qemu` in xencall's repository)
+
+for any guest:
+  cargo xencall boot [--arch A] [--mode pvh|pv | --all-modes] [--no-xen|--domu]
+                     [--timeout SECS] FILE [GUEST-ARGS...]
+      boot FILE (an x86_64 ELF, or an aarch64 ELF or arm64 Image) as dom0 under Xen in
+      QEMU, streaming its console; --all-modes: PVH then PV on x86_64 (aarch64 has one);
+      the architecture is read from FILE unless given. FILE is refused before booting if
+      Xen could not boot it (no Xen ELF notes, entry 0, no Image header). The arguments
+      after FILE (cargo's, as a runner) go on the guest's command line. A guest speaking
+      the xencall-test protocol is reported per case, as `cargo test` does. Exit 0 if
+      every boot passed: QEMU's exit device said so, or dom0 shut down with poweroff
+      (crash and every other reason fail, by name); 1 if one failed, 2 if none booted.
+      The cargo runner: `runner = \"cargo-xencall boot\"` (or `... boot --all-modes`).
+      --domu (or XENCALL_BOOT_DOMU=1): boot FILE as a domU of a Linux dom0 instead
+      (Debian's, with Xen's own toolstack, fetched once into <target dir>/dom0/):
+      x86_64 as a PVH and a PV domU (or the one --mode names), aarch64 as PVH; exit 0
+      if each domU powered off and its xencall-test cases passed
+  cargo xencall toolchain [--target TRIPLE]...
+      print the environment and cargo command that build for each bare-metal target on
+      this machine (rustup target, active toolchain + build-std, or Debian's rustc-web)
+
+in a xencall source tree:
+  cargo xencall run  [--arch A] [--mode pvh|pv] [--example NAME] [--no-xen|--domu]
+                     [-- GUEST-ARGS...]
+      build the example (default hello) and boot it as `boot` does (--domu: as a domU)
+  cargo xencall test [--quick|--no-host] [--filter SUBSTR] [-j N] [SUBSTR]
+      set-up (apt-get when root on Debian), host checks, cross builds, boot tests, the
+      runner's own boot path, domUs under a Linux dom0, the harness self-test; ends with
+      `N passed, N failed, N skipped`
+  cargo xencall bench [--quick] [--save]
+      hypercall cost in the guest, code generation, allocator cost with a chart, image
+      sizes and boot times; target/bench/BENCHMARKS.md (--save: also BENCHMARKS.md and
+      benches/allocator.svg); exit 0 if every target held
+  cargo xencall codegen [--arch A]
+      the instructions each call0..call5 path adds to a hand-written trap
+  cargo xencall drop-in [--arch A]
+      build the C drop-in libxencall.a alone, check its symbols against the system's
+      xencall.h and link C calling all of them against it
 
 environment:
   XENCALL_BOOT_TIMEOUT   seconds per boot (default 60)
-  XENCALL_QEMU_X86_64, XENCALL_QEMU_AARCH64   QEMU binaries
-  XENCALL_XEN_X86_64, XENCALL_XEN_AARCH64     Xen binaries (default: Debian's, cached in target/xen)
   XENCALL_BOOT_MODE      default --mode for `boot` (pvh)
+  XENCALL_QEMU_X86_64, XENCALL_QEMU_AARCH64   QEMU binaries (default: PATH)
+  XENCALL_XEN_X86_64, XENCALL_XEN_AARCH64     Xen binaries (default: Debian's 4.17, fetched
+                         into <target dir>/xen/ of the guest's build, else ~/.cache/cargo-xencall)
   XENCALL_BOOT_DOMU=1    `boot` boots the guest as a domU (as --domu)
-  XENCALL_PREBUILT_GUESTS=DIR   boot DIR/<arch>/<example> ELFs instead of building the guests";
+  XENCALL_PREBUILT_GUESTS=DIR   `test`: boot DIR/<arch>/<example> ELFs, build nothing";
+
+/// A parsed command line.
+#[derive(Debug, PartialEq)]
+enum Command {
+    Boot(runner::Request),
+    /// `boot --domu`: the guest as a domU of a Linux dom0.
+    BootDomu(runner::Request),
+    Run {
+        arch: Arch,
+        mode: Mode,
+        /// `--mode` given (a domU run boots every type otherwise).
+        mode_given: bool,
+        example: String,
+        no_xen: bool,
+        domu: bool,
+        cmdline: Vec<String>,
+    },
+    Test(suite::Options),
+    Bench(bench::Options),
+    Codegen(Vec<Arch>),
+    DropIn(Vec<Arch>),
+    Toolchain(Vec<String>),
+    Help,
+}
+
+fn text(value: OsString) -> Result<String, String> {
+    value
+        .into_string()
+        .map_err(|v| format!("{v:?} is not UTF-8"))
+}
+
+fn arch_value(parser: &mut Parser) -> Result<Arch, String> {
+    let v = parser.value().map_err(|e| e.to_string())?;
+    Arch::parse(&text(v)?)
+}
+
+fn mode_value(parser: &mut Parser) -> Result<Mode, String> {
+    let v = parser.value().map_err(|e| e.to_string())?;
+    Mode::parse(&text(v)?)
+}
+
+fn unexpected(arg: Arg<'_>) -> String {
+    arg.unexpected().to_string()
+}
+
+/// Parse the arguments after the program name (and after the `xencall`
+/// cargo inserts when it runs `cargo xencall ...`).
+fn parse(mut args: Vec<OsString>) -> Result<Command, String> {
+    if args.first().is_some_and(|a| a == "xencall") {
+        args.remove(0);
+    }
+    let mut parser = Parser::from_args(args);
+    let sub = match parser.next().map_err(|e| e.to_string())? {
+        None => return Err("missing command".into()),
+        Some(Arg::Value(v)) => text(v)?,
+        Some(Arg::Long("help") | Arg::Short('h')) => return Ok(Command::Help),
+        Some(other) => return Err(unexpected(other)),
+    };
+    let e = |e: lexopt::Error| e.to_string();
+    match sub.as_str() {
+        "boot" => {
+            let mut request = runner::Request {
+                arch: None,
+                modes: vec![],
+                all_modes: false,
+                guest: PathBuf::new(),
+                cmdline: vec![],
+                no_xen: false,
+                name: None,
+                timeout: boot::default_timeout(),
+            };
+            let mut mode = None;
+            let mut domu = false;
+            loop {
+                match parser.next().map_err(e)? {
+                    Some(Arg::Long("arch")) => request.arch = Some(arch_value(&mut parser)?),
+                    Some(Arg::Long("mode")) => mode = Some(mode_value(&mut parser)?),
+                    Some(Arg::Long("all-modes")) => request.all_modes = true,
+                    Some(Arg::Long("no-xen")) => request.no_xen = true,
+                    Some(Arg::Long("domu")) => domu = true,
+                    Some(Arg::Long("timeout")) => {
+                        let secs: f64 = parser.value().map_err(e)?.parse().map_err(e)?;
+                        if !(secs > 0.0 && secs.is_finite()) {
+                            return Err("--timeout needs a positive number of seconds".into());
+                        }
+                        request.timeout = Duration::from_secs_f64(secs);
+                    }
+                    Some(Arg::Value(file)) => {
+                        request.guest = PathBuf::from(file);
+                        // Everything after the file is the guest's, as
+                        // cargo passes it: `-`-words included.
+                        for word in parser.raw_args().map_err(e)? {
+                            request.cmdline.push(text(word)?);
+                        }
+                        break;
+                    }
+                    Some(other) => return Err(unexpected(other)),
+                    None => return Err("boot needs the guest file".into()),
+                }
+            }
+            if request.all_modes && mode.is_some() {
+                return Err("--all-modes and --mode exclude each other".into());
+            }
+            if mode.is_none() && !request.all_modes {
+                if let Some(m) = env::var("XENCALL_BOOT_MODE").ok().filter(|m| !m.is_empty()) {
+                    mode = Some(Mode::parse(&m).map_err(|e| format!("XENCALL_BOOT_MODE: {e}"))?);
+                }
+            }
+            request.modes = mode.into_iter().collect();
+            if domu || domu_from_env() {
+                if request.no_xen {
+                    return Err("--domu boots under Xen: it cannot be used with --no-xen".into());
+                }
+                return Ok(Command::BootDomu(request));
+            }
+            Ok(Command::Boot(request))
+        }
+        "run" => {
+            let (mut arch, mut mode) = (Arch::X86_64, None);
+            let mut example = "hello".to_string();
+            let (mut no_xen, mut domu) = (false, false);
+            let mut cmdline = vec![];
+            while let Some(arg) = parser.next().map_err(e)? {
+                match arg {
+                    Arg::Long("arch") => arch = arch_value(&mut parser)?,
+                    Arg::Long("mode") => mode = Some(mode_value(&mut parser)?),
+                    Arg::Long("example") => example = text(parser.value().map_err(e)?)?,
+                    Arg::Long("no-xen") => no_xen = true,
+                    Arg::Long("domu") => domu = true,
+                    Arg::Value(word) => cmdline.push(text(word)?),
+                    other => return Err(unexpected(other)),
+                }
+            }
+            if domu && no_xen {
+                return Err("--domu boots under Xen: it cannot be used with --no-xen".into());
+            }
+            Ok(Command::Run {
+                arch,
+                mode: mode.unwrap_or(Mode::Pvh),
+                mode_given: mode.is_some(),
+                example,
+                no_xen,
+                domu,
+                cmdline,
+            })
+        }
+        "test" => {
+            let mut options = suite::Options {
+                host: true,
+                filter: None,
+                jobs: std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1),
+            };
+            while let Some(arg) = parser.next().map_err(e)? {
+                match arg {
+                    Arg::Long("quick" | "no-host") => options.host = false,
+                    Arg::Long("filter") => options.filter = Some(text(parser.value().map_err(e)?)?),
+                    Arg::Short('j') | Arg::Long("jobs") => {
+                        options.jobs = parser
+                            .value()
+                            .map_err(e)?
+                            .parse::<usize>()
+                            .ok()
+                            .filter(|&n| n > 0)
+                            .ok_or("-j needs a positive number")?;
+                    }
+                    // `cargo test`-style: a bare word is a filter.
+                    Arg::Value(word) if options.filter.is_none() => {
+                        options.filter = Some(text(word)?)
+                    }
+                    other => return Err(unexpected(other)),
+                }
+            }
+            Ok(Command::Test(options))
+        }
+        "bench" => {
+            let mut options = bench::Options {
+                quick: false,
+                save: false,
+            };
+            while let Some(arg) = parser.next().map_err(e)? {
+                match arg {
+                    Arg::Long("quick") => options.quick = true,
+                    Arg::Long("save") => options.save = true,
+                    other => return Err(unexpected(other)),
+                }
+            }
+            Ok(Command::Bench(options))
+        }
+        "codegen" | "drop-in" => {
+            let mut arches = Arch::ALL.to_vec();
+            while let Some(arg) = parser.next().map_err(e)? {
+                match arg {
+                    Arg::Long("arch") => arches = vec![arch_value(&mut parser)?],
+                    other => return Err(unexpected(other)),
+                }
+            }
+            Ok(if sub == "codegen" {
+                Command::Codegen(arches)
+            } else {
+                Command::DropIn(arches)
+            })
+        }
+        "toolchain" => {
+            let mut triples = vec![];
+            while let Some(arg) = parser.next().map_err(e)? {
+                match arg {
+                    Arg::Long("target") => {
+                        let t = text(parser.value().map_err(e)?)?;
+                        triples.push(Arch::parse(&t)?.triple().to_string());
+                    }
+                    other => return Err(unexpected(other)),
+                }
+            }
+            if triples.is_empty() {
+                triples = Arch::ALL.iter().map(|a| a.triple().to_string()).collect();
+            }
+            Ok(Command::Toolchain(triples))
+        }
+        "help" => Ok(Command::Help),
+        other => Err(format!("unknown command {other:?}")),
+    }
+}
+
+/// `XENCALL_BOOT_DOMU=1`: `boot` (the cargo runner) boots as a domU.
+fn domu_from_env() -> bool {
+    env::var("XENCALL_BOOT_DOMU").is_ok_and(|v| v == "1")
+}
 
 fn fail_usage(message: &str) -> ! {
-    eprintln!("cargo qemu: {message}\n\n{USAGE}");
-    exit(2)
+    eprintln!("cargo-xencall: {message}\n\n{USAGE}");
+    exit(runner::NOT_BOOTED)
 }
 
 fn die(message: &str) -> ! {
-    eprintln!("cargo qemu: error: {message}");
-    exit(2)
+    eprintln!("cargo-xencall: error: {message}");
+    exit(runner::NOT_BOOTED)
 }
 
-/// A tiny option parser: `--name value`, `--name=value`, flags.
-struct Args {
-    items: Vec<String>,
-}
-
-impl Args {
-    fn value(&mut self, name: &str) -> Option<String> {
-        let eq = format!("{name}=");
-        let i = self
-            .items
-            .iter()
-            .position(|a| a == name || a.starts_with(&eq))?;
-        let item = self.items.remove(i);
-        if let Some(v) = item.strip_prefix(&eq) {
-            return Some(v.to_string());
-        }
-        if i < self.items.len() && !self.items[i].starts_with("--") {
-            Some(self.items.remove(i))
-        } else {
-            fail_usage(&format!("{name} needs a value"))
-        }
+/// The repository-only commands start here: outside a xencall source
+/// tree they stop with what to do instead.
+fn in_source_tree(command: &str) {
+    if let Err(e) = dirs::find_source_tree(command) {
+        die(&e)
     }
+}
 
-    fn flag(&mut self, name: &str) -> bool {
-        match self.items.iter().position(|a| a == name) {
-            Some(i) => {
-                self.items.remove(i);
-                true
+fn run(command: Command) -> i32 {
+    match command {
+        Command::Help => {
+            println!("{USAGE}");
+            0
+        }
+        Command::Boot(request) => runner::boot_guest(&request),
+        Command::BootDomu(request) => {
+            let (arch, guest) = runner::domu_guest(&request).unwrap_or_else(|e| die(&e));
+            let stem = request
+                .guest
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "guest".into());
+            let name = format!("boot-{stem}-{}-domu", arch.name());
+            let mode = request.modes.first().copied();
+            dom0::run_domu(
+                &dirs::boot_dir(&request.guest),
+                arch,
+                mode,
+                &stem,
+                guest,
+                request.cmdline,
+                &name,
+            )
+        }
+        Command::Toolchain(triples) => {
+            let triples: Vec<&str> = triples.iter().map(String::as_str).collect();
+            match toolchain::recipe(&triples) {
+                Ok(text) => {
+                    print!("{text}");
+                    0
+                }
+                Err(text) => {
+                    print!("{text}");
+                    println!();
+                    1
+                }
             }
-            None => false,
         }
-    }
-
-    /// Everything after `--`, removed.
-    fn rest(&mut self) -> Vec<String> {
-        match self.items.iter().position(|a| a == "--") {
-            Some(i) => {
-                let rest = self.items.split_off(i + 1);
-                self.items.pop();
-                rest
-            }
-            None => Vec::new(),
-        }
-    }
-
-    fn done(&self) {
-        if let Some(a) = self.items.first() {
-            fail_usage(&format!("unexpected argument {a:?}"));
-        }
-    }
-}
-
-/// Build `example` for `arch` with the selected toolchain (release, `rt`
-/// and `panic-handler`) into `target/guest`; the bootable file: the ELF on
-/// x86_64, an arm64 Image on aarch64. `quiet` captures cargo's output
-/// (returned in the error).
-pub fn build_guest(arch: Arch, example: &str, quiet: bool) -> Result<PathBuf, String> {
-    if let Some(dir) = env::var_os("XENCALL_PREBUILT_GUESTS").filter(|d| !d.is_empty()) {
-        // Guests built elsewhere: DIR/<arch>/<example> (an ELF).
-        return bootable(arch, &PathBuf::from(dir).join(arch.name()).join(example));
-    }
-    if example == drop_in_guest::EXAMPLE {
-        // No Rust example: C and assembly linked with libxencall.a.
-        return bootable(arch, &drop_in_guest::build(arch)?);
-    }
-    let features = if example == c_guest::EXAMPLE {
-        c_guest::FEATURES
-    } else {
-        "rt,panic-handler"
-    };
-    let examples = build_example(arch, example, features, quiet)?;
-    let elf = examples.join(example);
-    if example == c_guest::EXAMPLE {
-        // The Rust half is a staticlib: the ELF is linked with the C half.
-        let staticlib = examples.join(format!("lib{}.a", example.replace('-', "_")));
-        c_guest::link(arch, &staticlib, &elf)?;
-    }
-    bootable(arch, &elf)
-}
-
-/// `cargo build --release --example EXAMPLE --features FEATURES` for
-/// `arch` with the selected toolchain into `target/guest`; the directory
-/// the built examples are in. `quiet` captures cargo's output (returned in
-/// the error).
-pub fn build_example(
-    arch: Arch,
-    example: &str,
-    features: &str,
-    quiet: bool,
-) -> Result<PathBuf, String> {
-    let triple = arch.triple();
-    let toolchain = setup::Toolchain::select(triple)?;
-    let target_dir = setup::target_dir().join("guest");
-    let mut cmd = toolchain.cargo("build", triple);
-    cmd.args(["--release", "--example", example, "--features", features])
-        .arg("--target-dir")
-        .arg(&target_dir);
-    if quiet {
-        let (ok, out) = setup::capture(&mut cmd);
-        if !ok {
-            return Err(format!(
-                "building {example} for {triple} ({}) failed:\n{}",
-                toolchain.kind,
-                build_errors(&out)
-            ));
-        }
-    } else {
-        let status = cmd
-            .stdin(Stdio::null())
-            .status()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
-        if !status.success() {
-            return Err(format!(
-                "building {example} for {triple} ({}) failed",
-                toolchain.kind
-            ));
-        }
-    }
-    Ok(target_dir.join(triple).join("release/examples"))
-}
-
-/// The interesting part of a failed cargo build: its first errors, then
-/// its last lines.
-fn build_errors(out: &str) -> String {
-    let lines: Vec<&str> = out.lines().collect();
-    let first = lines
-        .iter()
-        .position(|l| l.starts_with("error"))
-        .unwrap_or(lines.len().saturating_sub(40));
-    let head_end = (first + 30).min(lines.len());
-    let mut text = lines[first..head_end].join("\n");
-    let tail_start = lines.len().saturating_sub(10).max(head_end);
-    if tail_start > head_end {
-        text.push_str("\n...\n");
-    }
-    text.push_str(&lines[tail_start..].join("\n"));
-    text
-}
-
-/// The file QEMU loads for `elf`: itself on x86_64, `<elf>.Image` (its
-/// PT_LOAD segments, flat) on aarch64.
-pub fn bootable(arch: Arch, elf: &Path) -> Result<PathBuf, String> {
-    if !elf.is_file() {
-        return Err(format!("{} does not exist", elf.display()));
-    }
-    match arch {
-        Arch::X86_64 => Ok(elf.to_path_buf()),
-        Arch::Aarch64 => {
-            let bytes = fs::read(elf).map_err(|e| format!("read {}: {e}", elf.display()))?;
-            let image = elf::flat_binary(&bytes).map_err(|e| format!("{}: {e}", elf.display()))?;
-            if image.get(0x38..0x3c) != Some(b"ARM\x64") {
-                eprintln!(
-                    "cargo qemu: warning: {} has no arm64 Image header (magic \"ARM\\x64\" at 0x38): \
-                     Xen will not boot it",
-                    elf.display()
+        Command::Run {
+            arch,
+            mode,
+            mode_given,
+            example,
+            no_xen,
+            domu,
+            cmdline,
+        } => {
+            in_source_tree("run");
+            let guest = guests::build_guest(arch, &example, false).unwrap_or_else(|e| die(&e));
+            if domu {
+                let name = format!("run-{example}-{}-domu", arch.name());
+                let mode = mode_given.then_some(mode);
+                return dom0::run_domu(
+                    &dirs::target_dir(),
+                    arch,
+                    mode,
+                    &example,
+                    guest,
+                    cmdline,
+                    &name,
                 );
             }
-            let mut path = elf.as_os_str().to_owned();
-            path.push(".Image");
-            let path = PathBuf::from(path);
-            fs::write(&path, image).map_err(|e| format!("write {}: {e}", path.display()))?;
-            Ok(path)
+            runner::boot_guest(&runner::Request {
+                arch: Some(arch),
+                modes: vec![mode],
+                all_modes: false,
+                guest: runner::elf_of(&guest),
+                cmdline,
+                no_xen,
+                name: Some(format!("run-{example}")),
+                timeout: boot::default_timeout(),
+            })
         }
-    }
-}
-
-/// Boot one guest with the console streamed; the exit code.
-fn boot_streamed(spec: boot::Spec) -> i32 {
-    let qemu = setup::qemu(spec.arch).unwrap_or_else(|e| die(&e));
-    let xen = if spec.no_xen {
-        None
-    } else {
-        Some(setup::xen(spec.arch).unwrap_or_else(|e| die(&e)))
-    };
-    let outcome = boot::boot(&spec, &qemu, xen.as_deref()).unwrap_or_else(|e| die(&e));
-    let report = protocol::parse(&outcome.log);
-    // A guest speaking the test protocol is judged by it; any other guest
-    // by its exit status alone.
-    let verdict = if report.plan.is_some() || report.done.is_some() {
-        protocol::judge(&report, outcome.ending)
-    } else {
-        protocol::Verdict {
-            cases: vec![],
-            problems: if outcome.ending == protocol::Ending::Exited(protocol::EXIT_PASS) {
-                vec![]
-            } else {
-                vec![outcome.ending.to_string()]
-            },
+        Command::Test(options) => {
+            in_source_tree("test");
+            suite::run(&options)
         }
-    };
-    eprintln!();
-    if verdict.passed() {
-        eprintln!(
-            "cargo qemu: {}: passed in {:.1} s (log: {})",
-            spec.name,
-            outcome.elapsed.as_secs_f64(),
-            outcome.log_path.display()
-        );
-        0
-    } else {
-        for problem in &verdict.problems {
-            eprintln!("cargo qemu: {}: {problem}", spec.name);
+        Command::Bench(options) => {
+            in_source_tree("bench");
+            bench::run(&options)
         }
-        eprintln!(
-            "cargo qemu: {}: FAILED (log: {})",
-            spec.name,
-            outcome.log_path.display()
-        );
-        1
-    }
-}
-
-fn cmd_run(mut args: Args) -> i32 {
-    let arch = args
-        .value("--arch")
-        .map(|a| Arch::parse(&a).unwrap_or_else(|e| fail_usage(&e)))
-        .unwrap_or(Arch::X86_64);
-    let given_mode = args
-        .value("--mode")
-        .map(|m| Mode::parse(&m).unwrap_or_else(|e| fail_usage(&e)));
-    let mode = given_mode.unwrap_or(Mode::Pvh);
-    let example = args.value("--example").unwrap_or_else(|| "hello".into());
-    let no_xen = args.flag("--no-xen");
-    let domu = domu_flag(&mut args);
-    let cmdline = args.rest();
-    args.done();
-    if domu {
-        if no_xen {
-            fail_usage("--domu boots under Xen: it cannot be used with --no-xen");
+        Command::Codegen(arches) => {
+            in_source_tree("codegen");
+            codegen::run(&arches)
         }
-        let guest = build_guest(arch, &example, false).unwrap_or_else(|e| die(&e));
-        let name = format!("run-{example}-{}-domu", arch.name());
-        return run_domu(arch, given_mode, &example, guest, cmdline, &name);
-    }
-    if no_xen && (arch != Arch::X86_64 || mode != Mode::Pvh) {
-        fail_usage("--no-xen boots the x86_64 PVH entry: use it with --arch x86_64 --mode pvh");
-    }
-    let guest = build_guest(arch, &example, false).unwrap_or_else(|e| die(&e));
-    let name = if no_xen {
-        format!("run-{example}-no-xen")
-    } else {
-        match arch {
-            // Arm has one mode; `--mode` only applies to x86_64.
-            Arch::Aarch64 => format!("run-{example}-{}", arch.name()),
-            Arch::X86_64 => format!("run-{example}-{}-{}", arch.name(), mode.name()),
-        }
-    };
-    boot_streamed(boot::Spec {
-        name,
-        arch,
-        mode,
-        guest,
-        cmdline,
-        no_xen,
-        timeout: boot::default_timeout(),
-        stream: true,
-        qemu_exit: true,
-        stop_on: None,
-        icount: false,
-        cpus: 1,
-    })
-}
-
-/// `run --domu` and `boot --domu`: `guest` as a domU of a Linux dom0
-/// (x86_64: PVH and PV, or the one `mode` names; arm64: PVH), its
-/// console streamed; the domain is named after `label`.
-fn run_domu(
-    arch: Arch,
-    mode: Option<Mode>,
-    label: &str,
-    guest: PathBuf,
-    cmdline: Vec<String>,
-    name: &str,
-) -> i32 {
-    let types: Vec<dom0::DomuType> = dom0::DomuType::on(arch)
-        .iter()
-        .copied()
-        .filter(|t| mode.is_none_or(|m| m.name() == t.name()))
-        .collect();
-    if types.is_empty() {
-        fail_usage("an arm64 domU is PVH: use --mode pvh or no --mode");
-    }
-    let qemu = setup::qemu(arch).unwrap_or_else(|e| die(&e));
-    let assets = dom0::prepare(arch).unwrap_or_else(|e| die(&e));
-    // A domain name: lower-case letters, digits and '-'.
-    let label: String = label
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
+        Command::DropIn(arches) => {
+            in_source_tree("drop-in");
+            let mut code = 0;
+            for arch in arches {
+                match drop_in::check(arch) {
+                    Ok(summary) => println!("{summary}"),
+                    Err(e) => {
+                        eprintln!("cargo-xencall: libxencall.a for {}: {e}", arch.name());
+                        code = 1;
+                    }
+                }
             }
-        })
-        .collect();
-    let cases: Vec<dom0::Case> = types
-        .iter()
-        .map(|&t| dom0::Case {
-            cmdline: cmdline.clone(),
-            ..dom0::Case::new(&label, t, guest.clone())
-        })
-        .collect();
-    let run = dom0::run(&assets, &cases, &qemu, name, true).unwrap_or_else(|e| die(&e));
-    let (text, _, _) = dom0::render(&run);
-    eprintln!("\n{text}");
-    for case in run.cases.iter().filter(|c| c.console_lines == 0) {
-        eprintln!(
-            "cargo qemu: note: {}: the guest printed nothing on its PV console \
-             (xenconsoled's log is empty: Xen refuses CONSOLEIO_write from a domU, so a \
-             guest prints as one only through its PV console ring)",
-            case.name
-        );
-    }
-    if run.passed() {
-        eprintln!(
-            "cargo qemu: {name}: passed in {:.1} s (log: {})",
-            run.outcome.elapsed.as_secs_f64(),
-            run.outcome.log_path.display()
-        );
-        0
-    } else {
-        eprintln!(
-            "cargo qemu: {name}: FAILED (log: {})",
-            run.outcome.log_path.display()
-        );
-        1
-    }
-}
-
-/// `--domu` or `XENCALL_BOOT_DOMU=1`.
-fn domu_flag(args: &mut Args) -> bool {
-    args.flag("--domu") | env::var("XENCALL_BOOT_DOMU").is_ok_and(|v| v == "1")
-}
-
-fn cmd_boot(mut args: Args) -> i32 {
-    let arch = args
-        .value("--arch")
-        .map(|a| Arch::parse(&a).unwrap_or_else(|e| fail_usage(&e)))
-        .unwrap_or_else(|| fail_usage("boot needs --arch"));
-    let given_mode = args
-        .value("--mode")
-        .or_else(|| env::var("XENCALL_BOOT_MODE").ok().filter(|m| !m.is_empty()))
-        .map(|m| Mode::parse(&m).unwrap_or_else(|e| fail_usage(&e)));
-    let mode = given_mode.unwrap_or(Mode::Pvh);
-    let no_xen = args.flag("--no-xen");
-    let domu = domu_flag(&mut args);
-    let mut rest = args.rest();
-    if args.items.is_empty() {
-        fail_usage("boot needs the guest ELF");
-    }
-    let elf = PathBuf::from(args.items.remove(0));
-    // cargo's runner appends the program's own arguments after the ELF.
-    let mut cmdline = std::mem::take(&mut args.items);
-    cmdline.append(&mut rest);
-    let guest = bootable(arch, &elf).unwrap_or_else(|e| die(&e));
-    let stem = elf
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "guest".into());
-    if domu {
-        if no_xen {
-            fail_usage("--domu boots under Xen: it cannot be used with --no-xen");
-        }
-        let name = format!("boot-{stem}-{}-domu", arch.name());
-        return run_domu(arch, given_mode, &stem, guest, cmdline, &name);
-    }
-    boot_streamed(boot::Spec {
-        name: format!("boot-{stem}-{}-{}", arch.name(), mode.name()),
-        arch,
-        mode,
-        guest,
-        cmdline,
-        no_xen,
-        timeout: boot::default_timeout(),
-        stream: true,
-        qemu_exit: true,
-        stop_on: None,
-        icount: false,
-        cpus: 1,
-    })
-}
-
-fn cmd_test(mut args: Args) -> i32 {
-    let mut options = suite::Options {
-        host: true,
-        filter: None,
-        jobs: std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
-    };
-    if args.flag("--quick") | args.flag("--no-host") {
-        options.host = false;
-    }
-    options.filter = args.value("--filter");
-    if let Some(j) = args.value("-j").or_else(|| args.value("--jobs")) {
-        options.jobs = j
-            .parse()
-            .ok()
-            .filter(|&n| n > 0)
-            .unwrap_or_else(|| fail_usage("-j needs a positive number"));
-    }
-    // `cargo test`-style: a bare word is a filter.
-    if options.filter.is_none() && args.items.len() == 1 && !args.items[0].starts_with('-') {
-        options.filter = args.items.pop();
-    }
-    args.done();
-    suite::run(&options)
-}
-
-fn cmd_bench(mut args: Args) -> i32 {
-    let options = bench::Options {
-        quick: args.flag("--quick"),
-        save: args.flag("--save"),
-    };
-    args.done();
-    bench::run(&options)
-}
-
-/// `--arch A`, or both architectures.
-fn arches(args: &mut Args) -> Vec<Arch> {
-    match args.value("--arch") {
-        Some(a) => vec![Arch::parse(&a).unwrap_or_else(|e| fail_usage(&e))],
-        None => vec![Arch::X86_64, Arch::Aarch64],
-    }
-}
-
-fn cmd_codegen(mut args: Args) -> i32 {
-    let arches = arches(&mut args);
-    args.done();
-    codegen::run(&arches)
-}
-
-fn cmd_drop_in(mut args: Args) -> i32 {
-    let arches = arches(&mut args);
-    args.done();
-    let mut code = 0;
-    for arch in arches {
-        match drop_in::check(arch) {
-            Ok(summary) => println!("{summary}"),
-            Err(e) => {
-                eprintln!("cargo qemu: libxencall.a for {}: {e}", arch.name());
-                code = 1;
-            }
+            code
         }
     }
-    code
 }
 
 fn main() {
     boot::install_interrupt_handler();
-    let mut items: Vec<String> = env::args().skip(1).collect();
-    if items.is_empty() {
-        fail_usage("missing subcommand");
-    }
-    let sub = items.remove(0);
-    let args = Args { items };
-    let code = match sub.as_str() {
-        "run" => cmd_run(args),
-        "test" => cmd_test(args),
-        "boot" => cmd_boot(args),
-        "bench" => cmd_bench(args),
-        "codegen" => cmd_codegen(args),
-        "drop-in" => cmd_drop_in(args),
-        "help" | "-h" | "--help" => {
-            println!("{USAGE}");
-            0
-        }
-        other => fail_usage(&format!("unknown subcommand {other:?}")),
-    };
-    exit(code)
+    let command = parse(env::args_os().skip(1).collect()).unwrap_or_else(|e| fail_usage(&e));
+    exit(run(command))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn args(s: &[&str]) -> Args {
-        Args {
-            items: s.iter().map(|s| s.to_string()).collect(),
+    fn parsed(words: &[&str]) -> Result<Command, String> {
+        parse(words.iter().map(OsString::from).collect())
+    }
+
+    fn boot(words: &[&str]) -> runner::Request {
+        match parsed(words) {
+            Ok(Command::Boot(r)) => r,
+            other => panic!("{words:?}: {other:?}"),
         }
     }
 
     #[test]
-    fn option_parsing() {
-        let mut a = args(&[
-            "--arch",
-            "aarch64",
-            "--mode=pv",
-            "--no-xen",
-            "x.elf",
-            "--",
+    fn boot_as_cargo_runs_it() {
+        // `runner = "cargo-xencall boot --all-modes"`: cargo appends the
+        // executable and the test's arguments.
+        let r = boot(&[
+            "boot",
+            "--all-modes",
+            "target/x86_64-unknown-none/debug/deps/t-1234",
+            "--nocapture",
+            "filter",
+        ]);
+        assert!(r.all_modes);
+        assert_eq!(r.arch, None);
+        assert_eq!(
+            r.guest,
+            PathBuf::from("target/x86_64-unknown-none/debug/deps/t-1234")
+        );
+        assert_eq!(r.cmdline, ["--nocapture", "filter"]);
+        // `cargo xencall boot`: cargo puts the subcommand's name first.
+        let r = boot(&[
+            "xencall",
+            "boot",
+            "--arch=aarch64",
+            "--timeout",
+            "5",
+            "g.elf",
             "a=b",
         ]);
-        assert_eq!(a.rest(), vec!["a=b".to_string()]);
-        assert_eq!(a.value("--arch").as_deref(), Some("aarch64"));
-        assert_eq!(a.value("--mode").as_deref(), Some("pv"));
-        assert!(a.flag("--no-xen"));
-        assert!(!a.flag("--no-xen"));
-        assert_eq!(a.items, vec!["x.elf".to_string()]);
+        assert_eq!(r.arch, Some(Arch::Aarch64));
+        assert_eq!(r.timeout, Duration::from_secs(5));
+        assert_eq!(r.cmdline, ["a=b"]);
+        let r = boot(&["boot", "--mode", "pv", "--no-xen", "g"]);
+        assert_eq!(
+            (r.modes.as_slice(), r.no_xen),
+            ([Mode::Pv].as_slice(), true)
+        );
     }
 
     #[test]
-    fn names() {
-        assert_eq!(Arch::parse("arm64"), Ok(Arch::Aarch64));
-        assert_eq!(Mode::parse("PV"), Ok(Mode::Pv));
-        assert!(Arch::parse("riscv64").is_err());
+    fn bad_boot_lines_are_refused() {
+        assert!(parsed(&["boot"])
+            .unwrap_err()
+            .contains("needs the guest file"));
+        assert!(parsed(&["boot", "--all-modes", "--mode", "pv", "g"])
+            .unwrap_err()
+            .contains("exclude"));
+        assert!(parsed(&["boot", "--arch", "riscv64", "g"])
+            .unwrap_err()
+            .contains("unknown arch"));
+        assert!(parsed(&["boot", "--timeout", "-1", "g"]).is_err());
+        assert!(parsed(&["boot", "--frobnicate", "g"]).is_err());
+        assert!(parsed(&["frobnicate"])
+            .unwrap_err()
+            .contains("unknown command"));
+        assert!(parsed(&[]).is_err());
+    }
+
+    #[test]
+    fn run_test_and_the_rest() {
+        match parsed(&[
+            "run",
+            "--arch",
+            "arm64",
+            "--example",
+            "boot-tests",
+            "--",
+            "x=1",
+        ])
+        .unwrap()
+        {
+            Command::Run {
+                arch,
+                example,
+                cmdline,
+                ..
+            } => {
+                assert_eq!(arch, Arch::Aarch64);
+                assert_eq!(example, "boot-tests");
+                assert_eq!(cmdline, ["x=1"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        match parsed(&["test", "--no-host", "-j", "2", "pvh"]).unwrap() {
+            Command::Test(o) => {
+                assert!(!o.host);
+                assert_eq!(o.jobs, 2);
+                assert_eq!(o.filter.as_deref(), Some("pvh"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(parsed(&["test", "-j", "0"]).is_err());
+        assert_eq!(
+            parsed(&["drop-in", "--arch", "x86_64"]).unwrap(),
+            Command::DropIn(vec![Arch::X86_64])
+        );
+        assert_eq!(
+            parsed(&["codegen"]).unwrap(),
+            Command::Codegen(Arch::ALL.to_vec())
+        );
+        assert_eq!(
+            parsed(&["toolchain", "--target", "aarch64-unknown-none"]).unwrap(),
+            Command::Toolchain(vec!["aarch64-unknown-none".into()])
+        );
+        assert_eq!(parsed(&["xencall", "--help"]).unwrap(), Command::Help);
     }
 }

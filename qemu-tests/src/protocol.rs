@@ -151,9 +151,25 @@ impl Verdict {
     }
 }
 
+/// The suite's rule for how its guests end: QEMU exited [`EXIT_PASS`]
+/// (they all exit through the debug-exit device), or why not.
+pub fn exited_pass(ending: Ending) -> Result<(), String> {
+    if ending == Ending::Exited(EXIT_PASS) {
+        Ok(())
+    } else {
+        Err(ending.to_string())
+    }
+}
+
 /// A boot passes only if QEMU exited [`EXIT_PASS`], `done` was seen with
 /// `failed=0`, and every planned case reported without failing.
 pub fn judge(report: &Report, ending: Ending) -> Verdict {
+    judge_ended(report, exited_pass(ending))
+}
+
+/// As [`judge`], with the guest's end already judged: `end` is `Ok` if
+/// the guest ended as a passing guest ends, else why not.
+pub fn judge_ended(report: &Report, end: Result<(), String>) -> Verdict {
     let mut cases = report.cases.clone();
     let mut problems = Vec::new();
     let failed = cases
@@ -187,8 +203,8 @@ pub fn judge(report: &Report, ending: Ending) -> Verdict {
         }
         Some(_) => {}
     }
-    if ending != Ending::Exited(EXIT_PASS) {
-        problems.push(ending.to_string());
+    if let Err(why) = end {
+        problems.push(why);
     }
     Verdict { cases, problems }
 }

@@ -1,34 +1,16 @@
-//! Finding (or fetching) what a boot needs: QEMU, Xen, a toolchain that
-//! builds for the bare-metal targets.
+//! Finding, or fetching, what a boot needs: QEMU and Xen; and the system
+//! packages the suite needs, installed with apt-get when run as root on
+//! Debian. The package lists are refreshed (`apt-get update`) once, before
+//! the first install or download: stale lists give stale packages.
 
 use std::env;
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 
-use crate::Arch;
-
-/// The workspace root (this package's parent directory).
-pub fn workspace_root() -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.parent().unwrap_or(here).to_path_buf()
-}
-
-/// `target/` of the workspace (or `CARGO_TARGET_DIR`).
-pub fn target_dir() -> PathBuf {
-    match env::var_os("CARGO_TARGET_DIR") {
-        Some(d) if !d.is_empty() => {
-            let d = PathBuf::from(d);
-            if d.is_absolute() {
-                d
-            } else {
-                workspace_root().join(d)
-            }
-        }
-        _ => workspace_root().join("target"),
-    }
-}
+use crate::target::{Arch, XenRelease};
 
 /// Variables that `cargo run` and rustup set for this process and that
 /// would steer a child cargo to the wrong toolchain or package.
@@ -94,6 +76,11 @@ pub fn is_debian() -> bool {
     Path::new("/etc/debian_version").exists()
 }
 
+/// Whether this process may install packages: root on Debian.
+pub fn may_install() -> bool {
+    is_root() && is_debian()
+}
+
 pub fn in_path(program: &str) -> Option<PathBuf> {
     let path = env::var_os("PATH")?;
     env::split_paths(&path)
@@ -101,85 +88,218 @@ pub fn in_path(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Run `cmd` with inherited output, announcing it; Err on failure.
-fn run_loud(cmd: &mut Command) -> Result<(), String> {
-    eprintln!("cargo qemu: running {cmd:?}");
-    match cmd.stdin(Stdio::null()).status() {
+/// Run `cmd` with its output on stderr (stdout may be a test report),
+/// announcing it; Err on failure.
+pub fn run_loud(cmd: &mut Command) -> Result<(), String> {
+    eprintln!("cargo-xencall: running {cmd:?}");
+    use std::os::fd::AsFd;
+    let stderr = std::io::stderr()
+        .as_fd()
+        .try_clone_to_owned()
+        .map(Stdio::from)
+        .unwrap_or_else(|_| Stdio::inherit());
+    match cmd.stdin(Stdio::null()).stdout(stderr).status() {
         Ok(s) if s.success() => Ok(()),
         Ok(s) => Err(format!("{cmd:?} failed: {s}")),
         Err(e) => Err(format!("cannot run {cmd:?}: {e}")),
     }
 }
 
-pub fn apt_install(packages: &[&str]) -> Result<(), String> {
+/// apt-get with the options every run here wants: no questions, and a
+/// wait for the package lock instead of failing when another apt holds it.
+fn apt_get(args: &[&str]) -> Command {
     let mut cmd = Command::new("apt-get");
-    cmd.args(["install", "-y", "--no-install-recommends"])
-        .args(packages)
+    cmd.args(["-o", "DPkg::Lock::Timeout=600"])
+        .args(args)
         .env("DEBIAN_FRONTEND", "noninteractive");
-    if run_loud(&mut cmd).is_ok() {
+    cmd
+}
+
+/// Whether `apt-get update` ran in this process (with the architectures
+/// apt had then).
+static UPDATED: Mutex<bool> = Mutex::new(false);
+
+/// `apt-get update`, once per run, before the first install or download.
+pub fn apt_update_once() -> Result<(), String> {
+    let mut updated = UPDATED.lock().unwrap_or_else(|e| e.into_inner());
+    if !*updated {
+        run_loud(&mut apt_get(&["update"]))?;
+        *updated = true;
+    }
+    Ok(())
+}
+
+/// `apt-get install` (after the run's `apt-get update`).
+pub fn apt_install(packages: &[&str]) -> Result<(), String> {
+    apt_update_once()?;
+    // --no-install-recommends: QEMU's recommends conflict on bookworm.
+    let mut args = vec!["install", "-y", "--no-install-recommends"];
+    args.extend_from_slice(packages);
+    run_loud(&mut apt_get(&args))
+}
+
+/// Whether apt knows the arm64 architecture (for Xen's arm64 package).
+fn has_arm64_architecture() -> bool {
+    let (_, foreign) = capture(Command::new("dpkg").arg("--print-foreign-architectures"));
+    foreign.split_whitespace().any(|a| a == "arm64")
+}
+
+/// Add arm64 to apt's architectures (root only); the lists are read again
+/// if this run had already read them without it.
+pub fn add_arm64_architecture() -> Result<(), String> {
+    if has_arm64_architecture() {
         return Ok(());
     }
-    // The package lists may be stale or missing (fresh container).
-    run_loud(Command::new("apt-get").arg("update"))?;
-    run_loud(&mut cmd)
+    run_loud(Command::new("dpkg").args(["--add-architecture", "arm64"]))?;
+    // The new architecture's lists: now if this run's update already ran,
+    // else at the update still to come.
+    let updated = UPDATED.lock().unwrap_or_else(|e| e.into_inner());
+    if *updated {
+        run_loud(&mut apt_get(&["update"]))?;
+    }
+    Ok(())
 }
+
+/// Something a run needs from the system, and the Debian package that
+/// provides it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Need {
+    /// A program looked for on PATH, or an absolute path to a file.
+    pub what: &'static str,
+    pub package: &'static str,
+}
+
+impl Need {
+    pub fn present(&self) -> bool {
+        if self.what.starts_with('/') {
+            Path::new(self.what).is_file()
+        } else {
+            in_path(self.what).is_some()
+        }
+    }
+}
+
+/// The needs not met, in order, each once.
+fn missing(needs: &[Need]) -> Vec<Need> {
+    let mut todo: Vec<Need> = Vec::new();
+    for n in needs {
+        if !todo.contains(n) && !n.present() {
+            todo.push(*n);
+        }
+    }
+    todo
+}
+
+/// The packages of `needs`, in order, each once.
+fn packages(needs: &[Need]) -> Vec<&'static str> {
+    let mut packages: Vec<&str> = Vec::new();
+    for n in needs {
+        if !packages.contains(&n.package) {
+            packages.push(n.package);
+        }
+    }
+    packages
+}
+
+/// What to tell a user who cannot have `missing` installed for them.
+fn install_hint(missing: &[Need]) -> String {
+    let names: Vec<&str> = missing.iter().map(|n| n.what).collect();
+    let packages = packages(missing);
+    format!(
+        "missing {}: install {} (`sudo apt-get update && sudo apt-get install -y \
+         --no-install-recommends {}` on Debian/Ubuntu)",
+        names.join(", "),
+        if packages.len() == 1 { "it" } else { "them" },
+        packages.join(" ")
+    )
+}
+
+/// Install, in one apt-get run, the packages of every missing need (when
+/// root on Debian); otherwise, or if some are still missing, say how.
+pub fn provide(needs: &[Need]) -> Result<(), String> {
+    let todo = missing(needs);
+    if todo.is_empty() {
+        return Ok(());
+    }
+    if may_install() {
+        let names: Vec<&str> = todo.iter().map(|n| n.what).collect();
+        eprintln!(
+            "cargo-xencall: missing {}: installing them",
+            names.join(", ")
+        );
+        apt_install(&packages(&todo))?;
+    }
+    let still = missing(&todo);
+    if still.is_empty() {
+        Ok(())
+    } else {
+        Err(install_hint(&still))
+    }
+}
+
+/// Both QEMUs: installed together, in one apt run.
+pub const QEMU: [Need; 2] = [
+    Need {
+        what: "qemu-system-x86_64",
+        package: "qemu-system-x86",
+    },
+    Need {
+        what: "qemu-system-aarch64",
+        package: "qemu-system-arm",
+    },
+];
 
 /// The QEMU binary for `arch`: `XENCALL_QEMU_<ARCH>`, else PATH, else
 /// installed with apt-get when root on Debian.
 pub fn qemu(arch: Arch) -> Result<PathBuf, String> {
-    let (var, program) = match arch {
+    let (var, name) = match arch {
         Arch::X86_64 => ("XENCALL_QEMU_X86_64", "qemu-system-x86_64"),
         Arch::Aarch64 => ("XENCALL_QEMU_AARCH64", "qemu-system-aarch64"),
     };
     if let Some(p) = env::var_os(var).filter(|p| !p.is_empty()) {
         return Ok(PathBuf::from(p));
     }
-    if let Some(p) = in_path(program) {
+    if let Some(p) = in_path(name) {
         return Ok(p);
     }
-    // Both at once: one apt run. Recommends conflict on Debian bookworm.
-    let packages = ["qemu-system-x86", "qemu-system-arm"];
-    let command = format!(
-        "apt-get install -y --no-install-recommends {}",
-        packages.join(" ")
-    );
-    if is_root() && is_debian() {
-        apt_install(&packages)?;
-        return in_path(program)
-            .ok_or_else(|| format!("{program} still missing after `{command}`"));
+    provide(&QEMU).map_err(|e| format!("{e}, or set {var}"))?;
+    in_path(name).ok_or_else(|| format!("{name} still missing after installing it"))
+}
+
+/// The variable that names another Xen binary for `arch`.
+pub fn xen_variable(arch: Arch) -> &'static str {
+    match arch {
+        Arch::X86_64 => "XENCALL_XEN_X86_64",
+        Arch::Aarch64 => "XENCALL_XEN_AARCH64",
     }
-    Err(format!(
-        "{program} not found: install it (`sudo {command}` on Debian/Ubuntu) or set {var}"
-    ))
+}
+
+/// Where `release`'s binary for `arch` is cached under `cache`
+/// (`<cache>/xen/<version>/<debian arch>/boot/...`).
+pub fn xen_cached(release: XenRelease, arch: Arch, cache: &Path) -> PathBuf {
+    xen_root(release, arch, cache).join(release.boot_file(arch))
+}
+
+fn xen_root(release: XenRelease, arch: Arch, cache: &Path) -> PathBuf {
+    cache
+        .join("xen")
+        .join(release.version())
+        .join(arch.debian())
 }
 
 /// The Xen binary for `arch`: `XENCALL_XEN_<ARCH>`, else Debian's package
-/// cached under `target/xen/`.
-pub fn xen(arch: Arch) -> Result<PathBuf, String> {
-    let (var, package, dir, file) = match arch {
-        Arch::X86_64 => (
-            "XENCALL_XEN_X86_64",
-            "xen-hypervisor-4.17-amd64",
-            "amd64",
-            "boot/xen-4.17-amd64",
-        ),
-        Arch::Aarch64 => (
-            "XENCALL_XEN_AARCH64",
-            "xen-hypervisor-4.17-arm64:arm64",
-            "arm64",
-            "boot/xen-4.17-arm64",
-        ),
-    };
+/// of `release`, downloaded and unpacked under `cache` once.
+pub fn xen(arch: Arch, release: XenRelease, cache: &Path) -> Result<PathBuf, String> {
+    let var = xen_variable(arch);
     if let Some(p) = env::var_os(var).filter(|p| !p.is_empty()) {
         return Ok(PathBuf::from(p));
     }
-    let cache = target_dir().join("xen");
-    let root = cache.join(dir);
-    let xen = root.join(file);
+    let xen = xen_cached(release, arch, cache);
     if xen.is_file() {
         return Ok(xen);
     }
-    let debs = cache.join(format!("deb-{dir}"));
+    let root = xen_root(release, arch, cache);
+    let debs = root.with_file_name(format!("deb-{}", arch.debian()));
     fs::create_dir_all(&debs).map_err(|e| format!("create {}: {e}", debs.display()))?;
     let find_deb = || -> Option<PathBuf> {
         fs::read_dir(&debs)
@@ -187,47 +307,45 @@ pub fn xen(arch: Arch) -> Result<PathBuf, String> {
             .filter_map(|e| e.ok().map(|e| e.path()))
             .find(|p| p.extension() == Some(OsStr::new("deb")))
     };
+    let package = release.package(arch);
     if find_deb().is_none() {
-        if arch == Arch::Aarch64 {
-            let (_, foreign) = capture(Command::new("dpkg").arg("--print-foreign-architectures"));
-            if !foreign.split_whitespace().any(|a| a == "arm64") {
+        if may_install() {
+            if arch == Arch::Aarch64 {
+                add_arm64_architecture()?;
+            }
+            apt_update_once()?;
+        } else if arch == Arch::Aarch64 && !has_arm64_architecture() {
+            return Err(format!(
+                "the arm64 Xen package needs the arm64 architecture in apt: run \
+                 `sudo dpkg --add-architecture arm64 && sudo apt-get update`, \
+                 or set {var} to a Xen arm64 Image"
+            ));
+        }
+        let mut download = apt_get(&["download", &package]);
+        download.current_dir(&debs);
+        run_loud(&mut download).map_err(|e| {
+            format!(
+                "{e}\n`apt-get download {package}` failed{}: or set {var} to a Xen binary",
                 if is_root() {
-                    run_loud(Command::new("dpkg").args(["--add-architecture", "arm64"]))?;
-                    run_loud(Command::new("apt-get").arg("update"))?;
+                    ""
                 } else {
-                    return Err(format!(
-                        "the arm64 Xen package needs the arm64 architecture in apt: run \
-                         `sudo dpkg --add-architecture arm64 && sudo apt-get update`, \
-                         or set {var} to a Xen arm64 Image"
-                    ));
+                    " (stale package lists? run `sudo apt-get update`)"
                 }
-            }
-        }
-        let mut download = Command::new("apt-get");
-        download.args(["download", package]).current_dir(&debs);
-        if let Err(e) = run_loud(&mut download) {
-            // Stale lists: refresh once when we may.
-            if !is_root() {
-                return Err(format!(
-                    "{e}\n`apt-get download {package}` failed: run `sudo apt-get update` first, \
-                     or set {var} to a Xen binary"
-                ));
-            }
-            run_loud(Command::new("apt-get").arg("update"))?;
-            run_loud(&mut download)?;
-        }
+            )
+        })?;
     }
     let deb = find_deb().ok_or_else(|| format!("no .deb in {}", debs.display()))?;
     run_loud(Command::new("dpkg").arg("-x").arg(&deb).arg(&root))?;
-    if arch == Arch::X86_64 {
-        let gz = root.join("boot/xen-4.17-amd64.gz");
+    if release.gzipped(arch) {
+        let mut gz = xen.as_os_str().to_owned();
+        gz.push(".gz");
         let out = Command::new("gzip")
             .arg("-dc")
             .arg(&gz)
             .output()
             .map_err(|e| format!("gzip: {e}"))?;
         if !out.status.success() {
-            return Err(format!("gzip -dc {} failed", gz.display()));
+            return Err(format!("gzip -dc {} failed", Path::new(&gz).display()));
         }
         fs::write(&xen, out.stdout).map_err(|e| format!("write {}: {e}", xen.display()))?;
     }
@@ -239,147 +357,6 @@ pub fn xen(arch: Arch) -> Result<PathBuf, String> {
             xen.display(),
             deb.display()
         ))
-    }
-}
-
-/// How to build for a bare-metal target.
-#[derive(Clone, Debug)]
-pub struct Toolchain {
-    /// Short description for messages.
-    pub kind: &'static str,
-    cargo: PathBuf,
-    env: Vec<(String, String)>,
-    build_std: bool,
-}
-
-const BUILD_STD: [&str; 2] = [
-    "-Zbuild-std=core,alloc",
-    "-Zbuild-std-features=compiler-builtins-mem",
-];
-
-fn env_key(triple: &str) -> String {
-    triple.to_uppercase().replace('-', "_")
-}
-
-/// rustup's `rust-lld`, or `ld.lld` on PATH.
-pub fn lld() -> Option<PathBuf> {
-    let (ok, sysroot) = capture(clean_command("rustc").args(["--print", "sysroot"]));
-    if ok {
-        let p =
-            PathBuf::from(sysroot.trim()).join("lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld");
-        if p.is_file() {
-            return Some(p);
-        }
-    }
-    in_path("ld.lld")
-}
-
-impl Toolchain {
-    /// Choose, in order: the rustup target; the active toolchain's
-    /// rust-src with build-std; Debian's rustc-web with build-std;
-    /// installing Debian's when root.
-    pub fn select(triple: &str) -> Result<Toolchain, String> {
-        if let Some(t) = Self::probe(triple) {
-            return Ok(t);
-        }
-        if is_root() && is_debian() {
-            eprintln!("cargo qemu: no toolchain builds {triple}: installing Debian's rustc-web");
-            apt_install(&["rustc-web", "cargo-web", "rust-web-src", "lld"])?;
-            if let Some(t) = Self::probe(triple) {
-                return Ok(t);
-            }
-        }
-        Err(format!(
-            "no Rust toolchain here builds {triple}. Either\n  \
-             rustup target add x86_64-unknown-none aarch64-unknown-none\nor (Debian)\n  \
-             apt-get install rustc-web cargo-web rust-web-src lld"
-        ))
-    }
-
-    fn probe(triple: &str) -> Option<Toolchain> {
-        let (ok, installed) =
-            capture(clean_command("rustup").args(["target", "list", "--installed"]));
-        if ok && installed.lines().any(|l| l.trim() == triple) {
-            return Some(Toolchain {
-                kind: "rustup target",
-                cargo: "cargo".into(),
-                env: vec![],
-                build_std: false,
-            });
-        }
-        let (ok, sysroot) = capture(clean_command("rustc").args(["--print", "sysroot"]));
-        let sysroot = PathBuf::from(sysroot.trim());
-        if ok && sysroot.join("lib/rustlib/src/rust/library").is_dir() {
-            let mut env = vec![("RUSTC_BOOTSTRAP".into(), "1".into())];
-            // A distribution's rustc (Debian's, first on PATH) may lack
-            // its own rust-lld.
-            let own_lld = fs::read_dir(sysroot.join("lib/rustlib"))
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e.ok())
-                .any(|e| e.path().join("bin/rust-lld").is_file());
-            if !own_lld {
-                env.push((
-                    format!("CARGO_TARGET_{}_LINKER", env_key(triple)),
-                    lld()?.display().to_string(),
-                ));
-            }
-            return Some(Toolchain {
-                kind: "active toolchain rust-src + build-std",
-                cargo: "cargo".into(),
-                env,
-                build_std: true,
-            });
-        }
-        let debian = Path::new("/usr/bin/rustc").is_file()
-            && Path::new("/usr/bin/cargo").is_file()
-            && Path::new("/usr/lib/rustlib/src/rust/library").is_dir();
-        if debian {
-            let mut env = vec![
-                ("RUSTC".into(), "/usr/bin/rustc".into()),
-                ("RUSTC_BOOTSTRAP".into(), "1".into()),
-            ];
-            // Debian's rustc has no rust-lld: the none targets' default
-            // linker flavour is ld.lld's, so naming the linker suffices
-            // (and leaves the config's target rustflags in force).
-            let linker = lld()?;
-            env.push((
-                format!("CARGO_TARGET_{}_LINKER", env_key(triple)),
-                linker.display().to_string(),
-            ));
-            return Some(Toolchain {
-                kind: "Debian rustc-web + build-std",
-                cargo: "/usr/bin/cargo".into(),
-                env,
-                build_std: true,
-            });
-        }
-        None
-    }
-
-    /// `cargo <subcommand> --target <triple>` with this toolchain's
-    /// environment and flags, run from the workspace root.
-    pub fn cargo(&self, subcommand: &str, triple: &str) -> Command {
-        let mut cmd = clean_command(&self.cargo);
-        // Cargo finds its subcommands (`cargo-clippy`) on PATH: make it
-        // find the ones beside this cargo, not another toolchain's.
-        if let Some(dir) = self.cargo.parent().filter(|d| d.is_absolute()) {
-            let path = env::var_os("PATH").unwrap_or_default();
-            let mut dirs = vec![dir.to_path_buf()];
-            dirs.extend(env::split_paths(&path));
-            if let Ok(joined) = env::join_paths(dirs) {
-                cmd.env("PATH", joined);
-            }
-        }
-        cmd.current_dir(workspace_root()).arg(subcommand);
-        if self.build_std {
-            cmd.args(BUILD_STD);
-        }
-        cmd.args(["--target", triple]);
-        for (k, v) in &self.env {
-            cmd.env(k, v);
-        }
-        cmd
     }
 }
 
@@ -410,7 +387,50 @@ mod tests {
     }
 
     #[test]
-    fn env_keys() {
-        assert_eq!(env_key("x86_64-unknown-none"), "X86_64_UNKNOWN_NONE");
+    fn xen_is_cached_per_release_and_architecture() {
+        let c = Path::new("/c");
+        assert_eq!(
+            xen_cached(XenRelease::Xen4_17, Arch::X86_64, c),
+            Path::new("/c/xen/4.17/amd64/boot/xen-4.17-amd64")
+        );
+        assert_eq!(
+            xen_cached(XenRelease::Xen4_17, Arch::Aarch64, c),
+            Path::new("/c/xen/4.17/arm64/boot/xen-4.17-arm64")
+        );
+    }
+
+    #[test]
+    fn missing_needs_name_their_packages() {
+        let gone = Need {
+            what: "/nonexistent/frobnicator.h",
+            package: "libfrob-dev",
+        };
+        let gone2 = Need {
+            what: "frobnicate-no-such-program",
+            package: "frob",
+        };
+        let here = Need {
+            what: "sh",
+            package: "dash",
+        };
+        assert!(here.present() && !gone.present() && !gone2.present());
+        let todo = missing(&[here, gone, gone2, gone]);
+        assert_eq!(todo, [gone, gone2]);
+        let gone3 = Need {
+            what: "/nonexistent/frob.h",
+            package: "libfrob-dev",
+        };
+        // One apt-get line names each package once.
+        assert_eq!(packages(&[gone, gone2, gone3]), ["libfrob-dev", "frob"]);
+        let hint = install_hint(&todo);
+        assert!(
+            hint.starts_with("missing /nonexistent/frobnicator.h, frobnicate-no-such-program"),
+            "{hint}"
+        );
+        assert!(
+            hint.contains("install -y --no-install-recommends libfrob-dev frob`"),
+            "{hint}"
+        );
+        assert!(provide(&[here]).is_ok());
     }
 }

@@ -2,6 +2,7 @@
 //! self-test, reported like `cargo test`.
 
 use std::collections::{HashMap, VecDeque};
+use std::env;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -10,10 +11,18 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::boot::{self, Spec};
+use crate::c_guest;
+use crate::dirs;
+use crate::dom0;
+use crate::guests::{self, build_guest};
 use crate::protocol::{self, Ending, Outcome, Verdict, EXIT_FAIL};
-use crate::setup::{self, capture, clean_command, Toolchain};
-use crate::{build_guest, dom0, Arch, Mode};
+use crate::runner;
+use crate::setup::{self, capture, clean_command, Need};
+use crate::shutdown;
+use crate::target::{Arch, Mode, XenRelease};
+use crate::toolchain::Toolchain;
 
+#[derive(Debug, PartialEq, Eq)]
 pub struct Options {
     pub host: bool,
     pub filter: Option<String>,
@@ -102,10 +111,10 @@ fn host_check(name: &str, cmd: &mut std::process::Command, count_tests: bool) ->
 
 fn host_checks(options: &Options) -> Tally {
     let mut tally = Tally::default();
-    let root = setup::workspace_root();
+    let root = dirs::source_tree();
     let cargo = |args: &[&str]| {
         let mut c = clean_command("cargo");
-        c.current_dir(&root).args(args);
+        c.current_dir(root).args(args);
         c
     };
     let checks: Vec<(&str, std::process::Command, bool)> = vec![
@@ -153,7 +162,7 @@ fn host_checks(options: &Options) -> Tally {
                     "--tests",
                 ]);
                 c.arg("--target-dir")
-                    .arg(setup::target_dir().join("arena0"))
+                    .arg(dirs::target_dir().join("arena0"))
                     .env("XENCALL_ARENA_PAGES", "0");
                 c
             },
@@ -180,8 +189,9 @@ fn host_checks(options: &Options) -> Tally {
             match Toolchain::select(triple) {
                 Ok(tc) => {
                     let mut cmd = tc.cargo("build", triple);
+                    cmd.current_dir(dirs::source_tree());
                     cmd.args(["--release", "--lib", "-p", "xencall", "--target-dir"])
-                        .arg(setup::target_dir().join("guest"));
+                        .arg(guests::guest_target_dir());
                     if rt {
                         cmd.args(["--features", "rt,c-api"]);
                     } else {
@@ -193,9 +203,10 @@ fn host_checks(options: &Options) -> Tally {
                         // bare metal: lint them there too.
                         let name = format!("host::clippy::{triple}");
                         let mut cmd = tc.cargo("clippy", triple);
+                        cmd.current_dir(dirs::source_tree());
                         cmd.args(["--lib", "--examples", "-p", "xencall"])
                             .args(["--features", "rt,panic-handler,c-api", "--target-dir"])
-                            .arg(setup::target_dir().join("clippy-none"))
+                            .arg(dirs::target_dir().join("clippy-none"))
                             .args(["--", "-D", "warnings"]);
                         tally.add(host_check(&name, &mut cmd, false));
                         // The docs of the target, runtime included, as
@@ -207,7 +218,7 @@ fn host_checks(options: &Options) -> Tally {
                             .arg("--target-dir")
                             // host::doc-examples::<triple>'s: the same
                             // dependencies, already built there.
-                            .arg(setup::target_dir().join("doc-coverage-none"))
+                            .arg(dirs::target_dir().join("doc-coverage-none"))
                             .env("RUSTDOCFLAGS", "--cfg docsrs -Dwarnings")
                             // `doc_cfg` is unstable: allowed for this command
                             // only (the build-std toolchains allow it anyway).
@@ -259,10 +270,10 @@ fn doc_examples_checks(options: &Options) -> Tally {
     let name = "host::doc-examples";
     if selected(options, name) {
         let mut cmd = clean_command("cargo");
-        cmd.current_dir(setup::workspace_root())
+        cmd.current_dir(dirs::source_tree())
             .args(["rustdoc", "-q", "--lib", "-p", "xencall", "--all-features"])
             .arg("--target-dir")
-            .arg(setup::target_dir().join("doc-coverage"))
+            .arg(dirs::target_dir().join("doc-coverage"))
             .args(coverage_args)
             .args(json_args)
             // `--show-coverage` is unstable: on a stable rustdoc it needs
@@ -286,9 +297,10 @@ fn doc_examples_checks(options: &Options) -> Tally {
         match Toolchain::select(triple) {
             Ok(tc) => {
                 let mut cmd = tc.cargo("rustdoc", triple);
+                cmd.current_dir(dirs::source_tree());
                 cmd.args(["-q", "--lib", "-p", "xencall", "--features", "rt,c-api"])
                     .arg("--target-dir")
-                    .arg(setup::target_dir().join("doc-coverage-none"))
+                    .arg(dirs::target_dir().join("doc-coverage-none"))
                     .args(coverage_args)
                     .args(json_args)
                     // As for the host: `-Z unstable-options` on a stable
@@ -380,100 +392,24 @@ struct DocCoverage {
 /// `with_examples`). A missing example count is an error, so a renamed
 /// field cannot make the check pass by counting nothing.
 fn parse_doc_coverage(json: &str) -> Result<Vec<DocCoverage>, String> {
-    fn string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<String, String> {
-        if chars.next() != Some('"') {
-            return Err("expected a string".into());
-        }
-        let mut s = String::new();
-        loop {
-            match chars.next().ok_or("unterminated string")? {
-                '"' => return Ok(s),
-                '\\' => match chars.next().ok_or("unterminated string")? {
-                    'u' => {
-                        let hex: String = chars.by_ref().take(4).collect();
-                        let c = u32::from_str_radix(&hex, 16)
-                            .ok()
-                            .and_then(char::from_u32)
-                            .unwrap_or('\u{fffd}');
-                        s.push(c);
-                    }
-                    'n' => s.push('\n'),
-                    't' => s.push('\t'),
-                    other => s.push(other),
-                },
-                c => s.push(c),
-            }
-        }
-    }
-    fn skip_ws(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-    }
-    fn expect(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, c: char) -> Result<(), String> {
-        skip_ws(chars);
-        match chars.next() {
-            Some(got) if got == c => Ok(()),
-            got => Err(format!("expected {c:?}, found {got:?}")),
-        }
-    }
-    let mut chars = json.chars().peekable();
-    let mut files = Vec::new();
-    expect(&mut chars, '{')?;
-    skip_ws(&mut chars);
-    if chars.peek() == Some(&'}') {
-        return Ok(files);
-    }
-    loop {
-        skip_ws(&mut chars);
-        let file = string(&mut chars)?;
-        expect(&mut chars, ':')?;
-        expect(&mut chars, '{')?;
-        let mut counts = HashMap::new();
-        loop {
-            skip_ws(&mut chars);
-            let key = string(&mut chars)?;
-            expect(&mut chars, ':')?;
-            skip_ws(&mut chars);
-            let mut digits = String::new();
-            while let Some(c) = chars.peek().copied().filter(char::is_ascii_digit) {
-                digits.push(c);
-                chars.next();
-            }
-            let value: u64 = digits
-                .parse()
-                .map_err(|_| format!("{file}: {key}: expected a count"))?;
-            counts.insert(key, value);
-            skip_ws(&mut chars);
-            match chars.next() {
-                Some(',') => continue,
-                Some('}') => break,
-                got => return Err(format!("{file}: expected ',' or '}}', found {got:?}")),
-            }
-        }
-        let count = |key: &str| {
-            counts
-                .get(key)
-                .copied()
-                .ok_or_else(|| format!("{file}: no {key:?} count"))
-        };
-        files.push(DocCoverage {
-            total_examples: count("total_examples")?,
-            with_examples: count("with_examples")?,
-            file,
-        });
-        skip_ws(&mut chars);
-        match chars.next() {
-            Some(',') => continue,
-            Some('}') => break,
-            got => return Err(format!("expected ',' or '}}', found {got:?}")),
-        }
-    }
-    skip_ws(&mut chars);
-    match chars.next() {
-        None => Ok(files),
-        Some(c) => Err(format!("unexpected {c:?} after the report")),
-    }
+    let report: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|e| format!("not rustdoc's JSON report: {e}"))?;
+    report
+        .into_iter()
+        .map(|(file, counts)| {
+            let count = |key: &str| {
+                counts
+                    .get(key)
+                    .and_then(serde_json::Value::as_u64)
+                    .ok_or_else(|| format!("{file}: no {key:?} count"))
+            };
+            Ok(DocCoverage {
+                total_examples: count("total_examples")?,
+                with_examples: count("with_examples")?,
+                file,
+            })
+        })
+        .collect()
 }
 
 /// What a boot step must show.
@@ -489,6 +425,24 @@ enum Expect {
     /// down through `SCHEDOP_shutdown` with this reason, which Xen reports
     /// for dom0 with this line.
     Shutdown(Shutdown),
+    /// The guest booted through the user-facing path: this very binary's
+    /// `boot`, run from outside the source tree, as cargo runs it.
+    Runner(RunnerCase),
+    /// The fixture guest fails to link (no boot at all).
+    LinkFails(&'static [&'static str]),
+}
+
+/// A run of `cargo-xencall boot` and what it must show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct RunnerCase {
+    /// `boot`'s options, before the file.
+    options: &'static [&'static str],
+    /// Its exit status.
+    status: i32,
+    /// Text its output (stdout and stderr) must contain.
+    shows: &'static [&'static str],
+    /// Text it must not contain.
+    not: &'static [&'static str],
 }
 
 /// A `SCHEDOP_shutdown` reason and what Xen prints when dom0 gives it.
@@ -780,6 +734,164 @@ fn steps() -> Vec<Step> {
             });
         }
     }
+    steps.extend(runner_steps(timeout));
+    steps
+}
+
+/// `cargo-xencall boot` as users meet it: a guest ending in
+/// `sched_shutdown(POWEROFF)` passes and one ending in `CRASH` (or
+/// `REBOOT`) fails, in every mode (`--all-modes`); a guest speaking the
+/// test protocol is reported per case; images Xen cannot boot are refused
+/// before booting, naming the linker script.
+fn runner_steps(timeout: Duration) -> Vec<Step> {
+    let runner = |name: String, arch, example, cmdline: &[&str], case| Step {
+        name,
+        arch,
+        mode: Mode::Pvh,
+        example,
+        no_xen: false,
+        cmdline: cmdline.iter().map(|w| w.to_string()).collect(),
+        // Every mode, one after the other.
+        timeout: timeout * 2,
+        expect: Expect::Runner(case),
+        cpus: 1,
+    };
+    let mut steps = Vec::new();
+    for arch in Arch::ALL {
+        let a = arch.name();
+        let x86 = arch == Arch::X86_64;
+        steps.push(runner(
+            format!("runner::{a}::poweroff"),
+            arch,
+            "hello",
+            &["hello-shutdown=poweroff"],
+            RunnerCase {
+                options: &["--all-modes"],
+                status: runner::PASSED,
+                shows: if x86 {
+                    &[
+                        "x86_64-pvh: passed",
+                        "x86_64-pv: passed",
+                        "dom0 powered off: SCHEDOP_shutdown(poweroff)",
+                        "2 of 2 modes passed",
+                    ]
+                } else {
+                    &[
+                        "aarch64: passed",
+                        "dom0 powered off: SCHEDOP_shutdown(poweroff)",
+                    ]
+                },
+                not: &["FAILED"],
+            },
+        ));
+        steps.push(runner(
+            format!("runner::{a}::crash"),
+            arch,
+            "hello",
+            &["hello-shutdown=crash"],
+            RunnerCase {
+                options: &["--all-modes"],
+                status: runner::FAILED,
+                shows: if x86 {
+                    &[
+                        "x86_64-pvh: dom0 crashed: SCHEDOP_shutdown(crash)",
+                        "x86_64-pv: dom0 crashed: SCHEDOP_shutdown(crash)",
+                        "0 of 2 modes passed",
+                    ]
+                } else {
+                    &["aarch64: dom0 crashed: SCHEDOP_shutdown(crash)"]
+                },
+                not: &[": passed"],
+            },
+        ));
+        steps.push(runner(
+            format!("runner::{a}::reboot"),
+            arch,
+            "hello",
+            &["hello-shutdown=reboot"],
+            RunnerCase {
+                options: &[],
+                status: runner::FAILED,
+                shows: &["dom0 shut down with reason reboot, not poweroff"],
+                not: &[": passed"],
+            },
+        ));
+        steps.push(runner(
+            format!("runner::{a}::per-case"),
+            arch,
+            "harness-selftest",
+            &["xencall-selftest=fail"],
+            RunnerCase {
+                options: &[],
+                status: runner::FAILED,
+                shows: &[
+                    "running 7 tests",
+                    "test passes ... ok",
+                    "test asserts_false ... FAILED",
+                    "test hangs ... ignored, xencall-selftest=hang not given",
+                    "test result: FAILED. 1 passed; 1 failed; 5 ignored;",
+                ],
+                not: &[": passed"],
+            },
+        ));
+        steps.push(runner(
+            format!("runner::{a}::no-xen-notes"),
+            arch,
+            guests::NO_XEN_NOTES,
+            &[],
+            RunnerCase {
+                options: &[],
+                status: runner::NOT_BOOTED,
+                shows: if x86 {
+                    &[
+                        "refused before booting: no Xen ELF notes",
+                        "`-C link-arg=-Txencall-x86_64.ld` in the `rustflags` of \
+                         `[target.x86_64-unknown-none]`",
+                    ]
+                } else {
+                    &[
+                        "refused before booting: not an arm64 Image",
+                        "`-C link-arg=-Txencall-aarch64.ld` in the `rustflags` of \
+                         `[target.aarch64-unknown-none]`",
+                    ]
+                },
+                not: &["(XEN)", "running "],
+            },
+        ));
+    }
+    // Linked without the script: aarch64 links and is refused before
+    // booting; x86_64 does not link (the runtime needs the script's
+    // symbols), so no such image reaches a boot.
+    steps.push(runner(
+        "runner::aarch64::no-linker-script".into(),
+        Arch::Aarch64,
+        guests::UNSCRIPTED,
+        &[],
+        RunnerCase {
+            options: &[],
+            status: runner::NOT_BOOTED,
+            shows: &[
+                "refused before booting: not an arm64 Image",
+                "`-C link-arg=-Txencall-aarch64.ld`",
+            ],
+            not: &["(XEN)"],
+        },
+    ));
+    steps.push(Step {
+        expect: Expect::LinkFails(&["undefined symbol"]),
+        ..runner(
+            "runner::x86_64::no-linker-script".into(),
+            Arch::X86_64,
+            guests::UNSCRIPTED,
+            &[],
+            RunnerCase {
+                options: &[],
+                status: 0,
+                shows: &[],
+                not: &[],
+            },
+        )
+    });
     steps
 }
 
@@ -833,8 +945,14 @@ fn log_tail(outcome: &boot::Outcome) -> String {
 
 /// Run one step with its guest already built; its report and tally.
 fn run_step(step: &Step, guest: &Path, qemu: &Path, xen: Option<&Path>) -> (String, Tally) {
+    match step.expect {
+        Expect::Runner(case) => return runner_step(step, guest, case),
+        Expect::LinkFails(shows) => return link_fails_step(step, shows),
+        _ => {}
+    }
     let spec = Spec {
         name: step.name.replace("::", "-"),
+        log_dir: dirs::target_dir().join("qemu-logs"),
         arch: step.arch,
         mode: step.mode,
         guest: guest.to_path_buf(),
@@ -850,6 +968,7 @@ fn run_step(step: &Step, guest: &Path, qemu: &Path, xen: Option<&Path>) -> (Stri
             Expect::SelfTest("stackoverflow") => Some(DOM0_CRASHED),
             _ => None,
         },
+        stop_at_shutdown: false,
         icount: false,
         cpus: step.cpus,
     };
@@ -872,7 +991,12 @@ fn run_step(step: &Step, guest: &Path, qemu: &Path, xen: Option<&Path>) -> (Stri
             let finished = outcome.log.contains("hello: goodbye");
             let halted = outcome.log.contains(s.marker);
             let ended = matches!(outcome.ending, Ending::Stopped | Ending::Exited(0));
-            let ok = finished && halted && ended;
+            // The runner's own reading of Xen's line (what `boot` judges
+            // users' guests by) must name the reason given.
+            let want = s.reason.unwrap_or("poweroff");
+            let read = shutdown::reported_reason(&outcome.log).map(|r| r.name());
+            let named = read.as_deref() == Some(want);
+            let ok = finished && halted && ended && named;
             let mut t = Tally::default();
             t.one(ok);
             let mut text = String::new();
@@ -895,10 +1019,17 @@ fn run_step(step: &Step, guest: &Path, qemu: &Path, xen: Option<&Path>) -> (Stri
                 if !ended {
                     let _ = writeln!(text, "    - {}", outcome.ending);
                 }
+                if !named {
+                    let _ = writeln!(
+                        text,
+                        "    - the runner read the shutdown as {read:?}, not {want:?}"
+                    );
+                }
                 text.push_str(&log_tail(&outcome));
             }
             (text, t)
         }
+        Expect::Runner(_) | Expect::LinkFails(_) => unreachable!("run above"),
         Expect::NoXen => {
             let said = outcome.log.contains("not running on Xen");
             let status = outcome.ending == Ending::Exited(EXIT_FAIL);
@@ -967,13 +1098,124 @@ fn explain_xen_crash(step: &Step, guest: &Path, outcome: &boot::Outcome, verdict
     }
     let image = std::fs::read(guest)
         .map_err(|e| e.to_string())
-        .and_then(|elf| crate::elf::loaded_range(&elf));
+        .and_then(|elf| crate::elf::Elf::parse(&elf)?.loaded_range());
     match image {
         Ok(image) => verdict
             .problems
             .extend(crate::xen_crash::explain(&outcome.log, image)),
         Err(e) => verdict.problems.push(format!("{}: {e}", guest.display())),
     }
+}
+
+/// Run this binary's `boot` on the guest's ELF from a directory outside
+/// the source tree, as cargo runs a runner, and check what it shows.
+fn runner_step(step: &Step, guest: &Path, case: RunnerCase) -> (String, Tally) {
+    let start = Instant::now();
+    let elf = runner::elf_of(guest);
+    let outside = std::env::temp_dir().join("cargo-xencall-suite");
+    let result = std::env::current_exe()
+        .map_err(|e| format!("this binary: {e}"))
+        .and_then(|exe| {
+            std::fs::create_dir_all(&outside).map_err(|e| format!("{}: {e}", outside.display()))?;
+            let mut cmd = clean_command(&exe);
+            cmd.current_dir(&outside)
+                .arg("boot")
+                .args(case.options)
+                .arg(&elf)
+                .args(&step.cmdline)
+                .env(
+                    "XENCALL_BOOT_TIMEOUT",
+                    (step.timeout / 2).as_secs_f64().to_string(),
+                );
+            let out = cmd
+                .stdin(std::process::Stdio::null())
+                .output()
+                .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+            let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+            text.push_str(&String::from_utf8_lossy(&out.stderr));
+            Ok((cmd, out.status.code(), text))
+        });
+    let secs = start.elapsed().as_secs_f64();
+    let mut t = Tally::default();
+    let (cmd, code, output) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            t.failed += 1;
+            return (
+                format!(
+                    "test {} ... FAILED
+{}",
+                    step.name,
+                    indent(&e)
+                ),
+                t,
+            );
+        }
+    };
+    let mut wrong = Vec::new();
+    if code != Some(case.status) {
+        wrong.push(format!("exit status {code:?}, expected {}", case.status));
+    }
+    for s in case.shows {
+        if !output.contains(s) {
+            wrong.push(format!("no {s:?} in its output"));
+        }
+    }
+    for s in case.not {
+        if output.contains(s) {
+            wrong.push(format!("{s:?} in its output"));
+        }
+    }
+    t.one(wrong.is_empty());
+    let mut text = String::new();
+    if wrong.is_empty() {
+        let _ = writeln!(
+            text,
+            "test {} ... ok ({secs:.1} s: `boot {}` exited {})",
+            step.name,
+            case.options.join(" "),
+            case.status
+        );
+    } else {
+        let _ = writeln!(text, "test {} ... FAILED ({secs:.1} s)", step.name);
+        for w in &wrong {
+            let _ = writeln!(text, "    - {w}");
+        }
+        let _ = writeln!(text, "    command: {cmd:?}");
+        text.push_str(&indent(&protocol::tail(&output, 40).join("\n")));
+    }
+    (text, t)
+}
+
+/// Build the step's fixture, which must fail to link with these words.
+fn link_fails_step(step: &Step, shows: &[&str]) -> (String, Tally) {
+    let start = Instant::now();
+    let result = guests::build_fixture(step.arch, step.example, true);
+    let secs = start.elapsed().as_secs_f64();
+    let mut t = Tally::default();
+    let wrong = match &result {
+        Ok(elf) => vec![format!("it linked: {}", elf.display())],
+        Err(e) => shows
+            .iter()
+            .filter(|s| !e.contains(**s))
+            .map(|s| format!("no {s:?} in the build's errors:\n{}", indent(e)))
+            .collect(),
+    };
+    t.one(wrong.is_empty());
+    let text = if wrong.is_empty() {
+        format!(
+            "test {} ... ok ({secs:.1} s: the linker refuses it: {})\n",
+            step.name,
+            shows.join(", ")
+        )
+    } else {
+        format!(
+            "test {} ... FAILED ({secs:.1} s)\n{}",
+            step.name,
+            indent(&wrong.join("\n"))
+        )
+    };
+    (text, t)
 }
 
 /// What is wrong with the harness's handling of a deliberate failure.
@@ -1043,7 +1285,7 @@ fn selftest_expectations(
 
 /// `true` if the architecture's boot code is in the tree.
 fn runtime_present(arch: Arch) -> bool {
-    setup::workspace_root()
+    dirs::source_tree()
         .join("arch")
         .join(arch.name())
         .join("rt")
@@ -1059,9 +1301,66 @@ fn report_no_runtime(name: &str, arch: Arch) {
     ));
 }
 
+/// What the suite needs from the system beyond a Rust toolchain for the
+/// host: QEMU, the C toolchain and headers, the linker, and Debian's Rust
+/// for the bare-metal targets where nothing here builds them (with its
+/// clippy, which lints the boot code for bare metal).
+fn system_needs() -> Vec<Need> {
+    let need = |what, package| Need { what, package };
+    let mut needs = setup::QEMU.to_vec();
+    needs.extend(c_guest::needs());
+    needs.extend([
+        // The ABI conformance test compiles against the Xen headers.
+        need("/usr/include/xen/xen.h", "libxen-dev"),
+        // rustup's host toolchain links with the system's C compiler.
+        need("cc", "gcc"),
+        // The drop-in's symbol check.
+        need("nm", "binutils"),
+        // `cargo fmt` and `cargo clippy` (rustup's, else Debian's).
+        need("rustfmt", "rustfmt-web"),
+        need("cargo-clippy", "rust-web-clippy"),
+    ]);
+    let found: Vec<Option<Toolchain>> = Arch::ALL
+        .iter()
+        .map(|a| Toolchain::find(a.triple()))
+        .collect();
+    let debian = |t: &Option<Toolchain>| t.as_ref().is_none_or(|t| t.cargo.is_absolute());
+    if found.iter().any(debian) {
+        needs.extend([
+            need("/usr/bin/rustc", "rustc-web"),
+            need("/usr/bin/cargo", "cargo-web"),
+            need(
+                "/usr/lib/rustlib/src/rust/library/core/Cargo.toml",
+                "rust-web-src",
+            ),
+            // Debian's cargo runs the cargo-clippy beside it.
+            need("/usr/bin/cargo-clippy", "rust-web-clippy"),
+            need("ld.lld", "lld"),
+        ]);
+    }
+    needs
+}
+
+/// Set the machine up for the whole suite before anything runs: the arm64
+/// architecture for Xen's arm64 package (when it is to be fetched), then
+/// one `apt-get update` and one `apt-get install` of whatever is missing
+/// (root on Debian); otherwise what to install.
+fn set_up() -> Result<(), String> {
+    let arm_xen = env::var_os(setup::xen_variable(Arch::Aarch64)).is_some_and(|v| !v.is_empty())
+        || setup::xen_cached(XenRelease::DEFAULT, Arch::Aarch64, &dirs::target_dir()).is_file();
+    if !arm_xen && setup::may_install() {
+        setup::add_arm64_architecture()?;
+    }
+    setup::provide(&system_needs())
+}
+
 pub fn run(options: &Options) -> i32 {
     let start = Instant::now();
     let mut tally = Tally::default();
+    if let Err(e) = set_up() {
+        print_block(&format!("test setup ... FAILED\n{}", indent(&e)));
+        tally.failed += 1;
+    }
     if options.host {
         tally.add(host_checks(options));
     }
@@ -1103,13 +1402,17 @@ pub fn run(options: &Options) -> i32 {
     // Set-up, once per arch and guest; failures fail the steps needing them.
     let mut qemus: HashMap<&str, Result<PathBuf, String>> = HashMap::new();
     let mut xens: HashMap<&str, Result<PathBuf, String>> = HashMap::new();
-    let mut guests: HashMap<(&str, &str), Result<PathBuf, String>> = HashMap::new();
+    let mut built: HashMap<(&str, &str), Result<PathBuf, String>> = HashMap::new();
     let mut need_guest = |arch: Arch, example: &'static str| {
-        guests.entry((arch.name(), example)).or_insert_with(|| {
+        built.entry((arch.name(), example)).or_insert_with(|| {
             let t = Instant::now();
             let what = format!("{example} for {}", arch.triple());
             eprintln!("cargo qemu: building {what} ...");
-            let r = build_guest(arch, example, true);
+            let r = if guests::FIXTURES.contains(&example) {
+                guests::build_fixture(arch, example, true)
+            } else {
+                build_guest(arch, example, true)
+            };
             let secs = t.elapsed().as_secs_f64();
             match r {
                 Ok(path) => {
@@ -1139,7 +1442,12 @@ pub fn run(options: &Options) -> i32 {
         let a = s.arch.name();
         qemus.entry(a).or_insert_with(|| setup::qemu(s.arch));
         if !s.no_xen {
-            xens.entry(a).or_insert_with(|| setup::xen(s.arch));
+            xens.entry(a)
+                .or_insert_with(|| setup::xen(s.arch, XenRelease::DEFAULT, &dirs::target_dir()));
+        }
+        if matches!(s.expect, Expect::LinkFails(_)) {
+            // Built by the step itself: the build failing is the test.
+            continue;
         }
         need_guest(s.arch, s.example);
     }
@@ -1153,7 +1461,7 @@ pub fn run(options: &Options) -> i32 {
         let mut cases = Vec::new();
         let mut problem = qemus[arch.name()].as_ref().err().cloned();
         for (example, case) in plan {
-            match &guests[&(arch.name(), example)] {
+            match &built[&(arch.name(), example)] {
                 Ok(kernel) => cases.push(dom0::Case {
                     kernel: kernel.clone(),
                     ..case
@@ -1163,7 +1471,8 @@ pub fn run(options: &Options) -> i32 {
         }
         // A missing QEMU or guest is in `problem`: set-up needs neither.
         let setup = match problem {
-            None => dom0::prepare(arch).and_then(|a| Ok((a, qemus[arch.name()].clone()?))),
+            None => dom0::prepare(arch, &dirs::target_dir())
+                .and_then(|a| Ok((a, qemus[arch.name()].clone()?))),
             Some(e) => Err(e),
         };
         let (assets, qemu) = match setup {
@@ -1200,6 +1509,23 @@ pub fn run(options: &Options) -> i32 {
             }
         }));
     }
+    // A user's own crate, outside the workspace, on the packaged xencall
+    // and the installed runner (user_crate.rs): built now, booted by a job.
+    let (prepared, jobs) = crate::user_crate::prepare(&|name| selected(options, name));
+    print_block(&prepared.text);
+    tally.passed += prepared.passed;
+    tally.failed += prepared.failed;
+    for job in jobs {
+        ready.push_back(Box::new(move || {
+            let o = job();
+            let t = Tally {
+                passed: o.passed,
+                failed: o.failed,
+                skipped: 0,
+            };
+            (o.text, t)
+        }));
+    }
     for s in steps {
         let a = s.arch.name();
         let need = [
@@ -1209,14 +1535,18 @@ pub fn run(options: &Options) -> i32 {
             } else {
                 xens[a].as_ref().err()
             },
-            guests[&(a, s.example)].as_ref().err(),
+            built.get(&(a, s.example)).and_then(|r| r.as_ref().err()),
         ];
         if let Some(e) = need.into_iter().flatten().next() {
             print_block(&format!("test {} ... FAILED\n{}", s.name, indent(e)));
             tally.failed += 1;
             continue;
         }
-        let guest = guests[&(a, s.example)].clone().unwrap();
+        // LinkFails steps build their own (and boot nothing).
+        let guest = match built.get(&(a, s.example)) {
+            Some(r) => r.clone().unwrap(),
+            None => PathBuf::new(),
+        };
         let qemu = qemus[a].clone().unwrap();
         let xen = if s.no_xen {
             None
@@ -1252,7 +1582,7 @@ pub fn run(options: &Options) -> i32 {
     eprintln!(
         "cargo qemu: finished in {:.1} s; logs in {}",
         start.elapsed().as_secs_f64(),
-        setup::target_dir().join("qemu-logs").display()
+        dirs::target_dir().join("qemu-logs").display()
     );
     println!(
         "\n{} passed, {} failed, {} skipped",
@@ -1271,16 +1601,17 @@ mod tests {
             "/t/out/x \"y\".rs":{"total":1,"with_docs":1,"total_examples":0,"with_examples":0}}"#;
         assert_eq!(
             parse_doc_coverage(json),
+            // In file order (serde_json's map is sorted).
             Ok(vec![
-                DocCoverage {
-                    file: "src/a.rs".into(),
-                    total_examples: 2,
-                    with_examples: 1
-                },
                 DocCoverage {
                     file: "/t/out/x \"y\".rs".into(),
                     total_examples: 0,
                     with_examples: 0
+                },
+                DocCoverage {
+                    file: "src/a.rs".into(),
+                    total_examples: 2,
+                    with_examples: 1
                 },
             ])
         );

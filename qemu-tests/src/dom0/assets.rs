@@ -11,21 +11,22 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
 use std::time::Instant;
 
 use super::bzimage;
 use super::release::{deb_arch, Release};
 use crate::setup::{self, capture};
-use crate::Arch;
+use crate::target::Arch;
 
 /// Everything a dom0 boot needs from Debian, on disk.
 #[derive(Clone, Debug)]
 pub struct Assets {
     pub arch: Arch,
     pub release: &'static Release,
-    /// `target/dom0/<release>/<arch>/`.
+    /// `<cache>/dom0/<release>/<arch>/`.
     pub dir: PathBuf,
+    /// Where the boots' logs go: `<cache>/qemu-logs`.
+    pub log_dir: PathBuf,
     /// The unpacked packages.
     pub tree: PathBuf,
     /// The hypervisor QEMU loads (`-kernel`).
@@ -49,12 +50,10 @@ impl Assets {
     }
 }
 
-/// Fetch (if not cached) and unpack `release` for `arch`.
-pub fn prepare(release: &'static Release, arch: Arch) -> Result<Assets, String> {
-    let dir = setup::target_dir()
-        .join("dom0")
-        .join(release.name)
-        .join(deb_arch(arch));
+/// Fetch (if not cached) and unpack `release` for `arch` under `cache`
+/// (a build directory: the source tree's `target/`, or a user's).
+pub fn prepare(release: &'static Release, arch: Arch, cache: &Path) -> Result<Assets, String> {
+    let dir = cache.join("dom0").join(release.name).join(deb_arch(arch));
     let debs = dir.join("debs");
     if !debs.is_dir() {
         download(release, arch, &debs)?;
@@ -110,6 +109,7 @@ pub fn prepare(release: &'static Release, arch: Arch) -> Result<Assets, String> 
         arch,
         release,
         dir,
+        log_dir: cache.join("qemu-logs"),
         tree,
         xen,
         kernel,
@@ -174,17 +174,12 @@ fn run(cmd: &mut Command) -> Result<String, String> {
     }
 }
 
-/// Whether `apt-get update` ran in this process (it runs at most once,
-/// before the first download).
-static APT_UPDATED: Mutex<bool> = Mutex::new(false);
-
-/// `apt-get update` once per run, when root; without root the lists are
-/// used as they are (and a failing download says what to run).
+/// `apt-get update` once per run (the run's one, shared with the rest of
+/// set-up), when root; without root the lists are used as they are (and a
+/// failing download says what to run).
 fn apt_update_once() -> Result<(), String> {
-    let mut done = APT_UPDATED.lock().unwrap();
-    if !*done && setup::is_root() {
-        run(Command::new("apt-get").args(["update", "-q"]))?;
-        *done = true;
+    if setup::is_root() {
+        setup::apt_update_once()?;
     }
     Ok(())
 }
@@ -203,10 +198,11 @@ fn ensure_apt_arch(arch: &str) -> Result<(), String> {
              `sudo dpkg --add-architecture {arch} && sudo apt-get update`"
         ));
     }
-    run(Command::new("dpkg").args(["--add-architecture", arch]))?;
-    // New lists are needed for the new architecture.
-    *APT_UPDATED.lock().unwrap() = false;
-    Ok(())
+    if arch != "arm64" {
+        return Err(format!("no {arch} packages on a {} host", native.trim()));
+    }
+    // It also makes the run's next `apt-get update` fetch the new lists.
+    setup::add_arm64_architecture()
 }
 
 /// The kernel package `release.kernel_meta` depends on now, e.g.

@@ -521,9 +521,10 @@ mod tests {
     #[test]
     fn dom0_env_for_init() {
         let assets = Assets {
-            arch: crate::Arch::Aarch64,
+            arch: crate::target::Arch::Aarch64,
             release: &super::super::release::XEN_4_17,
             dir: "/t".into(),
+            log_dir: "/t/logs".into(),
             tree: "/t/tree".into(),
             xen: "/t/xen".into(),
             kernel: "/t/Image".into(),

@@ -19,7 +19,7 @@ use std::process::Command;
 use super::assets::Assets;
 use super::release::triplet;
 use crate::setup;
-use crate::Arch;
+use crate::target::Arch;
 
 /// The program's name beside the dom0 script.
 pub const FILE: &str = "domu-peer";
@@ -158,6 +158,7 @@ mod tests {
             arch: Arch::Aarch64,
             release: &super::super::release::XEN_4_17,
             dir: "/c".into(),
+            log_dir: "/c/logs".into(),
             tree: "/c/tree".into(),
             xen: "/c/xen".into(),
             kernel: "/c/Image".into(),

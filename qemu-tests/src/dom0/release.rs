@@ -2,7 +2,7 @@
 //! the Debian packages and where their files are. A new release (4.20 from
 //! trixie) is one more entry in [`RELEASES`].
 
-use crate::Arch;
+use crate::target::Arch;
 
 /// One Xen release as Debian packages it.
 #[derive(Debug)]
