@@ -4,6 +4,21 @@
 //! Each case prints one result line (see `xencall::rt::testing`); the guest
 //! powers off (`SCHEDOP_shutdown`, poweroff) when all pass, crashes
 //! otherwise, so `xl` reports the verdict too.
+//!
+//! Cases checked from dom0's side as well run when the command line says
+//! dom0 takes part (`cargo qemu test` does, with the script and program
+//! of `qemu-tests/src/dom0/`), and are skipped otherwise:
+//! * `domu-tests-dom0=script`: dom0's script compares what the guest read
+//!   (its domid and name) with the domain's, writes a key the guest's
+//!   watch must see, reads back the guest's answer under `data/`, and
+//!   types a line into the guest's console;
+//! * `domu-tests-dom0=peer`: the script and `domu-peer`, a dom0 program on
+//!   libxenevtchn, libxengnttab and libxenstore: an event channel used in
+//!   both directions, a transaction it makes conflict, and the
+//!   split-driver handshake over a granted page.
+//!
+//! The two sides meet in xenstore under the guest's `data/`; every wait
+//! for dom0 is a wait for an event or a watch, never a timed guess.
 #![cfg_attr(target_os = "none", no_std)]
 #![cfg_attr(target_os = "none", no_main)]
 
@@ -15,11 +30,17 @@ mod guest {
     use alloc::string::String;
     use alloc::vec::Vec;
 
+    use xencall::abi::grant_table::{GTF_READING, GTF_WRITING};
+    use xencall::abi::memory::DOMID_SELF;
     use xencall::abi::XenErrno;
+    use xencall::buffers::{Page, PAGE_SIZE};
+    use xencall::grant_table::{GrantAccess, GrantTable};
+    use xencall::rt::event_doorbell::EventChannelDoorbell;
     use xencall::rt::testing::{run, TestCase, TestResult};
     use xencall::rt::{pv_console, xenstore, BootInfo, DomainRole, GuestMode};
+    use xencall::shared_ring::Doorbell;
     use xencall::xenstore::{Access, Invalid, Permission, XsError};
-    use xencall::{ensure, ensure_eq, println, skip};
+    use xencall::{ensure, ensure_eq, println, skip, Error, OpenFlags, Xencall};
 
     xencall::entry!(main);
 
@@ -75,8 +96,323 @@ mod guest {
                     name: "domu_long_output_is_not_lost",
                     run: long_output_is_not_lost,
                 },
+                TestCase {
+                    name: "domu_watch_fires_on_dom0_write",
+                    run: watch_fires_on_dom0_write,
+                },
+                TestCase {
+                    name: "domu_answers_dom0_under_data",
+                    run: answers_dom0_under_data,
+                },
+                TestCase {
+                    name: "domu_console_reads_a_typed_line",
+                    run: console_reads_a_typed_line,
+                },
+                TestCase {
+                    name: "domu_event_channel_both_ways",
+                    run: event_channel_both_ways,
+                },
+                TestCase {
+                    name: "domu_conflicting_transaction_is_retried",
+                    run: conflicting_transaction_is_retried,
+                },
+                TestCase {
+                    name: "domu_grant_handshake_with_dom0",
+                    run: grant_handshake_with_dom0,
+                },
             ],
         );
+    }
+
+    /// Whether dom0 takes part at `level` (see the module documentation):
+    /// `peer` includes `script`.
+    fn dom0_side(boot: &BootInfo, level: &str) -> bool {
+        match boot.option("domu-tests-dom0") {
+            Some("peer") => true,
+            Some("script") => level == "script",
+            _ => false,
+        }
+    }
+
+    macro_rules! need_dom0 {
+        ($boot:expr, $level:literal) => {
+            if !dom0_side($boot, $level) {
+                skip!(
+                    "dom0 does not take part (needs domu-tests-dom0={} on the command line)",
+                    $level
+                );
+            }
+        };
+    }
+
+    /// Wait (on a watch, not a timer) until `path` exists; its value.
+    fn wait_for_key(path: &str) -> Result<String, xencall::rt::testing::Failure> {
+        xs(|xs| {
+            xs.watch(path, "domu-wait")?;
+            let value = loop {
+                match xs.read_string(path) {
+                    Ok(v) => break v,
+                    Err(e) if e.is(XenErrno::ENOENT) => {
+                        // The watch fires at once when set, then on each
+                        // change: read again after each event.
+                        xs.next_event()?;
+                    }
+                    Err(e) => return Err(e),
+                }
+            };
+            xs.unwatch(path, "domu-wait")?;
+            Ok(value)
+        })
+    }
+
+    /// The challenge dom0 wrote, as the guest's watch saw it.
+    static CHALLENGE: spin::Mutex<Option<String>> = spin::Mutex::new(None);
+
+    /// dom0 writes a key only after the guest says it watches it
+    /// (`data/poke-ready`): a read that succeeds is one an event led to.
+    fn watch_fires_on_dom0_write(boot: &BootInfo) -> TestResult {
+        need_dom0!(boot, "script");
+        let (value, events) = xs(|xs| {
+            xs.watch("data/dom0-poke", "dom0-poke")?;
+            xs.write("data/poke-ready", b"1")?;
+            let mut events = 0;
+            let value = loop {
+                let e = xs.next_event()?;
+                events += 1;
+                if e.path != "data/dom0-poke" || e.token != "dom0-poke" {
+                    continue;
+                }
+                match xs.read_string("data/dom0-poke") {
+                    Ok(v) => break v,
+                    Err(e) if e.is(XenErrno::ENOENT) => continue, // the initial event
+                    Err(e) => return Err(e),
+                }
+            };
+            xs.unwatch("data/dom0-poke", "dom0-poke")?;
+            Ok((value, events))
+        })?;
+        println!("domu-tests: dom0 wrote data/dom0-poke = {value:?} ({events} watch events)");
+        ensure!(
+            value.starts_with("challenge-"),
+            "unexpected value {value:?}"
+        );
+        *CHALLENGE.lock() = Some(value);
+        Ok(())
+    }
+
+    /// The answer dom0 checks with `xenstore-read`: derived from its own
+    /// random challenge, so it cannot be there by accident.
+    fn answers_dom0_under_data(boot: &BootInfo) -> TestResult {
+        need_dom0!(boot, "script");
+        let challenge = CHALLENGE.lock().clone();
+        let challenge = challenge.ok_or_else(|| fail(format_args!("no challenge seen")))?;
+        let answer = format!("answer-{challenge}");
+        let back = xs(|xs| {
+            xs.write("data/response", answer.as_bytes())?;
+            xs.read_string("data/response")
+        })?;
+        ensure_eq!(back, answer);
+        println!("domu-tests: wrote data/response = {answer:?}");
+        Ok(())
+    }
+
+    /// dom0 types a line into the console's pty once the guest says it
+    /// reads; the guest hands back what it read for dom0 to compare.
+    fn console_reads_a_typed_line(boot: &BootInfo) -> TestResult {
+        need_dom0!(boot, "script");
+        println!("domu-tests: waiting for a line typed on the console");
+        xs(|xs| xs.write("data/console-ready", b"1"))?;
+        let mut line = [0u8; 128];
+        let mut len = 0;
+        while len < line.len() {
+            let n = pv_console::read(&mut line[len..]);
+            ensure!(n > 0, "no PV console to read");
+            len += n;
+            if line[..len].iter().any(|&b| b == b'\n' || b == b'\r') {
+                break;
+            }
+        }
+        let end = line[..len]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+            .unwrap_or(len);
+        let typed = core::str::from_utf8(&line[..end])
+            .map_err(|_| fail(format_args!("typed bytes not UTF-8: {:?}", &line[..len])))?;
+        println!("domu-tests: read {typed:?} from the console");
+        xs(|xs| xs.write("data/console-line", typed.as_bytes()))?;
+        ensure!(typed.starts_with("typed-"), "read {typed:?}");
+        Ok(())
+    }
+
+    /// An event channel to dom0's peer program: the guest allocates the
+    /// port, publishes it under `prefix`, and waits for the peer to say it
+    /// bound it.
+    struct PeerChannel {
+        prefix: &'static str,
+        bell: EventChannelDoorbell,
+    }
+
+    impl PeerChannel {
+        fn open(
+            boot: &BootInfo,
+            prefix: &'static str,
+        ) -> Result<PeerChannel, xencall::rt::testing::Failure> {
+            let xc = Xencall::open(None, OpenFlags::empty())?;
+            let port = xc.evtchn_alloc_unbound(DOMID_SELF, 0)?;
+            let bell = EventChannelDoorbell::new(boot, port)?;
+            xs(|xs| xs.write(&format!("{prefix}/port"), format!("{port}").as_bytes()))?;
+            let bound = wait_for_key(&format!("{prefix}/bound"))?;
+            println!("domu-tests: {prefix}: port {port}, dom0 bound it as its port {bound}");
+            Ok(PeerChannel { prefix, bell })
+        }
+
+        /// One exchange: `ping = step`, notify; then wait for events until
+        /// the peer's `pong` answers `step:<result>`; the result.
+        fn round(&self, step: &str) -> Result<String, xencall::rt::testing::Failure> {
+            let (ping, pong) = (
+                format!("{}/ping", self.prefix),
+                format!("{}/pong", self.prefix),
+            );
+            xs(|xs| xs.write(&ping, step.as_bytes()))?;
+            self.bell.notify();
+            let answered = format!("{step}:");
+            loop {
+                // At least one event per round: the guest cannot go on
+                // without the peer's notification.
+                self.bell.wait();
+                let got = xs(|xs| match xs.read_string(&pong) {
+                    Err(e) if e.is(XenErrno::ENOENT) => Ok(String::new()),
+                    other => other,
+                })?;
+                if let Some(result) = got.strip_prefix(&answered) {
+                    return Ok(result.into());
+                }
+            }
+        }
+    }
+
+    /// The channel of `domu_event_channel_both_ways`, for the transaction case.
+    static EVENTS: spin::Mutex<Option<PeerChannel>> = spin::Mutex::new(None);
+
+    /// Three round trips: each the guest's notification, which the peer
+    /// waits for (blocked in libxenevtchn), then the peer's, which the
+    /// guest waits for (`SCHEDOP_poll`).
+    fn event_channel_both_ways(boot: &BootInfo) -> TestResult {
+        need_dom0!(boot, "peer");
+        let channel = PeerChannel::open(boot, "data/peer/evtchn")?;
+        for i in 1..=3 {
+            let step = format!("ping{i}");
+            let result = channel.round(&step)?;
+            ensure_eq!(result, format!("pong{i}"));
+        }
+        println!("domu-tests: 3 event round trips with dom0");
+        *EVENTS.lock() = Some(channel);
+        Ok(())
+    }
+
+    /// Inside the first attempt of `Xenstore::transaction`, after the body
+    /// read and wrote the key, the peer changes it outside any
+    /// transaction; the commit is refused (`EAGAIN`), the body runs again
+    /// on the peer's value, and commits.
+    fn conflicting_transaction_is_retried(boot: &BootInfo) -> TestResult {
+        need_dom0!(boot, "peer");
+        let guard = EVENTS.lock();
+        let channel = guard
+            .as_ref()
+            .ok_or_else(|| fail(format_args!("no event channel to dom0 (previous case)")))?;
+        let key = "data/peer/tx/value";
+        xs(|xs| {
+            xs.write(key, b"start")?;
+            // Told before the transaction: the body cannot write outside it.
+            xs.write(&format!("{}/ping", channel.prefix), b"tx")
+        })?;
+        let mut attempts = 0;
+        let mut seen = Vec::new();
+        let committed = xs(|xs| {
+            xs.transaction(|tx| {
+                attempts += 1;
+                let value = tx.read_string(key)?;
+                seen.push(value.clone());
+                tx.write(key, format!("{value}+guest").as_bytes())?;
+                if attempts == 1 {
+                    // The peer changes the key now, then notifies.
+                    channel.bell.notify();
+                    channel.bell.wait();
+                }
+                Ok(value)
+            })
+        })?;
+        let after = xs(|xs| {
+            let after = xs.read_string(key)?;
+            xs.write("data/peer/tx/done", b"1")?;
+            Ok(after)
+        })?;
+        println!("domu-tests: transaction attempts {attempts}, values seen {seen:?}, committed {after:?}");
+        ensure_eq!(attempts, 2);
+        ensure_eq!(seen, ["start", "dom0"]);
+        ensure_eq!(committed.as_str(), "dom0");
+        ensure_eq!(after.as_str(), "dom0+guest");
+        Ok(())
+    }
+
+    /// The split-driver handshake: grant a page to dom0, publish the grant
+    /// reference and an unbound port; the peer maps the page, checks the
+    /// guest's bytes, writes a reply and notifies; ending the grant is
+    /// refused while the peer maps it, accepted once it unmapped, after
+    /// which the peer's new mapping is refused.
+    fn grant_handshake_with_dom0(boot: &BootInfo) -> TestResult {
+        need_dom0!(boot, "peer");
+        let xc = Xencall::open(None, OpenFlags::empty())?;
+        let domid = xs(|xs| xs.read_string("domid"))?;
+        let table = GrantTable::map(&xc, boot, xc.buffer::<Page>([0; PAGE_SIZE])?)?;
+        let mut page = xc.buffer::<Page>([0; PAGE_SIZE])?;
+        for (i, b) in page.iter_mut().enumerate() {
+            *b = (i % 251) as u8;
+        }
+        let hello = format!("grant from domain {domid}");
+        page[..hello.len()].copy_from_slice(hello.as_bytes());
+        let grant = table
+            .grant(boot, 0, page, GrantAccess::ReadWrite)
+            .map_err(|refused| refused.error)?;
+        let gref = grant.gref();
+        xs(|xs| xs.write("data/peer/grant/gref", format!("{gref}").as_bytes()))?;
+        let channel = PeerChannel::open(boot, "data/peer/grant")?;
+
+        let checked = channel.round("check")?;
+        ensure_eq!(checked.as_str(), "mapped");
+        let mut reply = [0u8; 64];
+        grant.read(2048, &mut reply)?;
+        let want = format!("reply from dom0 to domain {domid}");
+        let len = reply.iter().position(|&b| b == 0).unwrap_or(reply.len());
+        ensure_eq!(&reply[..len], want.as_bytes());
+
+        let still = match grant.end_access() {
+            Ok(_) => return Err(fail(format_args!("the grant ended while dom0 maps it"))),
+            Err(still) => still,
+        };
+        ensure_eq!(still.error, Error::GrantInUse);
+        ensure!(
+            still.flags & (GTF_READING | GTF_WRITING) == GTF_READING | GTF_WRITING,
+            "flags {:#x}",
+            still.flags
+        );
+        let grant = still.grant;
+        let unmapped = channel.round("unmap")?;
+        ensure_eq!(unmapped.as_str(), "unmapped");
+        let page = grant
+            .end_access()
+            .map_err(|still| fail(format_args!("refused after dom0 unmapped: {still:?}")))?;
+        ensure_eq!(&page[2048..2048 + len], want.as_bytes());
+        ensure_eq!(&page[..hello.len()], hello.as_bytes());
+        ensure_eq!(table.entry_of(gref).map(|e| e.flags), Some(0));
+        let remap = channel.round("revoked")?;
+        println!(
+            "domu-tests: grant {gref}: mapped and answered by dom0, revoke refused while mapped \
+             (flags {:#x}), accepted after; dom0's map after that: {remap}",
+            still.flags
+        );
+        ensure_eq!(remap.as_str(), "refused");
+        Ok(())
     }
 
     /// Run `f` on the guest's xenstore client, failing the case if there
@@ -181,6 +517,11 @@ mod guest {
             Ok((domid, name, home))
         })?;
         println!("domu-tests: xenstore says domid {domid}, name {name:?}, home {home}");
+        // For dom0's script, which compares them with the domain's own.
+        xs(|xs| {
+            xs.write("data/seen/domid", domid.as_bytes())?;
+            xs.write("data/seen/name", name.as_bytes())
+        })?;
         let id: u16 = domid
             .parse()
             .map_err(|_| fail(format_args!("domid {domid:?}")))?;

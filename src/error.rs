@@ -109,6 +109,17 @@ pub enum Error {
     /// A safe function refused a value that names guest memory (an HVM
     /// parameter holding a frame number); the `unsafe` variant takes it.
     NamesMemory,
+    /// Ending a grant was refused: the grantee still maps the page, or
+    /// copies from or to it (`GTF_reading`/`GTF_writing` set).
+    GrantInUse,
+    /// Every grant reference the table hands out is in use.
+    NoGrantRef,
+    /// Another [`GrantTable`](crate::grant_table::GrantTable) of this
+    /// domain is alive: both would hand out the same references.
+    GrantTableTaken,
+    /// A reserved domain id (`DOMID_FIRST_RESERVED` and up, `DOMID_SELF`
+    /// among them) where a real domain is needed.
+    ReservedDomid,
 }
 
 impl Error {
@@ -169,6 +180,10 @@ impl Error {
             Error::NotTranslated => XenErrno::EOPNOTSUPP.0,
             Error::Declined => XenErrno::EBUSY.0,
             Error::NamesMemory => XenErrno::EPERM.0,
+            Error::GrantInUse => XenErrno::EBUSY.0,
+            Error::NoGrantRef => XenErrno::ENOSPC.0,
+            Error::GrantTableTaken => XenErrno::EBUSY.0,
+            Error::ReservedDomid => XenErrno::EINVAL.0,
         }
     }
 
@@ -247,6 +262,10 @@ impl fmt::Display for Error {
             Error::NamesMemory => {
                 f.write_str("value names guest memory: refused by the safe function")
             }
+            Error::GrantInUse => f.write_str("the grantee still maps or copies the granted page"),
+            Error::NoGrantRef => f.write_str("no free grant reference"),
+            Error::GrantTableTaken => f.write_str("this domain's grant table is already in use"),
+            Error::ReservedDomid => f.write_str("a reserved domain id, not a real domain"),
         }
     }
 }

@@ -157,6 +157,7 @@ mod error;
 pub mod ffi;
 mod flags;
 pub mod frames;
+pub mod grant_table;
 mod handle;
 pub mod hypercalls;
 pub mod mock;

@@ -18,10 +18,20 @@
 
 #[cfg(target_os = "none")]
 mod guest {
-    use core::ffi::{c_char, c_long, CStr};
+    use core::ffi::{c_char, c_int, c_long, CStr};
+    use core::sync::atomic::{AtomicBool, Ordering};
 
     use xencall::rt::testing::{run, Failure, Message, TestCase, TestResult};
-    use xencall::rt::BootInfo;
+    use xencall::rt::{BootInfo, DomainRole};
+
+    /// Whether the runtime found this guest a domU (for `guest.c`).
+    static IS_DOMU: AtomicBool = AtomicBool::new(false);
+
+    /// `guest.c`'s question: 1 in a domU, 0 in dom0.
+    #[no_mangle]
+    extern "C" fn c_guest_is_domu() -> c_int {
+        IS_DOMU.load(Ordering::Relaxed).into()
+    }
 
     extern "C" {
         fn c_open_close() -> *const c_char;
@@ -34,6 +44,7 @@ mod guest {
     xencall::entry!(main);
 
     fn main(boot: &BootInfo) {
+        IS_DOMU.store(boot.domain_role == DomainRole::DomU, Ordering::Relaxed);
         run(
             boot,
             &[

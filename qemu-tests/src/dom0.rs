@@ -19,6 +19,7 @@ mod assets;
 mod bzimage;
 mod cpio;
 mod initramfs;
+mod peer;
 mod release;
 mod report;
 
@@ -89,6 +90,16 @@ pub struct Case {
     /// if the harness fails it with a problem containing this text and
     /// has xl's lines to show with it.
     pub must_fail: Option<&'static str>,
+    /// `domu-peer` (`dom0/peer.c`, built for the architecture) is put
+    /// beside the dom0 script.
+    pub peer: bool,
+    /// Text that lines of the guest's console (as xenconsoled logged it)
+    /// must contain, each in some line; `{domid}` stands for the domain's
+    /// id. Checked for self-tests too.
+    pub console_must_show: Vec<String>,
+    /// Checks the dom0 script must report as `check NAME ok`; each is a
+    /// result of its own (`<case>::dom0::NAME`).
+    pub dom0_checks: Vec<String>,
 }
 
 /// `secs` scaled like every boot timeout: by `XENCALL_BOOT_TIMEOUT` / 60.
@@ -112,6 +123,9 @@ impl Case {
             memory_mib: 32,
             timeout: scaled(30.0),
             must_fail: None,
+            peer: false,
+            console_must_show: vec![],
+            dom0_checks: vec![],
         }
     }
 
@@ -183,37 +197,122 @@ echo \"/local/domain/$DOMID/name = $name\"
 [ \"$name\" = \"$NAME\" ]
 ";
 
+/// dom0's side of `domu-tests` (see the script's header).
+const DOMU_TESTS_SCRIPT: &str = include_str!("dom0/domu-tests.sh");
+
+/// The checks `DOMU_TESTS_SCRIPT` reports.
+const SCRIPT_CHECKS: &[&str] = &[
+    "guest_read_its_domid_and_name",
+    "guest_answered_under_data",
+    "guest_read_the_typed_line",
+];
+
+/// The checks `domu-peer` reports.
+const PEER_CHECKS: &[&str] = &[
+    "event_channel_both_ways",
+    "transaction_retried_and_committed",
+    "grant_mapped",
+    "grant_holds_the_guests_bytes",
+    "grant_unmapped",
+    "revoked_grant_cannot_be_mapped",
+];
+
+/// Whether `domu-peer` is built and run on `arch` (see [`peer`]).
+pub fn peer_on(arch: Arch) -> bool {
+    peer::supported(arch)
+}
+
+/// `domu-tests` as a `domu` case of type `t` on `arch`, its dom0 side
+/// taking part: the script everywhere, the peer program where it builds.
+fn domu_tests_case(arch: Arch, t: DomuType) -> Case {
+    let with_peer = peer_on(arch);
+    let mut checks: Vec<String> = SCRIPT_CHECKS.iter().map(|c| c.to_string()).collect();
+    if with_peer {
+        checks.extend(PEER_CHECKS.iter().map(|c| c.to_string()));
+    }
+    Case {
+        cmdline: vec![format!(
+            "domu-tests-dom0={}",
+            if with_peer { "peer" } else { "script" }
+        )],
+        dom0_script: Some(DOMU_TESTS_SCRIPT.into()),
+        peer: with_peer,
+        // Lines the guest printed, as xenconsoled passed them on: one the
+        // guest can only print after reading its domid from xenstore.
+        console_must_show: vec![
+            "domu-tests: this line went through the PV console ring".into(),
+            "domu-tests: xenstore says domid {domid}, name \"domu-tests-".into(),
+            "domu-tests: line 63 of 64".into(),
+        ],
+        dom0_checks: checks,
+        timeout: scaled(90.0),
+        ..Case::new("domu-tests", t, PathBuf::new())
+    }
+}
+
 /// The domU cases of `cargo qemu test` on `arch`: `(example, case)`, the
-/// case's kernel left empty until the example is built. `hello` as every
-/// domU type (dom0 checking its name in xenstore), a reboot that must reach xl as one, and harness self-tests
-/// (a crash, a hang, a config naming a missing kernel) that must fail.
+/// case's kernel left empty until the example is built. Per domU type:
+/// `domu-tests` with its dom0 side, `hello` shutting down with poweroff,
+/// reboot and crash (each must reach xl as that reason), and the C guest
+/// (PVH); then `hello` as every type with dom0 checking its name, and
+/// harness self-tests that must fail: a guest whose case fails (with its
+/// console to show), a crash, a hang, a config naming a missing kernel.
 pub fn suite_cases(arch: Arch) -> Vec<(&'static str, Case)> {
     let case = |label: &str, t| Case::new(label, t, PathBuf::new());
-    let mut cases: Vec<(&'static str, Case)> = DomuType::on(arch)
-        .iter()
-        .map(|&t| {
-            let hello = Case {
-                dom0_script: Some(NAME_IN_XENSTORE.into()),
-                ..case("hello", t)
+    let mut cases: Vec<(&'static str, Case)> = Vec::new();
+    for &t in DomuType::on(arch) {
+        cases.push(("domu-tests", domu_tests_case(arch, t)));
+        for (label, reason) in [
+            ("shutdown-poweroff", Reason::Poweroff),
+            ("shutdown-reboot", Reason::Reboot),
+            ("shutdown-crash", Reason::Crash),
+        ] {
+            let name = reason.name();
+            let shutdown = Case {
+                cmdline: vec![format!("hello-shutdown={name}")],
+                expect: reason,
+                console_must_show: vec![format!(
+                    "hello: SCHEDOP_shutdown({})",
+                    name.to_uppercase()
+                )],
+                ..case(label, t)
             };
-            ("hello", hello)
-        })
-        .collect();
+            cases.push(("hello", shutdown));
+        }
+    }
+    cases.push((
+        "c-guest",
+        Case {
+            console_must_show: vec!["xencall-test: c_buffers ... ok".into()],
+            ..case("c-guest", DomuType::Pvh)
+        },
+    ));
+    for &t in DomuType::on(arch) {
+        let hello = Case {
+            dom0_script: Some(NAME_IN_XENSTORE.into()),
+            console_must_show: vec!["hello: goodbye".into()],
+            ..case("hello", t)
+        };
+        cases.push(("hello", hello));
+    }
     let crash = |t| Case {
         cmdline: vec!["hello-shutdown=crash".into()],
         must_fail: Some("crashed"),
         ..case("selftest-crash", t)
     };
+    // A guest that prints the protocol and fails a case: caught, with the
+    // failing case's line in the console tail it shows.
+    cases.push((
+        "harness-selftest",
+        Case {
+            cmdline: vec!["xencall-selftest=fail".into()],
+            must_fail: Some("guest: 1 case(s) failed"),
+            console_must_show: vec!["xencall-test: asserts_false ... FAILED".into()],
+            ..case("selftest-fail", DomuType::Pvh)
+        },
+    ));
     match arch {
         Arch::X86_64 => {
-            cases.push((
-                "hello",
-                Case {
-                    cmdline: vec!["hello-shutdown=reboot".into()],
-                    expect: Reason::Reboot,
-                    ..case("hello-reboot", DomuType::Pvh)
-                },
-            ));
             cases.push(("hello", crash(DomuType::Pv)));
             cases.push((
                 "hello",
@@ -376,6 +475,15 @@ pub fn run(
     stream: bool,
 ) -> Result<Dom0Run, String> {
     let prefix = prefix(assets.arch).to_string();
+    // The peer program, built for this dom0, beside the scripts that run it.
+    let mut cases = cases.to_vec();
+    if cases.iter().any(|c| c.peer) {
+        let program = peer::build(assets)?;
+        for case in cases.iter_mut().filter(|c| c.peer) {
+            case.files.push((peer::FILE.into(), program.clone()));
+        }
+    }
+    let cases = &cases[..];
     let archive = initramfs::build(assets, cases, stream)?;
     let mut bytes = Vec::with_capacity(archive.data_bytes() + (1 << 20));
     archive
@@ -447,6 +555,33 @@ pub fn judge(prefix: &str, arch: Arch, cases: &[Case], outcome: boot::Outcome) -
             None if log.create_failed.is_some() => "not created".into(),
             None => "no verdict".into(),
         };
+        // dom0's checks, each a result of its own; one missing fails.
+        let checks = report::checks(&log.script);
+        for name in &case.dom0_checks {
+            let outcome = match checks.iter().find(|(n, _)| n == name) {
+                Some((_, Ok(()))) => Outcome::Ok,
+                Some((_, Err(why))) => Outcome::Failed(why.clone()),
+                None => Outcome::Failed("dom0's script never reported this check".into()),
+            };
+            if let Outcome::Failed(why) = &outcome {
+                problems.push(format!("dom0: {name}: {why}"));
+            }
+            guest_cases.push((format!("dom0::{name}"), outcome));
+        }
+        // Lines the console must show: checked apart from the rest, so a
+        // self-test caught for another reason still needs them.
+        let mut console_problems = Vec::new();
+        for want in &case.console_must_show {
+            let want = match log.domid {
+                Some(id) => want.replace("{domid}", &id.to_string()),
+                None => want.clone(),
+            };
+            if !log.console.iter().any(|l| l.contains(&want)) {
+                console_problems.push(format!(
+                    "the guest's console (xenconsoled's log) never showed {want:?}"
+                ));
+            }
+        }
         let d = case.domain();
         let begin = at(&format!("@@domu {d} begin"));
         let span = |to: Option<f64>| Some(to? - begin?);
@@ -476,6 +611,7 @@ pub fn judge(prefix: &str, arch: Arch, cases: &[Case], outcome: boot::Outcome) -
                 )];
             }
         }
+        problems.extend(console_problems);
         let details = if problems.is_empty() {
             String::new()
         } else {
@@ -766,17 +902,29 @@ mod tests {
             .iter()
             .map(|(_, c)| c.test_name(prefix(Arch::X86_64)))
             .collect();
-        assert_eq!(
-            names,
-            [
-                "x86_64-pv-dom0::domu-pvh::hello",
-                "x86_64-pv-dom0::domu-pv::hello",
-                "x86_64-pv-dom0::domu-pvh::hello-reboot",
-                "x86_64-pv-dom0::domu-pv::selftest-crash",
-                "x86_64-pv-dom0::domu-pvh::selftest-nokernel",
-                "x86_64-pv-dom0::domu-pvh::selftest-hang",
-            ]
-        );
+        let mut want = Vec::new();
+        for t in ["pvh", "pv"] {
+            for label in [
+                "domu-tests",
+                "shutdown-poweroff",
+                "shutdown-reboot",
+                "shutdown-crash",
+            ] {
+                want.push(format!("x86_64-pv-dom0::domu-{t}::{label}"));
+            }
+        }
+        for name in [
+            "domu-pvh::c-guest",
+            "domu-pvh::hello",
+            "domu-pv::hello",
+            "domu-pvh::selftest-fail",
+            "domu-pv::selftest-crash",
+            "domu-pvh::selftest-nokernel",
+            "domu-pvh::selftest-hang",
+        ] {
+            want.push(format!("x86_64-pv-dom0::{name}"));
+        }
+        assert_eq!(names, want);
         let arm: Vec<String> = suite_cases(Arch::Aarch64)
             .iter()
             .map(|(_, c)| c.test_name(prefix(Arch::Aarch64)))
@@ -784,10 +932,30 @@ mod tests {
         assert_eq!(
             arm,
             [
+                "aarch64-dom0::domu-pvh::domu-tests",
+                "aarch64-dom0::domu-pvh::shutdown-poweroff",
+                "aarch64-dom0::domu-pvh::shutdown-reboot",
+                "aarch64-dom0::domu-pvh::shutdown-crash",
+                "aarch64-dom0::domu-pvh::c-guest",
                 "aarch64-dom0::domu-pvh::hello",
-                "aarch64-dom0::domu-pvh::selftest-crash"
+                "aarch64-dom0::domu-pvh::selftest-fail",
+                "aarch64-dom0::domu-pvh::selftest-crash",
             ]
         );
+        // Each shutdown case expects its own reason; domu-tests has its
+        // dom0 side, with the peer where it builds.
+        for arch in [Arch::X86_64, Arch::Aarch64] {
+            for (example, c) in suite_cases(arch) {
+                if let Some(reason) = c.label.strip_prefix("shutdown-") {
+                    assert_eq!((example, c.expect.name()), ("hello", reason));
+                    assert_eq!(c.cmdline, [format!("hello-shutdown={reason}")]);
+                }
+                if c.label == "domu-tests" {
+                    assert!(c.dom0_script.is_some() && c.peer == peer_on(arch));
+                    assert_eq!(c.dom0_checks.len(), 3 + 6 * usize::from(c.peer));
+                }
+            }
+        }
         for arch in [Arch::X86_64, Arch::Aarch64] {
             for (_, c) in suite_cases(arch) {
                 c.validate().unwrap();
@@ -912,6 +1080,85 @@ mod tests {
             "{text}"
         );
         assert_eq!((passed, failed), (2, 2), "{text}");
+    }
+
+    #[test]
+    fn dom0_checks_and_console_lines_are_results() {
+        let case = Case {
+            dom0_script: Some("true".into()),
+            dom0_checks: vec!["a".into(), "b".into(), "never".into()],
+            console_must_show: vec!["domid {domid}, ".into()],
+            ..Case::new("t", DomuType::Pvh, PathBuf::from("/t/t"))
+        };
+        let log = |console: &str| {
+            format!(
+                "@@dom0 up\n@@domu t-pvh begin\n@@domu t-pvh created domid=7\n\
+                 @@domu t-pvh shutdown reason=0\n@@domu t-pvh script rc=0\n[t-pvh] {console}\n\
+                 [t-pvh:dom0] check a ok\n[t-pvh:dom0] check b FAILED: read 'x'\n\
+                 @@domu t-pvh end\n@@dom0 done\n"
+            )
+        };
+        let run = judge(
+            "p",
+            Arch::X86_64,
+            std::slice::from_ref(&case),
+            outcome(&log("says domid 7, name"), Ending::Exited(33)),
+        );
+        let (text, passed, failed) = render(&run);
+        assert!(
+            text.contains("test p::domu-pvh::t::dom0::a ... ok"),
+            "{text}"
+        );
+        assert!(
+            text.contains("test p::domu-pvh::t::dom0::b ... FAILED\n    read 'x'"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "test p::domu-pvh::t::dom0::never ... FAILED\n    dom0's script never reported"
+            ),
+            "{text}"
+        );
+        // a, the boot; b, never and the case itself.
+        assert_eq!((passed, failed), (2, 3), "{text}");
+        assert!(!text.contains("never showed"), "{text}");
+        // The console line names the domain's id: another id does not do.
+        let run = judge(
+            "p",
+            Arch::X86_64,
+            std::slice::from_ref(&case),
+            outcome(&log("says domid 8, name"), Ending::Exited(33)),
+        );
+        let (text, _, _) = render(&run);
+        assert!(text.contains("never showed \"domid 7, \""), "{text}");
+        // A self-test caught for its own reason still needs its lines.
+        let selftest = Case {
+            must_fail: Some("crashed"),
+            console_must_show: vec!["FAILED: x.rs".into()],
+            ..Case::new("s", DomuType::Pvh, PathBuf::from("/t/s"))
+        };
+        let crashed = "@@dom0 up\n@@domu s-pvh begin\n@@domu s-pvh created domid=2\n\
+            @@domu s-pvh shutdown reason=3\n[s-pvh] xencall-test: plan 1\n\
+            [s-pvh] xencall-test: c ... FAILED: x.rs:1: no\n[s-pvh:xl] Domain 2 has shut down\n\
+            @@domu s-pvh end\n@@dom0 done\n";
+        let caught = judge(
+            "p",
+            Arch::X86_64,
+            std::slice::from_ref(&selftest),
+            outcome(crashed, Ending::Exited(33)),
+        );
+        let (text, passed, failed) = render(&caught);
+        // Its failing guest case is what was caught, not a failure.
+        assert_eq!((passed, failed), (2, 0), "{text}");
+        let silent = crashed.replace("[s-pvh] xencall-test: c ... FAILED: x.rs:1: no\n", "");
+        let missed = judge(
+            "p",
+            Arch::X86_64,
+            std::slice::from_ref(&selftest),
+            outcome(&silent, Ending::Exited(33)),
+        );
+        assert!(!missed.passed());
+        assert!(missed.cases[0].problems[0].contains("never showed"));
     }
 
     #[test]

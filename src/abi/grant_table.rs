@@ -79,6 +79,15 @@ pub const GNTCOPY_SOURCE_GREF: u16 = 1 << 0;
 /// `GNTCOPY_dest_gref`: the destination is a grant reference.
 pub const GNTCOPY_DEST_GREF: u16 = 1 << 1;
 
+/// `GNTTAB_NR_RESERVED_ENTRIES`: the first grant references, which the
+/// toolstack may fill before the domain runs (and which survive a version
+/// change); a guest hands out references from here up.
+pub const GNTTAB_NR_RESERVED_ENTRIES: u32 = 8;
+/// `GNTTAB_RESERVED_CONSOLE`: the toolstack's grant of the PV console page.
+pub const GNTTAB_RESERVED_CONSOLE: u32 = 0;
+/// `GNTTAB_RESERVED_XENSTORE`: the toolstack's grant of the xenstore page.
+pub const GNTTAB_RESERVED_XENSTORE: u32 = 1;
+
 /// `GTF_invalid`: the entry grants nothing.
 pub const GTF_INVALID: u16 = 0;
 /// `GTF_permit_access`: `domid` may map or copy the frame.

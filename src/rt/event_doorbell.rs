@@ -10,7 +10,11 @@
 //! its ring again), and only polls if it was clear; a notification that
 //! comes after the caller found its ring full or empty either set the bit
 //! before the clear (an early return) or sets it during the poll (which
-//! ends it).
+//! ends it). Xen leaves the bit set when the poll ends, so [`wait`] clears
+//! it once more: the notification that woke it is consumed, and the next
+//! `wait` blocks until a new one instead of returning at once (the caller
+//! looks at its ring after every `wait`, so what that notification
+//! announced is seen).
 //!
 //! [`wait`]: EventChannelDoorbell::wait
 
@@ -109,7 +113,8 @@ impl Doorbell for EventChannelDoorbell {
     }
 
     /// Clear the port's pending bit; if it was clear, `SCHEDOP_poll` until
-    /// the port is pending (see the module documentation).
+    /// the port is pending, then clear the bit again (see the module
+    /// documentation).
     fn wait(&self) {
         if self.pending.fetch_and(!self.bit, Ordering::AcqRel) & self.bit != 0 {
             return;
@@ -133,5 +138,7 @@ impl Doorbell for EventChannelDoorbell {
                 &arg as *const SchedPoll as u64,
             )
         };
+        // Consume the notification that ended the poll.
+        self.pending.fetch_and(!self.bit, Ordering::AcqRel);
     }
 }

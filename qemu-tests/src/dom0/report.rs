@@ -123,6 +123,29 @@ pub fn dom0_log(lines: &[&str]) -> Dom0Log {
     log
 }
 
+/// The `check NAME ok` and `check NAME FAILED: why` lines of a dom0
+/// script's output (its own and those of programs it runs), in order.
+pub fn checks(script: &[String]) -> Vec<(String, Result<(), String>)> {
+    let mut out = Vec::new();
+    for line in script {
+        let Some(rest) = line.trim_end_matches('\r').strip_prefix("check ") else {
+            continue;
+        };
+        let Some((name, verdict)) = rest.split_once(' ') else {
+            continue;
+        };
+        let result = if verdict == "ok" {
+            Ok(())
+        } else if let Some(why) = verdict.strip_prefix("FAILED") {
+            Err(why.trim_start_matches(':').trim().to_string())
+        } else {
+            continue;
+        };
+        out.push((name.to_string(), result));
+    }
+    out
+}
+
 /// A shutdown reason, numbered as Xen's `SHUTDOWN_*` (sched.h), which is
 /// also the code xl's log prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -302,6 +325,29 @@ mod tests {
         let p = judge(&case_log(&lines(log), "x-pvh"), Reason::Poweroff, false);
         assert!(p.iter().any(|p| p.contains("no shutdown")), "{p:?}");
         assert!(p.iter().any(|p| p.contains("middle")), "{p:?}");
+    }
+
+    #[test]
+    fn dom0_checks_are_read_from_the_script_output() {
+        let script: Vec<String> = [
+            "typing 'typed-1' into /dev/pts/2",
+            "check a ok",
+            "check b FAILED: wrote 'x', read back 'y'",
+            "check c maybe",
+            "checking nothing",
+            "check d ok\r",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            checks(&script),
+            vec![
+                ("a".to_string(), Ok(())),
+                ("b".to_string(), Err("wrote 'x', read back 'y'".to_string())),
+                ("d".to_string(), Ok(())),
+            ]
+        );
     }
 
     #[test]
