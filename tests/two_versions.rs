@@ -8,8 +8,9 @@
 //! directory: two copies of this package (its real `Cargo.toml`, version
 //! rewritten to 0.1.0 and 0.2.0, its sources linked in), the marker crate
 //! beside each, two libraries depending on them with the features of the
-//! case, and an application depending on both libraries. `cargo metadata
-//! --offline` then resolves it. One case also builds and links the
+//! case, and an application depending on both libraries. `cargo fetch`
+//! downloads what a fresh machine's build has not, then `cargo metadata
+//! --offline` resolves it. One case also builds and links the
 //! application on the host, so two copies of the crate's statics are linked
 //! side by side.
 
@@ -190,8 +191,25 @@ fn cargo(app: &Path, args: &[&str]) -> Output {
         .expect("run cargo")
 }
 
+/// Download what the graph needs and its build has not fetched: a build
+/// downloads only the host's dependencies, and the offline resolution
+/// below needs every platform's (e.g. `aarch64-cpu`), which on a fresh
+/// machine were never downloaded. The only step that may use the network;
+/// a graph that cannot resolve fails here too, and `resolve` says why.
+fn fetch(app: &Path) {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let _ = Command::new(cargo)
+        .current_dir(app)
+        .args(["fetch", "--quiet"])
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET")
+        .output()
+        .expect("run cargo fetch");
+}
+
 /// Resolve the graph: `Ok` or cargo's error text.
 fn resolve(app: &Path) -> Result<(), String> {
+    fetch(app);
     let out = cargo(app, &["metadata", "--format-version", "1"]);
     if out.status.success() {
         Ok(())
