@@ -82,6 +82,10 @@ xencall_arm_header:
 
 xencall_arm_start:
     mov     x19, x0                     /* device tree, kept for Rust */
+    /* Boot profile (rt/boot_profile.rs): stamps in x24..x28 until .bss,
+       where they live, is zero. x24: the hand-off. */
+    isb
+    mrs     x24, cntvct_el0
 
     /* 1. FP/SIMD, vectors, stacks. */
     mov     x1, #(3 << 20)              /* CPACR_EL1.FPEN: no FP/SIMD traps */
@@ -159,6 +163,8 @@ xencall_arm_start:
 
     dmb     sy
     xencall_inval_poc x20, x23, x1, x2
+    isb
+    mrs     x25, cntvct_el0             /* page tables built */
 
     /* 3. MMU on. MAIR: attr0 Normal WB RW-allocate, attr1 Device-nGnRnE. */
     mov     x2, #0xff
@@ -189,6 +195,7 @@ xencall_arm_start:
     bic     x2, x2, #(1 << 19)          /* WXN: the Image is mapped RWX */
     msr     sctlr_el1, x2
     isb
+    mrs     x26, cntvct_el0             /* MMU and caches on */
 
     /* 4. Relocate: linked at 0, so the load address is __image_start. */
     xencall_addr x20, __image_start
@@ -235,6 +242,8 @@ xencall_arm_start:
     add     x6, x6, #(63 * 8)
     b       12b
 16:
+    isb
+    mrs     x27, cntvct_el0             /* relocated */
     /* Zero .bss (16-byte aligned at both ends, by the linker script). */
     xencall_addr x1, __bss_start
     xencall_addr x2, __bss_end
@@ -243,6 +252,12 @@ xencall_arm_start:
     stp     xzr, xzr, [x1], #16
     b       10b
 11:
+    isb
+    mrs     x28, cntvct_el0             /* .bss zeroed */
+    xencall_addr x1, xencall_boot_stamps
+    stp     x24, x28, [x1]              /* slots: entry, bss, */
+    stp     x25, x26, [x1, #16]         /* page tables, paging, */
+    str     x27, [x1, #32]              /* relocated */
     mov     x0, x19
     bl      xencall_arm_main
 9:  udf     #0xea1                      /* unreachable, or a bad relocation */
