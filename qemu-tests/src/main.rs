@@ -17,12 +17,14 @@
 
 mod bench;
 mod boot;
+mod boot_profile;
 mod c_guest;
 mod codegen;
 mod drop_in;
 mod elf;
 mod protocol;
 mod setup;
+mod size;
 mod suite;
 
 use std::env;
