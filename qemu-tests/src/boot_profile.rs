@@ -71,7 +71,8 @@ pub fn parse(log: &str) -> Option<Profile> {
 /// Instructions per phase, in time order, and from the hand-off (`entry`)
 /// to `main`. Ticks become instructions at 1 per ns of icount time.
 pub fn phases(p: &Profile) -> Option<(Vec<(String, u64)>, u64)> {
-    let ns_per_tick = if p.hz == 0 { 1 } else { 1_000_000_000 / p.hz };
+    // hz 0: the TSC, one tick per instruction.
+    let ns_per_tick = 1_000_000_000u64.checked_div(p.hz).unwrap_or(1);
     let mut stamps = p.stamps.clone();
     stamps.sort_by_key(|(_, t)| *t);
     let entry = stamps.iter().find(|(n, _)| n == "entry")?.1;

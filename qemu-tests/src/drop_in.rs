@@ -22,7 +22,7 @@ use crate::setup::{self, capture};
 use crate::Arch;
 
 /// The example that is the library.
-const EXAMPLE: &str = "c-drop-in";
+pub const EXAMPLE: &str = "c-drop-in";
 
 /// Symbols the library defines beyond the header's functions.
 fn extra_symbols(arch: Arch) -> &'static [&'static str] {

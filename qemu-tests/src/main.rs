@@ -220,6 +220,13 @@ pub fn build_example(
     cmd.args(["--release", "--example", example, "--features", features])
         .arg("--target-dir")
         .arg(&target_dir);
+    // A staticlib goes to a C linker: no LTO for it. With LTO cargo builds
+    // the dependencies as LLVM bitcode only, and under -Zbuild-std the
+    // staticlib then carries compiler_builtins as bitcode, which no C
+    // linker (nor llvm-nm 14) reads.
+    if example == c_guest::EXAMPLE || example == drop_in::EXAMPLE {
+        cmd.env("CARGO_PROFILE_RELEASE_LTO", "false");
+    }
     if quiet {
         let (ok, out) = setup::capture(&mut cmd);
         if !ok {

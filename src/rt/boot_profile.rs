@@ -47,6 +47,17 @@ pub(crate) enum Phase {
 
 const SLOTS: usize = 9;
 
+// The entry code writes slots 0..=4 by byte offset (arch/*/rt/entry.rs):
+// they must stay where it expects them.
+const _: () = assert!(
+    Phase::Entry as usize == 0
+        && Phase::Bss as usize == 1
+        && Phase::PageTables as usize == 2
+        && Phase::Paging as usize == 3
+        && Phase::Relocated as usize == 4
+        && Phase::Main as usize == SLOTS - 1
+);
+
 /// The names printed, by slot, each followed by a NUL (one string, not a
 /// table of pointers: see `crate::code::nth_entry`).
 const NAMES: &str =

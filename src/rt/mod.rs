@@ -23,7 +23,7 @@
 //!   hand-off to `main` (`cargo qemu bench` reads it under `-icount`).
 
 pub mod boot_info;
-#[cfg(target_os = "none")]
+#[cfg(any(doc, target_os = "none"))]
 mod boot_profile;
 pub mod cmdline;
 pub mod console;
