@@ -287,6 +287,9 @@ fn impl_path(demangled: &str) -> String {
     let ty = strip_generics(ty.trim_start_matches(['&', '*']).trim_start_matches("mut "));
     match tr {
         Some(tr) if !ty.contains("::") => strip_generics(tr),
+        // An inherent method of a primitive (`<char>::escape_debug_ext`):
+        // core's.
+        None if !ty.contains("::") => format!("core::{ty}"),
         _ => ty,
     }
 }
@@ -428,6 +431,7 @@ mod tests {
             impl_path("<[u8; 16] as core::fmt::Debug>::fmt"),
             "core::fmt::Debug"
         );
+        assert_eq!(impl_path("<char>::escape_debug_ext"), "core::char");
     }
 
     fn image(bytes: u64) -> Image {
