@@ -970,7 +970,10 @@ mod tests {
         );
         let (text, passed, failed) = render(&run);
         assert!(text.contains("test p::domu-pvh::h::a ... ok"), "{text}");
-        assert!(text.contains("harness caught it: the domain hung"), "{text}");
+        assert!(
+            text.contains("harness caught it: the domain hung"),
+            "{text}"
+        );
         assert!(text.contains("never reported"), "{text}");
         // a, h and the boot.
         assert_eq!((passed, failed), (3, 0), "{text}");
