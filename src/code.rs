@@ -96,8 +96,14 @@ pub(crate) const fn nth_entry(entries: &'static str, index: usize) -> &'static s
     while i < bytes.len() {
         if bytes[i] == 0 {
             if seen == index {
-                let (_, rest) = bytes.split_at(start);
-                let (entry, _) = rest.split_at(i - start);
+                // Checked splits (`start <= i < len` anyway): no panic
+                // path and location in every image.
+                let Some((_, rest)) = bytes.split_at_checked(start) else {
+                    return "";
+                };
+                let Some((entry, _)) = rest.split_at_checked(i - start) else {
+                    return "";
+                };
                 // Cut at NULs, which are ASCII: always valid UTF-8.
                 return match core::str::from_utf8(entry) {
                     Ok(entry) => entry,
