@@ -69,8 +69,12 @@ pub unsafe fn from_c_string(addr: u64, max: usize) -> &'static str {
     let bytes = unsafe { core::slice::from_raw_parts(ptr, len) };
     match core::str::from_utf8(bytes) {
         Ok(s) => s,
-        // SAFETY: `valid_up_to` bytes are valid UTF-8.
-        Err(e) => unsafe { core::str::from_utf8_unchecked(&bytes[..e.valid_up_to()]) },
+        // `get`: `valid_up_to` is within `bytes`; no panic path.
+        Err(e) => match bytes.get(..e.valid_up_to()) {
+            // SAFETY: `valid_up_to` bytes are valid UTF-8.
+            Some(valid) => unsafe { core::str::from_utf8_unchecked(valid) },
+            None => "",
+        },
     }
 }
 
