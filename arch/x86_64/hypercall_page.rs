@@ -17,10 +17,12 @@ use crate::error::{Error, Result};
 /// be told apart from one that took.
 const POISON: u8 = 0xc3;
 
-/// Storage for the crate's own hypercall page: page-aligned, in `.text`
-/// (executable) and pre-filled with `ret` at link time. The boot runtime
-/// names it in the PV `XEN_ELFNOTE_HYPERCALL_PAGE` note, so Xen fills it
-/// for PV guests; PVH/HVM guests install it through the MSR.
+/// Storage for the crate's own hypercall page: page-aligned, executable
+/// and pre-filled with `ret` in the object file. The boot runtime names it
+/// in the PV `XEN_ELFNOTE_HYPERCALL_PAGE` note, so Xen fills it for PV
+/// guests; PVH/HVM guests install it through the MSR. The boot runtime's
+/// linker script keeps it out of the file (it is zero at entry), which
+/// [`HypercallPage::install`] handles by poisoning it first.
 ///
 /// Xen writes it through its guest-physical address, bypassing the guest's
 /// page tables, so it needs no writable mapping.
@@ -69,7 +71,11 @@ impl HypercallPageStorage {
     any(feature = "rt", feature = "c-api"),
     export_name = "xencall_hypercall_page"
 )]
-#[link_section = ".text.xencall_hypercall_page"]
+// With the boot runtime, a section of its own that its linker script makes
+// NOLOAD (memory, no file bytes: 4 KiB less in every image); otherwise a
+// `.text.*` section any linker script places as code.
+#[cfg_attr(feature = "rt", link_section = ".xencall_hypercall_page")]
+#[cfg_attr(not(feature = "rt"), link_section = ".text.xencall_hypercall_page")]
 pub static HYPERCALL_PAGE_STORAGE: HypercallPageStorage =
     HypercallPageStorage(UnsafeCell::new([POISON; 4096]));
 
@@ -80,7 +86,7 @@ pub static HYPERCALL_PAGE_STORAGE: HypercallPageStorage =
 ///
 /// // A PV guest whose `XEN_ELFNOTE_HYPERCALL_PAGE` names the crate's page
 /// // (as the boot runtime's does): Xen filled it before entry.
-/// // SAFETY: the page is in `.text`, mapped for the program's life.
+/// // SAFETY: the page is part of the image, mapped for the program's life.
 /// let page = unsafe { HypercallPage::from_filled(HYPERCALL_PAGE_STORAGE.as_ptr())? };
 /// set_native(Native::Page(page));
 /// # Ok::<(), xencall::Error>(())
@@ -186,7 +192,7 @@ impl HypercallPage {
     /// use xencall::Error;
     ///
     /// // On the host nothing filled the crate's page: refused, never called into.
-    /// // SAFETY: the storage is in `.text`, mapped and unchanged for good.
+    /// // SAFETY: the storage is a static, mapped and unchanged for good.
     /// let page = unsafe { HypercallPage::from_filled(HYPERCALL_PAGE_STORAGE.as_ptr()) };
     /// assert_eq!(page, Err(Error::HypercallPageNotInstalled));
     /// ```
@@ -205,7 +211,7 @@ impl HypercallPage {
     /// use xencall::arch::{HypercallPage, HYPERCALL_PAGE_STORAGE};
     ///
     /// // A PV guest whose ELF note names the crate's page: Xen filled it.
-    /// // SAFETY: the page is in `.text`, mapped for the program's life.
+    /// // SAFETY: the page is part of the image, mapped for the program's life.
     /// let page = unsafe { HypercallPage::from_filled(HYPERCALL_PAGE_STORAGE.as_ptr())? };
     /// assert_eq!(page.as_ptr(), HYPERCALL_PAGE_STORAGE.as_ptr().cast_const());
     /// // Op n's stub is at `as_ptr() + n * 32`.

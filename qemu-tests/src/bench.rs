@@ -8,7 +8,8 @@
 //!    (`codegen.rs`).
 //! 3. The allocator on the host (criterion, `benches/allocator.rs`), with a
 //!    chart of cost against live buffers.
-//! 4. Image sizes and boot times of `hello`.
+//! 4. Image sizes and boot times of `hello`, where its bytes go (`size.rs`)
+//!    and its instructions from Xen's hand-off to `main` (`boot_profile.rs`).
 //!
 //! The report goes to `target/bench/BENCHMARKS.md` (and the chart beside
 //! it); `--save` also writes `BENCHMARKS.md` and `benches/allocator.svg`
@@ -566,18 +567,6 @@ pub fn chart(figures: &AllocFigures) -> Result<String, String> {
 
 // ---------------------------------------------------------------- 4 ----
 
-/// Bytes `llvm-strip` leaves of `elf`, if it is installed.
-fn stripped_size(elf: &Path) -> Option<u64> {
-    let strip = setup::in_path("llvm-strip")?;
-    let out = elf.with_extension("stripped");
-    let (ok, _) = capture(Command::new(strip).arg("-o").arg(&out).arg(elf));
-    let size = ok
-        .then(|| fs::metadata(&out).ok().map(|m| m.len()))
-        .flatten();
-    let _ = fs::remove_file(&out);
-    size
-}
-
 /// When Xen handed over (its `Freed ... init memory` line), the guest's
 /// first line, and the end, from QEMU's start.
 pub fn boot_phases(lines: &[(Duration, String)]) -> Option<(Duration, Duration)> {
@@ -602,7 +591,9 @@ fn size_and_boot(report: &mut Report, options: &Options) {
     let runs = if options.quick { 1 } else { 5 };
     report.line(&format!(
         "Release build of `examples/hello.rs`. x86_64 boots one ELF as PVH and as PV; aarch64 \
-         boots the arm64 Image made from its ELF. Stripped size by `llvm-strip`. Boot times: \
+         boots the arm64 Image made from its ELF. Stripped size as `qemu-tests/src/size.rs` \
+         defines it (x86_64: the ELF after `llvm-strip --strip-all`; aarch64: the Image, \
+         which has nothing to strip). Boot times: \
          wall clock from QEMU's start, median of {runs} boot(s) (no `-icount`), with Xen's own \
          share (up to its `Freed ... init memory` line, where dom0 starts) separated.\n"
     ));
@@ -629,7 +620,10 @@ fn size_and_boot(report: &mut Report, options: &Options) {
                 .map(|m| m.len().to_string())
                 .unwrap_or("–".into())
         };
-        let stripped = stripped_size(&elf).map_or("– (no llvm-strip)".into(), |n| n.to_string());
+        let stripped = match crate::size::measure(arch, &elf) {
+            Ok(image) => image.bytes.to_string(),
+            Err(e) => format!("– ({e})"),
+        };
         let image = match arch {
             Arch::Aarch64 => len(&guest),
             Arch::X86_64 => "–".into(),
@@ -680,6 +674,41 @@ fn size_and_boot(report: &mut Report, options: &Options) {
             e - x
         ));
     }
+}
+
+/// Where `hello`'s bytes go, and the size budget as a target.
+fn image_size(report: &mut Report) {
+    report.section("Where the image bytes go");
+    report.line(&format!(
+        "`hello`'s stripped image in each mode (as `cargo qemu test`'s `size::hello::<arch>` \
+         checks it against the budget of {} bytes, 37 KiB: XTF's PV example is 37 KB), by \
+         section of the booted file and by crate/module of the symbols in it \
+         (`qemu-tests/src/size.rs`).\n",
+        crate::size::BUDGET
+    ));
+    let mut images = Vec::new();
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        let what = format!(
+            "hello ≤ {} bytes stripped ({})",
+            crate::size::BUDGET,
+            crate::size::label(arch)
+        );
+        match crate::size::hello(arch) {
+            Ok(image) => {
+                report.target(
+                    what,
+                    image.bytes <= crate::size::BUDGET,
+                    format!("{} bytes", image.bytes),
+                );
+                images.push(image);
+            }
+            Err(e) => {
+                report.line(&format!("{}: not measured: {e}\n", arch.name()));
+                report.target(what, false, format!("not measured: {e}"));
+            }
+        }
+    }
+    report.line(&crate::size::render(&images));
 }
 
 // ------------------------------------------------------------------------
@@ -751,6 +780,9 @@ pub fn run(options: &Options) -> i32 {
         report.line("\n![allocate+free cost against live buffers](benches/allocator.svg)\n");
     }
     size_and_boot(&mut report, options);
+    image_size(&mut report);
+    report.section("Boot to main");
+    report.line(&crate::boot_profile::bench_section());
 
     let mut summary = String::from("\n## Targets\n\n| target | measured | held |\n|---|---|---|\n");
     for t in &report.targets {

@@ -28,7 +28,7 @@ use crate::target::Arch;
 use crate::toolchain::Toolchain;
 
 /// The example that is the library.
-const EXAMPLE: &str = "c-drop-in";
+pub const EXAMPLE: &str = guests::C_DROP_IN;
 
 /// Symbols the library defines beyond the header's functions.
 fn extra_symbols(arch: Arch) -> &'static [&'static str] {

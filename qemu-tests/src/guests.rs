@@ -80,6 +80,9 @@ pub fn guest_target_dir() -> PathBuf {
     dirs::target_dir().join("guest")
 }
 
+/// The C drop-in library alone (`examples/c-drop-in`, a staticlib).
+pub const C_DROP_IN: &str = "c-drop-in";
+
 /// `cargo build --release --example EXAMPLE --features FEATURES` for
 /// `arch` with the selected toolchain into `target/guest`; the directory
 /// the built examples are in. `quiet` captures cargo's output (returned in
@@ -98,6 +101,13 @@ pub fn build_example(
         .args(["--release", "--example", example, "--features", features])
         .arg("--target-dir")
         .arg(&target_dir);
+    // A staticlib goes to a C linker: no LTO for it. With LTO cargo builds
+    // the dependencies as LLVM bitcode only, and under -Zbuild-std the
+    // staticlib then carries compiler_builtins as bitcode, which no C
+    // linker (nor llvm-nm 14) reads.
+    if example == c_guest::EXAMPLE || example == C_DROP_IN {
+        cmd.env("CARGO_PROFILE_RELEASE_LTO", "false");
+    }
     run_build(
         &mut cmd,
         &format!("{example} for {triple} ({})", toolchain.kind),

@@ -8,6 +8,7 @@
 
 mod bench;
 mod boot;
+mod boot_profile;
 mod c_guest;
 mod codegen;
 mod dirs;
@@ -21,6 +22,7 @@ mod protocol;
 mod runner;
 mod setup;
 mod shutdown;
+mod size;
 mod suite;
 mod target;
 mod toolchain;

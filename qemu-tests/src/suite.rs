@@ -1283,6 +1283,35 @@ fn selftest_expectations(
     wrong
 }
 
+/// `size::hello::<arch>`: `hello`'s stripped image within
+/// [`crate::size::BUDGET`] in every mode, the breakdown printed when not.
+fn size_checks(options: &Options) -> Tally {
+    let mut tally = Tally::default();
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        let name = format!("size::hello::{}", arch.name());
+        if !selected(options, &name) {
+            continue;
+        }
+        if !runtime_present(arch) {
+            report_no_runtime(&name, arch);
+            tally.skipped += 1;
+            continue;
+        }
+        let start = Instant::now();
+        let result =
+            crate::size::hello(arch).map(|image| crate::size::verdict(&image, crate::size::BUDGET));
+        let secs = start.elapsed().as_secs_f64();
+        let (ok, text) = result.unwrap_or_else(|e| (false, e));
+        tally.one(ok);
+        print_block(&if ok {
+            format!("test {name} ... ok ({text}; {secs:.1} s)\n")
+        } else {
+            format!("test {name} ... FAILED ({secs:.1} s)\n{}", indent(&text))
+        });
+    }
+    tally
+}
+
 /// `true` if the architecture's boot code is in the tree.
 fn runtime_present(arch: Arch) -> bool {
     dirs::source_tree()
@@ -1364,6 +1393,8 @@ pub fn run(options: &Options) -> i32 {
     if options.host {
         tally.add(host_checks(options));
     }
+
+    tally.add(size_checks(options));
 
     let (steps, missing): (Vec<Step>, Vec<Step>) = steps()
         .into_iter()

@@ -107,60 +107,77 @@ impl XenErrno {
     /// assert_eq!(XenErrno::ESRCH.to_string(), "ESRCH (no such domain or process)");
     /// ```
     pub const fn description(self) -> Option<&'static str> {
-        Some(match self.0 {
-            1 => "operation not permitted",
-            2 => "no such entry",
-            3 => "no such domain or process",
-            4 => "interrupted",
-            5 => "input/output error",
-            6 => "no such device or address",
-            7 => "argument list too long",
-            8 => "executable format error",
-            9 => "bad handle or file number",
-            10 => "no child",
-            11 => "resource temporarily unavailable",
-            12 => "out of memory",
-            13 => "permission denied",
-            14 => "bad address",
-            16 => "resource busy",
-            17 => "already exists",
-            18 => "cross-device operation",
-            19 => "no such device",
-            20 => "not a directory",
-            21 => "is a directory",
-            22 => "invalid argument",
-            23 => "too many open files in system",
-            24 => "too many open files",
-            28 => "no space left",
-            30 => "read-only",
-            31 => "too many links",
-            33 => "argument out of domain",
-            34 => "result out of range",
-            35 => "deadlock would occur",
-            36 => "name too long",
-            37 => "no locks available",
-            38 => "function not implemented",
-            39 => "not empty",
-            61 => "no data available",
-            62 => "timer expired",
-            74 => "bad message",
-            75 => "value too large",
-            84 => "illegal byte sequence",
-            85 => "interrupted, should be restarted",
-            88 => "not a socket",
-            90 => "message too large",
-            95 => "operation not supported",
-            98 => "address in use",
-            99 => "address not available",
-            105 => "no buffer space available",
-            106 => "already connected",
-            107 => "not connected",
-            110 => "timed out",
-            111 => "connection refused",
-            _ => return None,
-        })
+        let mut i = 0;
+        while i < DESCRIBED.len() {
+            if DESCRIBED[i] == self.0 {
+                return Some(crate::code::nth_entry(DESCRIPTIONS, i));
+            }
+            i += 1;
+        }
+        None
     }
 }
+
+/// The numbers [`XenErrno::description`] knows, in the order of
+/// `DESCRIPTIONS` (one string rather than a table of pointers: smaller).
+const DESCRIBED: [i32; 49] = [
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 19, 20, 21, 22, 23, 24, 28, 30, 31,
+    33, 34, 35, 36, 37, 38, 39, 61, 62, 74, 75, 84, 85, 88, 90, 95, 98, 99, 105, 106, 107, 110,
+    111,
+];
+
+/// The descriptions of `DESCRIBED`, each followed by a NUL.
+const DESCRIPTIONS: &str = concat!(
+    "operation not permitted\0",
+    "no such entry\0",
+    "no such domain or process\0",
+    "interrupted\0",
+    "input/output error\0",
+    "no such device or address\0",
+    "argument list too long\0",
+    "executable format error\0",
+    "bad handle or file number\0",
+    "no child\0",
+    "resource temporarily unavailable\0",
+    "out of memory\0",
+    "permission denied\0",
+    "bad address\0",
+    "resource busy\0",
+    "already exists\0",
+    "cross-device operation\0",
+    "no such device\0",
+    "not a directory\0",
+    "is a directory\0",
+    "invalid argument\0",
+    "too many open files in system\0",
+    "too many open files\0",
+    "no space left\0",
+    "read-only\0",
+    "too many links\0",
+    "argument out of domain\0",
+    "result out of range\0",
+    "deadlock would occur\0",
+    "name too long\0",
+    "no locks available\0",
+    "function not implemented\0",
+    "not empty\0",
+    "no data available\0",
+    "timer expired\0",
+    "bad message\0",
+    "value too large\0",
+    "illegal byte sequence\0",
+    "interrupted, should be restarted\0",
+    "not a socket\0",
+    "message too large\0",
+    "operation not supported\0",
+    "address in use\0",
+    "address not available\0",
+    "no buffer space available\0",
+    "already connected\0",
+    "not connected\0",
+    "timed out\0",
+    "connection refused\0",
+);
 
 impl core::fmt::Display for XenErrno {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {

@@ -54,7 +54,8 @@ impl ReuseLists {
     fn pop(&mut self, count: usize) -> Option<usize> {
         let i = count.checked_sub(1).filter(|&i| i < CACHED_MAX_PAGES)?;
         self.len[i] = self.len[i].checked_sub(1)?;
-        Some(self.first_page[i][self.len[i]])
+        // `get`: `len[i] < CACHE_DEPTH` (push's check); no panic path.
+        self.first_page[i].get(self.len[i]).copied()
     }
 
     /// Keep `first` (a freed buffer of `count` pages) if there is room.

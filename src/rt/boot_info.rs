@@ -416,7 +416,9 @@ impl BootInfo {
     /// assert_eq!(top, Some(0xa_0000));
     /// ```
     pub fn memory_map(&self) -> &[MemoryRegion] {
-        &self.memory[..self.memory_len]
+        // `get`: `memory_len` never exceeds the array, and the unreachable
+        // panic's message and location would be in every image.
+        self.memory.get(..self.memory_len).unwrap_or(&[])
     }
 
     /// The boot modules.

@@ -13,13 +13,24 @@
 /// assert_eq!(option(cmdline, "con"), None);
 /// ```
 pub fn option<'a>(cmdline: &'a str, key: &str) -> Option<&'a str> {
+    // On bytes, as `split_ascii_whitespace` and `split_once('=')` would
+    // split the words, but without core's string searchers (and their
+    // panic paths) in every guest: every guest's runtime calls this.
     let mut found = None;
-    for word in cmdline.split_ascii_whitespace() {
-        match word.split_once('=') {
-            Some((k, v)) if k == key => found = Some(v),
-            None if word == key => found = Some(""),
-            _ => {}
+    let words = cmdline
+        .as_bytes()
+        .split(u8::is_ascii_whitespace)
+        .filter(|w| !w.is_empty());
+    for word in words {
+        let mut halves = word.splitn(2, |&b| b == b'=');
+        if halves.next() != Some(key.as_bytes()) {
+            continue;
         }
+        // Split at ASCII bytes: the value is UTF-8 as the line is.
+        found = match halves.next() {
+            Some(value) => core::str::from_utf8(value).ok(),
+            None => Some(""),
+        };
     }
     found
 }
@@ -58,8 +69,12 @@ pub unsafe fn from_c_string(addr: u64, max: usize) -> &'static str {
     let bytes = unsafe { core::slice::from_raw_parts(ptr, len) };
     match core::str::from_utf8(bytes) {
         Ok(s) => s,
-        // SAFETY: `valid_up_to` bytes are valid UTF-8.
-        Err(e) => unsafe { core::str::from_utf8_unchecked(&bytes[..e.valid_up_to()]) },
+        // `get`: `valid_up_to` is within `bytes`; no panic path.
+        Err(e) => match bytes.get(..e.valid_up_to()) {
+            // SAFETY: `valid_up_to` bytes are valid UTF-8.
+            Some(valid) => unsafe { core::str::from_utf8_unchecked(valid) },
+            None => "",
+        },
     }
 }
 
@@ -74,6 +89,13 @@ mod tests {
         assert_eq!(option(c, "quiet"), Some(""));
         assert_eq!(option(c, "xencall"), None);
         assert_eq!(option("a=1 a=2", "a"), Some("2"));
+        // Any ASCII whitespace separates; the first `=` splits.
+        assert_eq!(option("x\ta=1=2\n b", "a"), Some("1=2"));
+        assert_eq!(option("a=1=2", "a=1"), None);
+        assert_eq!(option("a= b", "a"), Some(""));
+        assert_eq!(option("=v", ""), Some("v"));
+        assert_eq!(option("  ", ""), None);
+        assert_eq!(option("é=ü", "é"), Some("ü"));
     }
 
     #[test]

@@ -25,8 +25,13 @@
 //!   `SCHEDOP_shutdown`.
 //! * `xencall-hypercall=direct|page`: the x86 PVH hypercall mode (default
 //!   `page`).
+//! * `xencall-boot-profile`: print a `xencall-boot-profile:` line of
+//!   counter stamps taken at the end of each boot phase, from Xen's
+//!   hand-off to `main` (`cargo qemu bench` reads it under `-icount`).
 
 pub mod boot_info;
+#[cfg(any(doc, target_os = "none"))]
+mod boot_profile;
 pub mod cmdline;
 pub mod console;
 pub mod exit;
@@ -147,9 +152,12 @@ extern "Rust" {
 /// ```
 #[cfg(any(doc, target_os = "none"))]
 pub unsafe fn start(mut boot: BootInfo) -> ! {
+    use boot_profile::{stamp, Phase};
+    stamp(Phase::BootInfo);
     // SAFETY: this function's contract is `record_entry`'s.
     unsafe { boot.record_entry() };
     heap::init();
+    stamp(Phase::Heap);
     exit::use_qemu_exit(cmdline::option(boot.cmdline, "xencall-exit") == Some("qemu"));
     let preference = match cmdline::option(boot.cmdline, "xencall-hypercall") {
         Some("direct") => crate::arch::HypercallMode::Direct,
@@ -166,12 +174,17 @@ pub unsafe fn start(mut boot: BootInfo) -> ! {
             exit(ExitStatus::Failure);
         }
     }
+    stamp(Phase::Hypercalls);
     // A domU's console is its PV console ring (Xen's refuses a domU).
     domain::discover(&mut boot);
     pv_console::init(&boot);
     xenstore::init(&boot);
     if boot.memory_map().is_empty() {
         memory_map::from_xen(&mut boot);
+    }
+    stamp(Phase::Main);
+    if cmdline::option(boot.cmdline, "xencall-boot-profile").is_some() {
+        boot_profile::report();
     }
     // SAFETY: `xencall_main` is defined by `entry!` with this signature;
     // linking fails if the unikernel did not use `entry!`.

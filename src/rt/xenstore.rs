@@ -1,7 +1,9 @@
 //! The domU's xenstore connection: the [`Xenstore`] client over the page
-//! and event channel the toolstack gave it, made by `rt::start` when the
-//! guest is a domU with a xenstore page, and shared by the whole guest
-//! (one ring has one client).
+//! and event channel the toolstack gave it, shared by the whole guest (one
+//! ring has one client). `rt::start` records the page and its doorbell
+//! when the guest is a domU with a xenstore page; the client is made on
+//! first use, in [`with`], so a guest that never calls it links none of
+//! the client (536 bytes of `hello` on x86_64, 304 on aarch64).
 //!
 //! [`Xenstore`]: crate::xenstore::Xenstore
 
@@ -22,9 +24,15 @@ use crate::xenstore::{RingTransport, Xenstore};
 /// ```
 pub type RtXenstore = Xenstore<RingTransport<EventChannelDoorbell>>;
 
+/// The store page's address and its doorbell, until [`with`] makes the
+/// client from them.
+static RING: spin::Mutex<Option<(usize, EventChannelDoorbell)>> = spin::Mutex::new(None);
+
+/// The client, once made.
 static CLIENT: spin::Mutex<Option<RtXenstore>> = spin::Mutex::new(None);
 
-/// Connect if `boot` describes a domU that has a xenstore page.
+/// Record the page and doorbell if `boot` describes a domU that has a
+/// xenstore page.
 pub(super) fn init(boot: &BootInfo) {
     let (DomainRole::DomU, Some(ring)) = (boot.domain_role, boot.xenstore_ring) else {
         return;
@@ -32,10 +40,7 @@ pub(super) fn init(boot: &BootInfo) {
     let Ok(doorbell) = EventChannelDoorbell::new(boot, ring.event_channel) else {
         return;
     };
-    // SAFETY: `rt::domain` mapped the store page at `address` for the rest
-    // of the boot; only this client (and xenstored) uses it.
-    let transport = unsafe { RingTransport::new(ring.address as *mut _, doorbell) };
-    *CLIENT.lock() = Some(Xenstore::new(transport));
+    *RING.lock() = Some((ring.address as usize, doorbell));
 }
 
 /// Run `f` with the guest's xenstore client; `None` if the guest has none
@@ -59,5 +64,14 @@ pub(super) fn init(boot: &BootInfo) {
 /// }
 /// ```
 pub fn with<R>(f: impl FnOnce(&mut RtXenstore) -> R) -> Option<R> {
-    CLIENT.lock().as_mut().map(f)
+    let mut client = CLIENT.lock();
+    if client.is_none() {
+        let (address, doorbell) = RING.lock().take()?;
+        // SAFETY: `rt::domain` mapped the store page at `address` for the
+        // rest of the boot; only this client (and xenstored) uses it, and
+        // `take` hands it out once.
+        let transport = unsafe { RingTransport::new(address as *mut _, doorbell) };
+        *client = Some(Xenstore::new(transport));
+    }
+    client.as_mut().map(f)
 }

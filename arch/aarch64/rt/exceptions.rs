@@ -145,25 +145,27 @@ xencall_arm_exception_common:
     "#
 );
 
-/// Vector names, in VBAR order.
-const KINDS: [&str; 16] = [
-    "synchronous, current EL with SP0",
-    "IRQ, current EL with SP0",
-    "FIQ, current EL with SP0",
-    "SError, current EL with SP0",
-    "synchronous, current EL with SPx (inside the exception handler)",
-    "IRQ, current EL with SPx",
-    "FIQ, current EL with SPx",
-    "SError, current EL with SPx",
-    "synchronous, lower EL (AArch64)",
-    "IRQ, lower EL (AArch64)",
-    "FIQ, lower EL (AArch64)",
-    "SError, lower EL (AArch64)",
-    "synchronous, lower EL (AArch32)",
-    "IRQ, lower EL (AArch32)",
-    "FIQ, lower EL (AArch32)",
-    "SError, lower EL (AArch32)",
-];
+/// Vector names, in VBAR order, NUL-terminated in one string
+/// (`crate::code::nth_entry`): a table of 16 `&str` would be 256 bytes of
+/// relocated pointers, in the small sections before the vectors.
+const KINDS: &str = concat!(
+    "synchronous, current EL with SP0\0",
+    "IRQ, current EL with SP0\0",
+    "FIQ, current EL with SP0\0",
+    "SError, current EL with SP0\0",
+    "synchronous, current EL with SPx (inside the exception handler)\0",
+    "IRQ, current EL with SPx\0",
+    "FIQ, current EL with SPx\0",
+    "SError, current EL with SPx\0",
+    "synchronous, lower EL (AArch64)\0",
+    "IRQ, lower EL (AArch64)\0",
+    "FIQ, lower EL (AArch64)\0",
+    "SError, lower EL (AArch64)\0",
+    "synchronous, lower EL (AArch32)\0",
+    "IRQ, lower EL (AArch32)\0",
+    "FIQ, lower EL (AArch32)\0",
+    "SError, lower EL (AArch32)\0",
+);
 
 /// What `ESR_EL1.EC` says, for the classes a unikernel meets.
 fn class_name(ec: u64) -> &'static str {
@@ -223,7 +225,10 @@ extern "C" fn xencall_arm_exception(
         }
         _ => super::halt(),
     }
-    let name = KINDS.get(kind as usize).copied().unwrap_or("?");
+    let name = match crate::code::nth_entry(KINDS, kind as usize) {
+        "" => "?",
+        name => name,
+    };
     let ec = esr >> 26;
     if matches!(ec, 0x24 | 0x25) && in_stack_guard(far) {
         crate::rt::console::fault_println!(

@@ -164,6 +164,28 @@ pub(crate) fn block_with_upcalls() -> Result<()> {
     r
 }
 
+/// The boot profile's counter: `CNTVCT_EL0`, after an `isb` so that it
+/// is read in program order.
+pub(crate) fn counter() -> u64 {
+    let t: u64;
+    // SAFETY: reading the virtual counter (accessible at EL1) has no
+    // effect.
+    unsafe {
+        core::arch::asm!("isb", "mrs {}, cntvct_el0", out(reg) t, options(nomem, nostack, preserves_flags))
+    };
+    t
+}
+
+/// The counter's name and frequency (`CNTFRQ_EL0`) for the boot profile.
+pub(crate) fn counter_kind() -> (&'static str, u64) {
+    let hz: u64;
+    // SAFETY: reading the counter frequency register has no effect.
+    unsafe {
+        core::arch::asm!("mrs {}, cntfrq_el0", out(reg) hz, options(nomem, nostack, preserves_flags))
+    };
+    ("cntvct", hz)
+}
+
 /// Event upcalls taken so far.
 pub(crate) fn upcall_count() -> u64 {
     gic::upcall_count()

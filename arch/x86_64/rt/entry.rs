@@ -23,6 +23,11 @@ xencall_pvh_start:
     cli
     cld
     mov %ebx, %esi
+    /* Boot profile (rt/boot_profile.rs): the hand-off, kept in ebx:ebp
+       until .bss, where the stamps live, is zero. */
+    rdtsc
+    mov %eax, %ebp
+    mov %edx, %ebx
 
     /* Zero .bss: page tables and stack live there. */
     mov $__bss_start, %edi
@@ -30,6 +35,11 @@ xencall_pvh_start:
     sub %edi, %ecx
     xor %eax, %eax
     rep stosb
+    mov %ebp, xencall_boot_stamps
+    mov %ebx, xencall_boot_stamps + 4
+    rdtsc
+    mov %eax, xencall_boot_stamps + 8       /* .bss zeroed */
+    mov %edx, xencall_boot_stamps + 12
 
     /* PML4[0] -> PDPT; PDPT[0..4] -> PD[0..4]; PD: 2048 2 MiB pages. */
     mov $xencall_pdpt + 3, %eax
@@ -53,6 +63,9 @@ xencall_pvh_start:
     inc %ecx
     cmp $2048, %ecx
     jb 2b
+    rdtsc
+    mov %eax, xencall_boot_stamps + 16      /* page tables built */
+    mov %edx, xencall_boot_stamps + 20
 
     lgdt xencall_gdt_ptr
 
@@ -83,6 +96,9 @@ xencall_pvh_long:
     mov %eax, %fs
     mov %eax, %gs
     mov $xencall_stack_top, %rsp
+    rdtsc
+    mov %eax, xencall_boot_stamps + 24      /* long mode, paging on */
+    mov %edx, xencall_boot_stamps + 28
     mov %esi, %edi
     call xencall_pvh_main
     ud2
@@ -91,11 +107,20 @@ xencall_pvh_long:
 xencall_pv_start:
     cld
     mov %rsi, %r12
+    /* Boot profile: the hand-off, in r13 until .bss is zero. */
+    rdtsc
+    shl $32, %rdx
+    or %rdx, %rax
+    mov %rax, %r13
     lea __bss_start(%rip), %rdi
     lea __bss_end(%rip), %rcx
     sub %rdi, %rcx
     xor %eax, %eax
     rep stosb
+    mov %r13, xencall_boot_stamps(%rip)
+    rdtsc
+    mov %eax, xencall_boot_stamps + 8(%rip)     /* .bss zeroed */
+    mov %edx, xencall_boot_stamps + 12(%rip)
     lea xencall_stack_top(%rip), %rsp
     mov %r12, %rdi
     call xencall_pv_main

@@ -302,7 +302,7 @@ pub(super) fn reload_idt() {
     unsafe {
         let pointer = x86_64::structures::DescriptorTablePointer {
             limit: (core::mem::size_of::<Idt>() - 1) as u16,
-            base: x86_64::VirtAddr::new(core::ptr::addr_of!(IDT) as u64),
+            base: x86_64::VirtAddr::new_truncate(core::ptr::addr_of!(IDT) as u64),
         };
         x86_64::instructions::tables::lidt(&pointer);
     }

@@ -91,6 +91,6 @@ fn unmap_identity_mapped(page: usize) -> Result<()> {
         };
         core::ptr::addr_of_mut!((*table)[(page >> 12) & 511]).write_volatile(0);
     }
-    x86_64::instructions::tlb::flush(x86_64::VirtAddr::new(page as u64));
+    x86_64::instructions::tlb::flush(x86_64::VirtAddr::new_truncate(page as u64));
     Ok(())
 }

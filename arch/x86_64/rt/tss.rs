@@ -8,6 +8,8 @@
 //!
 //! (PV guests have no TSS: Xen delivers their exceptions itself.)
 
+use core::mem::MaybeUninit;
+
 use x86_64::structures::gdt::{Descriptor, SegmentSelector};
 use x86_64::structures::tss::TaskStateSegment;
 use x86_64::PrivilegeLevel;
@@ -24,8 +26,11 @@ struct IstStack([u8; IST_STACK_SIZE]);
 static mut IST_STACKS: [IstStack; super::VCPUS] =
     [const { IstStack([0; IST_STACK_SIZE]) }; super::VCPUS];
 
-static mut TSS: [TaskStateSegment; super::VCPUS] =
-    [const { TaskStateSegment::new() }; super::VCPUS];
+/// Uninitialised until `load` writes each: a `TaskStateSegment::new()`
+/// initialiser has a non-zero field (the I/O map base), which would put
+/// all of them in `.data`, 936 bytes of the image.
+static mut TSS: [MaybeUninit<TaskStateSegment>; super::VCPUS] =
+    [const { MaybeUninit::uninit() }; super::VCPUS];
 
 extern "C" {
     /// The GDT's TSS descriptors, 16 bytes per vCPU (`entry`).
@@ -51,9 +56,13 @@ pub(super) fn load(vcpu: u32) {
     unsafe {
         let stack = core::ptr::addr_of_mut!(IST_STACKS[v]);
         let top = stack as u64 + IST_STACK_SIZE as u64;
-        (*core::ptr::addr_of_mut!(TSS[v])).interrupt_stack_table
-            [usize::from(DOUBLE_FAULT_IST - 1)] = x86_64::VirtAddr::new(top);
-        let tss: &'static TaskStateSegment = &*core::ptr::addr_of!(TSS[v]);
+        let tss: &'static mut TaskStateSegment =
+            (*core::ptr::addr_of_mut!(TSS[v])).write(TaskStateSegment::new());
+        // The stack's top is an address of the image: canonical, so
+        // truncating changes nothing (and cannot panic, unlike `new`).
+        tss.interrupt_stack_table[usize::from(DOUBLE_FAULT_IST - 1)] =
+            x86_64::VirtAddr::new_truncate(top);
+        let tss: &'static TaskStateSegment = tss;
         let Descriptor::SystemSegment(low, high) = Descriptor::tss_segment(tss) else {
             return;
         };
