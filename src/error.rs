@@ -109,6 +109,17 @@ pub enum Error {
     /// A safe function refused a value that names guest memory (an HVM
     /// parameter holding a frame number); the `unsafe` variant takes it.
     NamesMemory,
+    /// A typed sysctl or domctl wrapper found a Xen release whose interface
+    /// versions the crate does not know
+    /// ([`abi::release::KNOWN_RELEASES`](crate::abi::release::KNOWN_RELEASES));
+    /// nothing was sent to it. The raw `sysctl`/`domctl` take an explicit
+    /// version for such a Xen.
+    UnknownXenRelease {
+        /// `XENVER_version`'s major number.
+        major: u16,
+        /// Its minor number.
+        minor: u16,
+    },
 }
 
 impl Error {
@@ -169,6 +180,7 @@ impl Error {
             Error::NotTranslated => XenErrno::EOPNOTSUPP.0,
             Error::Declined => XenErrno::EBUSY.0,
             Error::NamesMemory => XenErrno::EPERM.0,
+            Error::UnknownXenRelease { .. } => XenErrno::EOPNOTSUPP.0,
         }
     }
 
@@ -247,6 +259,11 @@ impl fmt::Display for Error {
             Error::NamesMemory => {
                 f.write_str("value names guest memory: refused by the safe function")
             }
+            Error::UnknownXenRelease { major, minor } => write!(
+                f,
+                "Xen {major}.{minor} is a release this crate does not know the sysctl/domctl \
+                 interface versions of: use the raw sysctl/domctl with its version"
+            ),
         }
     }
 }
