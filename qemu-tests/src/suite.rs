@@ -109,6 +109,20 @@ fn host_check(name: &str, cmd: &mut std::process::Command, count_tests: bool) ->
     tally
 }
 
+/// `4.17=/usr/include,4.20=DIR` for the ABI conformance test: the public
+/// headers of every Debian release the runner boots (another suite's
+/// `libxen-dev` unpacked under the target directory), or why one could
+/// not be fetched.
+fn header_sets() -> Result<String, String> {
+    let mut sets = Vec::new();
+    for xen in XenRelease::ALL.into_iter().filter(|x| !x.debug()) {
+        let dir = setup::xen_headers(xen, &dirs::target_dir())
+            .map_err(|e| format!("the headers of {}: {e}", xen.test_name()))?;
+        sets.push(format!("{}={}", xen.version(), dir.display()));
+    }
+    Ok(sets.join(","))
+}
+
 fn host_checks(options: &Options) -> Tally {
     let mut tally = Tally::default();
     let root = dirs::source_tree();
@@ -117,6 +131,17 @@ fn host_checks(options: &Options) -> Tally {
         c.current_dir(root).args(args);
         c
     };
+    // Every release's headers, or a failed check saying which is missing
+    // (the conformance test then checks the installed ones only).
+    let headers = if selected(options, "host::test") {
+        header_sets()
+    } else {
+        Ok(String::new())
+    };
+    if let Err(e) = &headers {
+        print_block(&format!("test host::headers ... FAILED\n{}", indent(e)));
+        tally.failed += 1;
+    }
     let checks: Vec<(&str, std::process::Command, bool)> = vec![
         ("host::fmt", cargo(&["fmt", "--all", "--check"]), false),
         (
@@ -143,9 +168,16 @@ fn host_checks(options: &Options) -> Tally {
         ),
         // All features: the boot runtime's and the C API's host-testable
         // parts (test framework, command line, boot info, handle table).
+        // The ABI conformance test checks every release's headers.
         (
             "host::test",
-            cargo(&["test", "--workspace", "--all-features"]),
+            {
+                let mut c = cargo(&["test", "--workspace", "--all-features"]);
+                if let Ok(sets) = &headers {
+                    c.env("XENCALL_XEN_HEADERS", sets);
+                }
+                c
+            },
             true,
         ),
         // The documented no-static-arena build: buffers only from
@@ -509,9 +541,37 @@ struct Step {
     expect: Expect,
     /// CPUs, and dom0 vCPUs.
     cpus: u32,
+    /// The Xen it boots under (the name starts with it).
+    xen: XenRelease,
 }
 
+/// Every step: each boot under Xen once per release of its architecture,
+/// its name starting with the release (`xen-4.20::x86_64-pvh`); the boot
+/// without Xen and the runner's own steps (which boot the default
+/// release through `cargo-xencall boot`) once.
 fn steps() -> Vec<Step> {
+    let mut out = Vec::new();
+    for s in base_steps() {
+        let per_release =
+            !s.no_xen && !matches!(s.expect, Expect::Runner(_) | Expect::LinkFails(_));
+        if !per_release {
+            out.push(s);
+            continue;
+        }
+        for xen in XenRelease::ALL {
+            if xen.arches().contains(&s.arch) {
+                out.push(Step {
+                    name: format!("{}::{}", xen.test_name(), s.name),
+                    xen,
+                    ..s.clone()
+                });
+            }
+        }
+    }
+    out
+}
+
+fn base_steps() -> Vec<Step> {
     let timeout = boot::default_timeout();
     let hang_timeout = Duration::from_secs(15).min(timeout);
     let step = |name: &str, arch, mode, example, expect| Step {
@@ -524,6 +584,7 @@ fn steps() -> Vec<Step> {
         timeout,
         expect,
         cpus: 1,
+        xen: XenRelease::DEFAULT,
     };
     let selftest = |what: &'static str| Step {
         name: format!("selftest::{what}"),
@@ -755,6 +816,7 @@ fn runner_steps(timeout: Duration) -> Vec<Step> {
         timeout: timeout * 2,
         expect: Expect::Runner(case),
         cpus: 1,
+        xen: XenRelease::DEFAULT,
     };
     let mut steps = Vec::new();
     for arch in Arch::ALL {
@@ -1376,32 +1438,39 @@ pub fn run(options: &Options) -> i32 {
         tally.skipped += 1;
     }
 
-    // The domU cases, one Linux dom0 boot per architecture.
-    let mut domu_plans: Vec<(Arch, Vec<(&'static str, dom0::Case)>)> = Vec::new();
-    for arch in [Arch::X86_64, Arch::Aarch64] {
-        let prefix = dom0::prefix(arch);
-        // The boot's own test selects all its cases.
-        let whole = selected(options, &format!("{prefix}::boot"));
-        let cases: Vec<_> = dom0::suite_cases(arch)
-            .into_iter()
-            .filter(|(_, c)| whole || selected(options, &c.test_name(prefix)))
-            .collect();
-        if cases.is_empty() {
+    // The domU cases, one Linux dom0 boot per release and architecture.
+    type DomuPlan = (XenRelease, Arch, Vec<(&'static str, dom0::Case)>);
+    let mut domu_plans: Vec<DomuPlan> = Vec::new();
+    for xen in XenRelease::ALL {
+        let Ok(release) = dom0::release_of(xen) else {
             continue;
-        }
-        if !runtime_present(arch) {
-            for (_, c) in &cases {
-                report_no_runtime(&c.test_name(prefix), arch);
-                tally.skipped += 1;
+        };
+        for arch in [Arch::X86_64, Arch::Aarch64] {
+            let prefix = dom0::boot_prefix(release, arch);
+            // The boot's own test selects all its cases.
+            let whole = selected(options, &format!("{prefix}::boot"));
+            let cases: Vec<_> = dom0::suite_cases(arch)
+                .into_iter()
+                .filter(|(_, c)| whole || selected(options, &c.test_name(&prefix)))
+                .collect();
+            if cases.is_empty() {
+                continue;
             }
-            continue;
+            if !runtime_present(arch) {
+                for (_, c) in &cases {
+                    report_no_runtime(&c.test_name(&prefix), arch);
+                    tally.skipped += 1;
+                }
+                continue;
+            }
+            domu_plans.push((xen, arch, cases));
         }
-        domu_plans.push((arch, cases));
     }
 
-    // Set-up, once per arch and guest; failures fail the steps needing them.
+    // Set-up, once per arch (and Xen) and guest; failures fail the steps
+    // needing them.
     let mut qemus: HashMap<&str, Result<PathBuf, String>> = HashMap::new();
-    let mut xens: HashMap<&str, Result<PathBuf, String>> = HashMap::new();
+    let mut xens: HashMap<(XenRelease, &str), Result<PathBuf, String>> = HashMap::new();
     let mut built: HashMap<(&str, &str), Result<PathBuf, String>> = HashMap::new();
     let mut need_guest = |arch: Arch, example: &'static str| {
         built.entry((arch.name(), example)).or_insert_with(|| {
@@ -1430,7 +1499,7 @@ pub fn run(options: &Options) -> i32 {
             }
         });
     };
-    for (arch, cases) in &domu_plans {
+    for (_, arch, cases) in &domu_plans {
         qemus
             .entry(arch.name())
             .or_insert_with(|| setup::qemu(*arch));
@@ -1442,8 +1511,25 @@ pub fn run(options: &Options) -> i32 {
         let a = s.arch.name();
         qemus.entry(a).or_insert_with(|| setup::qemu(s.arch));
         if !s.no_xen {
-            xens.entry(a)
-                .or_insert_with(|| setup::xen(s.arch, XenRelease::DEFAULT, &dirs::target_dir()));
+            xens.entry((s.xen, a)).or_insert_with(|| {
+                let t = Instant::now();
+                let r = setup::xen(s.arch, s.xen, &dirs::target_dir());
+                if let Err(e) = &r {
+                    print_block(&format!(
+                        "cargo qemu: no {} for {}:\n{}",
+                        s.xen.test_name(),
+                        a,
+                        indent(e)
+                    ));
+                } else if t.elapsed() > Duration::from_secs(5) {
+                    eprintln!(
+                        "cargo qemu: {} for {a} ready in {:.1} s (once)",
+                        s.xen.test_name(),
+                        t.elapsed().as_secs_f64()
+                    );
+                }
+                r
+            });
         }
         if matches!(s.expect, Expect::LinkFails(_)) {
             // Built by the step itself: the build failing is the test.
@@ -1453,11 +1539,12 @@ pub fn run(options: &Options) -> i32 {
     }
 
     // Every boot is a job for the workers; the dom0 boots first, being
-    // the longest (about 12 s each, unloaded).
+    // the longest (about 12 s each, unloaded), the releases interleaved.
     type Job = Box<dyn FnOnce() -> (String, Tally) + Send>;
     let mut ready: VecDeque<Job> = VecDeque::new();
-    for (arch, plan) in domu_plans {
-        let prefix = dom0::prefix(arch);
+    for (xen, arch, plan) in domu_plans {
+        let release = dom0::release_of(xen).expect("planned above");
+        let prefix = dom0::boot_prefix(release, arch);
         let mut cases = Vec::new();
         let mut problem = qemus[arch.name()].as_ref().err().cloned();
         for (example, case) in plan {
@@ -1471,7 +1558,7 @@ pub fn run(options: &Options) -> i32 {
         }
         // A missing QEMU or guest is in `problem`: set-up needs neither.
         let setup = match problem {
-            None => dom0::prepare(arch, &dirs::target_dir())
+            None => dom0::prepare(xen, arch, &dirs::target_dir())
                 .and_then(|a| Ok((a, qemus[arch.name()].clone()?))),
             Some(e) => Err(e),
         };
@@ -1480,7 +1567,7 @@ pub fn run(options: &Options) -> i32 {
             Err(e) => {
                 let whole = selected(options, &format!("{prefix}::boot"));
                 for (_, c) in dom0::suite_cases(arch) {
-                    let name = c.test_name(prefix);
+                    let name = c.test_name(&prefix);
                     if whole || selected(options, &name) {
                         print_block(&format!("test {name} ... FAILED\n{}", indent(&e)));
                         tally.failed += 1;
@@ -1490,7 +1577,7 @@ pub fn run(options: &Options) -> i32 {
             }
         };
         ready.push_back(Box::new(move || {
-            let name = format!("{prefix}-domu");
+            let name = format!("{}-{}-domu", xen.test_name(), dom0::prefix(arch));
             match dom0::run(&assets, &cases, &qemu, &name, false) {
                 Ok(run) => {
                     let (text, passed, failed) = dom0::render(&run);
@@ -1516,7 +1603,7 @@ pub fn run(options: &Options) -> i32 {
             if s.no_xen {
                 None
             } else {
-                xens[a].as_ref().err()
+                xens[&(s.xen, a)].as_ref().err()
             },
             built.get(&(a, s.example)).and_then(|r| r.as_ref().err()),
         ];
@@ -1534,7 +1621,7 @@ pub fn run(options: &Options) -> i32 {
         let xen = if s.no_xen {
             None
         } else {
-            Some(xens[a].clone().unwrap())
+            Some(xens[&(s.xen, a)].clone().unwrap())
         };
         ready.push_back(Box::new(move || {
             run_step(&s, &guest, &qemu, xen.as_deref())

@@ -56,7 +56,7 @@ pub fn prepare(release: &'static Release, arch: Arch, cache: &Path) -> Result<As
     let dir = cache.join("dom0").join(release.name).join(deb_arch(arch));
     let debs = dir.join("debs");
     if !debs.is_dir() {
-        download(release, arch, &debs)?;
+        download(release, arch, cache, &debs)?;
     }
     let tree = dir.join("tree");
     if !tree.is_dir() {
@@ -215,7 +215,7 @@ pub fn kernel_package(apt_cache_depends: &str) -> Option<String> {
     })
 }
 
-fn download(release: &Release, arch: Arch, debs: &Path) -> Result<(), String> {
+fn download(release: &Release, arch: Arch, cache: &Path, debs: &Path) -> Result<(), String> {
     let a = deb_arch(arch);
     if !setup::is_debian() {
         return Err(format!(
@@ -224,25 +224,23 @@ fn download(release: &Release, arch: Arch, debs: &Path) -> Result<(), String> {
             debs.display()
         ));
     }
-    // Another suite's packages (trixie's Xen 4.20 on bookworm) need a
-    // private apt source list and state: not done yet.
-    let os_release = fs::read_to_string("/etc/os-release").unwrap_or_default();
-    let host_suite = os_release
-        .lines()
-        .find_map(|l| l.strip_prefix("VERSION_CODENAME="))
-        .unwrap_or("")
-        .trim_matches('"');
-    if host_suite != release.suite {
-        return Err(format!(
-            "Xen {} comes from Debian {}, but this host's apt serves {host_suite:?}: \
-             fetching another suite's packages is not supported yet",
-            release.name, release.suite
-        ));
-    }
-    ensure_apt_arch(a)?;
-    apt_update_once()?;
+    // Another suite's packages (trixie's Xen 4.20 on bookworm) come
+    // through a private apt list and state under the cache directory.
+    let private = if crate::apt::host_suite() == release.suite {
+        ensure_apt_arch(a)?;
+        apt_update_once()?;
+        None
+    } else {
+        Some(crate::apt::PrivateApt::new(cache, release.suite)?)
+    };
     let meta = format!("{}:{a}", release.kernel_meta.replace("{arch}", a));
-    let (ok, depends) = capture(Command::new("apt-cache").args(["depends", &meta]));
+    let (ok, depends) = match &private {
+        Some(apt) => match apt.depends(&meta) {
+            Ok(out) => (true, out),
+            Err(e) => (false, e),
+        },
+        None => capture(Command::new("apt-cache").args(["depends", &meta])),
+    };
     let kernel = kernel_package(&depends).filter(|_| ok).ok_or_else(|| {
         format!(
             "`apt-cache depends {meta}` names no linux-image package:\n{}\n\
@@ -262,14 +260,20 @@ fn download(release: &Release, arch: Arch, debs: &Path) -> Result<(), String> {
         "cargo qemu: downloading dom0's packages for {a} (Xen {}, {kernel}; about 70 MB, once)",
         release.name
     );
-    let mut cmd = Command::new("apt-get");
+    let mut cmd = match &private {
+        Some(apt) => apt.command("apt-get"),
+        None => {
+            let mut cmd = Command::new("apt-get");
+            // As root, apt drops to its `_apt` user, who cannot write here.
+            if setup::is_root() {
+                cmd.args(["-o", "APT::Sandbox::User=root"]);
+            }
+            cmd
+        }
+    };
     cmd.args(["download", "-q"])
         .args(&packages)
         .current_dir(&partial);
-    // As root, apt drops to its `_apt` user, who cannot write here.
-    if setup::is_root() {
-        cmd.args(["-o", "APT::Sandbox::User=root"]);
-    }
     run(&mut cmd).map_err(|e| {
         format!("{e}\ndownloading dom0's packages failed (as root, `apt-get update` may fix it)")
     })?;
