@@ -24,6 +24,7 @@ mod runner;
 mod setup;
 mod shutdown;
 mod suite;
+mod support_table;
 mod target;
 mod toolchain;
 mod user_crate;
@@ -70,10 +71,13 @@ in a xencall source tree:
   cargo xencall run  [--arch A] [--mode pvh|pv] [--example NAME] [--no-xen|--domu]
                      [--xen 4.17|4.20|4.17-debug] [-- GUEST-ARGS...]
       build the example (default hello) and boot it as `boot` does (--domu: as a domU)
-  cargo xencall test [--quick|--no-host] [--filter SUBSTR] [-j N] [SUBSTR]
-      set-up (apt-get when root on Debian), host checks, cross builds, boot tests, the
-      runner's own boot path, domUs under a Linux dom0, the harness self-test; ends with
-      `N passed, N failed, N skipped`
+  cargo xencall test [--quick|--no-host] [--filter SUBSTR] [-j N] [--write-support-table]
+                     [SUBSTR]
+      set-up (apt-get when root on Debian), host checks, cross builds, boot tests (under
+      each Xen: 4.17, 4.20, 4.17-debug), the runner's own boot path, domUs under a Linux
+      dom0, the harness self-test; ends with `N passed, N failed, N skipped`. Writes the
+      run's Xen x mode table to <target dir>/support-table.md; a full run checks README's
+      copy (readme::support-table), --write-support-table replaces it
   cargo xencall bench [--quick] [--save]
       hypercall cost in the guest, code generation, allocator cost with a chart, image
       sizes and boot times; target/bench/BENCHMARKS.md (--save: also BENCHMARKS.md and
@@ -274,10 +278,12 @@ fn parse(mut args: Vec<OsString>) -> Result<Command, String> {
                 jobs: std::thread::available_parallelism()
                     .map(|n| n.get())
                     .unwrap_or(1),
+                write_support_table: false,
             };
             while let Some(arg) = parser.next().map_err(e)? {
                 match arg {
                     Arg::Long("quick" | "no-host") => options.host = false,
+                    Arg::Long("write-support-table") => options.write_support_table = true,
                     Arg::Long("filter") => options.filter = Some(text(parser.value().map_err(e)?)?),
                     Arg::Short('j') | Arg::Long("jobs") => {
                         options.jobs = parser

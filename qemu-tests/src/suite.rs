@@ -19,6 +19,7 @@ use crate::protocol::{self, Ending, Outcome, Verdict, EXIT_FAIL};
 use crate::runner;
 use crate::setup::{self, capture, clean_command, Need};
 use crate::shutdown;
+use crate::support_table::{self, SupportTable};
 use crate::target::{Arch, Mode, XenRelease};
 use crate::toolchain::Toolchain;
 
@@ -27,6 +28,8 @@ pub struct Options {
     pub host: bool,
     pub filter: Option<String>,
     pub jobs: usize,
+    /// Put this run's support table into the README (a full run only).
+    pub write_support_table: bool,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -59,7 +62,14 @@ fn selected(options: &Options, name: &str) -> bool {
     }
 }
 
+/// Every result line printed this run: the support table is read from it.
+static TRANSCRIPT: Mutex<String> = Mutex::new(String::new());
+
 fn print_block(text: &str) {
+    TRANSCRIPT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push_str(text);
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
@@ -1666,6 +1676,8 @@ pub fn run(options: &Options) -> i32 {
     }
     tally.add(*totals.lock().unwrap());
 
+    tally.add(support_table(options));
+
     eprintln!(
         "cargo qemu: finished in {:.1} s; logs in {}",
         start.elapsed().as_secs_f64(),
@@ -1676,6 +1688,60 @@ pub fn run(options: &Options) -> i32 {
         tally.passed, tally.failed, tally.skipped
     );
     i32::from(tally.failed > 0)
+}
+
+/// Write this run's support table to `<target dir>/support-table.md`; on
+/// a full run, check the README's copy (`readme::support-table`), or
+/// replace it with `--write-support-table`.
+fn support_table(options: &Options) -> Tally {
+    let mut tally = Tally::default();
+    let transcript = TRANSCRIPT.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let table = SupportTable::from_transcript(&transcript).render();
+    let path = dirs::target_dir().join("support-table.md");
+    if let Err(e) = std::fs::write(&path, &table) {
+        eprintln!("cargo qemu: write {}: {e}", path.display());
+    }
+    let name = "readme::support-table";
+    if options.filter.is_some() {
+        if options.write_support_table {
+            print_block(&format!(
+                "test {name} ... FAILED\n    --write-support-table needs a full run (no --filter)\n"
+            ));
+            tally.failed += 1;
+        }
+        return tally;
+    }
+    let readme_path = dirs::source_tree().join("README.md");
+    let readme = std::fs::read_to_string(&readme_path).unwrap_or_default();
+    let verdict = if options.write_support_table {
+        match support_table::replace_in_readme(&readme, &table) {
+            Some(new) => std::fs::write(&readme_path, new)
+                .map(|()| "ok (written to README.md)".to_string())
+                .map_err(|e| format!("write {}: {e}", readme_path.display())),
+            None => Err("README.md has no support-table markers".into()),
+        }
+    } else {
+        match support_table::in_readme(&readme) {
+            Some(copy) if copy == table.trim_matches('\n') => Ok("ok".into()),
+            Some(_) => Err(format!(
+                "README.md's support table differs from this run's ({}): \
+                 `cargo qemu test --write-support-table` puts this run's there",
+                path.display()
+            )),
+            None => Err("README.md has no support-table markers".into()),
+        }
+    };
+    match verdict {
+        Ok(v) => {
+            print_block(&format!("test {name} ... {v}\n"));
+            tally.passed += 1;
+        }
+        Err(e) => {
+            print_block(&format!("test {name} ... FAILED\n{}", indent(&e)));
+            tally.failed += 1;
+        }
+    }
+    tally
 }
 
 #[cfg(test)]
@@ -1779,6 +1845,7 @@ mod tests {
             host: true,
             filter: Some(f.into()),
             jobs: 1,
+            write_support_table: false,
         };
         assert!(selected(&o("pvh"), "x86_64-pvh"));
         assert!(selected(&o("x86_64-pvh::detect_xen"), "x86_64-pvh"));
