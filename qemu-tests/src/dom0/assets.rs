@@ -62,6 +62,7 @@ pub fn prepare(release: &'static Release, arch: Arch, cache: &Path) -> Result<As
     if !tree.is_dir() {
         unpack(release, &debs, &tree)?;
     }
+    merged_usr_links(&tree)?;
     let versions = fs::read_to_string(debs.join("versions.txt"))
         .map_err(|e| format!("read {}: {e}", debs.join("versions.txt").display()))?;
     let kernel_release = kernel_release(release, &tree)?;
@@ -213,6 +214,23 @@ pub fn kernel_package(apt_cache_depends: &str) -> Option<String> {
         let name = dep.split(':').next()?;
         name.starts_with("linux-image-").then(|| name.to_string())
     })
+}
+
+/// On a merged-/usr suite (Debian 13) packages ship `/usr/lib/...` only
+/// and `base-files` makes `/lib`, `/bin`, `/sbin` (and `/lib64`) links to
+/// their `usr/` directories: the unpacked tree gets the same links, so the
+/// interpreter paths the binaries name (`/lib/ld-linux-aarch64.so.1`)
+/// resolve. A tree whose packages have the top-level directories (Debian
+/// 12) is left as it is.
+pub fn merged_usr_links(tree: &Path) -> Result<(), String> {
+    for top in ["lib", "lib64", "bin", "sbin"] {
+        let link = tree.join(top);
+        if tree.join("usr").join(top).is_dir() && fs::symlink_metadata(&link).is_err() {
+            std::os::unix::fs::symlink(format!("usr/{top}"), &link)
+                .map_err(|e| format!("link {}: {e}", link.display()))?;
+        }
+    }
+    Ok(())
 }
 
 fn download(release: &Release, arch: Arch, cache: &Path, debs: &Path) -> Result<(), String> {
@@ -387,5 +405,36 @@ mod tests {
             Some("linux-image-6.1.0-57-arm64")
         );
         assert_eq!(kernel_package("N: Unable to locate package x\n"), None);
+    }
+}
+
+#[cfg(test)]
+mod merged_usr_tests {
+    use super::*;
+
+    #[test]
+    fn a_merged_usr_tree_gets_the_top_level_links_and_a_split_one_is_left() {
+        let root = std::env::temp_dir().join(format!("xencall-usrmerge-{}", std::process::id()));
+        let merged = root.join("merged");
+        fs::create_dir_all(merged.join("usr/lib")).unwrap();
+        fs::create_dir_all(merged.join("usr/bin")).unwrap();
+        fs::write(merged.join("usr/lib/ld-linux-aarch64.so.1"), b"ld").unwrap();
+        merged_usr_links(&merged).unwrap();
+        assert_eq!(
+            fs::read(merged.join("lib/ld-linux-aarch64.so.1")).unwrap(),
+            b"ld"
+        );
+        assert!(merged.join("bin").is_dir() && !merged.join("sbin").exists());
+        // Again: the links are there, nothing changes.
+        merged_usr_links(&merged).unwrap();
+        let split = root.join("split");
+        fs::create_dir_all(split.join("lib")).unwrap();
+        fs::create_dir_all(split.join("usr/lib")).unwrap();
+        merged_usr_links(&split).unwrap();
+        assert!(!fs::symlink_metadata(split.join("lib"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        let _ = fs::remove_dir_all(&root);
     }
 }
