@@ -216,17 +216,27 @@ pub fn kernel_package(apt_cache_depends: &str) -> Option<String> {
     })
 }
 
-/// On a merged-/usr suite (Debian 13) packages ship `/usr/lib/...` only
-/// and `base-files` makes `/lib`, `/bin`, `/sbin` (and `/lib64`) links to
-/// their `usr/` directories: the unpacked tree gets the same links, so the
-/// interpreter paths the binaries name (`/lib/ld-linux-aarch64.so.1`)
-/// resolve. A tree whose packages have the top-level directories (Debian
-/// 12) is left as it is.
+/// On a merged-/usr suite (Debian 13) libc6 ships the dynamic loader in
+/// `usr/lib` (`usr/lib64` on amd64) only, and `base-files` makes `/lib`
+/// (and `/lib64`) links to them; the binaries name the old path
+/// (`/lib/ld-linux-aarch64.so.1`). The unpacked tree gets a link at that
+/// path for each loader, so the interpreter resolves, and the tree's
+/// `lib/` stays a directory, as the initramfs expects. A tree whose
+/// packages ship the loader's old path (Debian 12) is left as it is.
 pub fn merged_usr_links(tree: &Path) -> Result<(), String> {
-    for top in ["lib", "lib64", "bin", "sbin"] {
-        let link = tree.join(top);
-        if tree.join("usr").join(top).is_dir() && fs::symlink_metadata(&link).is_err() {
-            std::os::unix::fs::symlink(format!("usr/{top}"), &link)
+    for top in ["lib", "lib64"] {
+        let Ok(entries) = fs::read_dir(tree.join("usr").join(top)) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let link = tree.join(top).join(&name);
+            if !name.starts_with("ld-linux") || fs::symlink_metadata(&link).is_ok() {
+                continue;
+            }
+            fs::create_dir_all(tree.join(top))
+                .map_err(|e| format!("create {}: {e}", tree.join(top).display()))?;
+            std::os::unix::fs::symlink(format!("/usr/{top}/{name}"), &link)
                 .map_err(|e| format!("link {}: {e}", link.display()))?;
         }
     }
@@ -413,28 +423,34 @@ mod merged_usr_tests {
     use super::*;
 
     #[test]
-    fn a_merged_usr_tree_gets_the_top_level_links_and_a_split_one_is_left() {
+    fn a_merged_usr_tree_gets_the_loader_at_its_old_path() {
         let root = std::env::temp_dir().join(format!("xencall-usrmerge-{}", std::process::id()));
         let merged = root.join("merged");
         fs::create_dir_all(merged.join("usr/lib")).unwrap();
-        fs::create_dir_all(merged.join("usr/bin")).unwrap();
         fs::write(merged.join("usr/lib/ld-linux-aarch64.so.1"), b"ld").unwrap();
+        fs::write(merged.join("usr/lib/libc.so.6"), b"c").unwrap();
         merged_usr_links(&merged).unwrap();
+        let link = merged.join("lib/ld-linux-aarch64.so.1");
         assert_eq!(
-            fs::read(merged.join("lib/ld-linux-aarch64.so.1")).unwrap(),
-            b"ld"
+            fs::read_link(&link).unwrap(),
+            Path::new("/usr/lib/ld-linux-aarch64.so.1")
         );
-        assert!(merged.join("bin").is_dir() && !merged.join("sbin").exists());
-        // Again: the links are there, nothing changes.
+        assert!(!merged.join("lib/libc.so.6").exists() && !merged.join("lib64").exists());
+        // Again: the link is there, nothing changes.
         merged_usr_links(&merged).unwrap();
+        // Debian 12: the loader is at its old path already.
         let split = root.join("split");
-        fs::create_dir_all(split.join("lib")).unwrap();
-        fs::create_dir_all(split.join("usr/lib")).unwrap();
+        fs::create_dir_all(split.join("lib64")).unwrap();
+        fs::create_dir_all(split.join("usr/lib64")).unwrap();
+        fs::write(split.join("lib64/ld-linux-x86-64.so.2"), b"ld").unwrap();
+        fs::write(split.join("usr/lib64/ld-linux-x86-64.so.2"), b"ld").unwrap();
         merged_usr_links(&split).unwrap();
-        assert!(!fs::symlink_metadata(split.join("lib"))
-            .unwrap()
-            .file_type()
-            .is_symlink());
+        assert!(
+            !fs::symlink_metadata(split.join("lib64/ld-linux-x86-64.so.2"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         let _ = fs::remove_dir_all(&root);
     }
 }
