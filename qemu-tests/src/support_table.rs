@@ -138,10 +138,11 @@ impl SupportTable {
                 let c = self.cell(release, column);
                 let text = match (c.passed, c.failed) {
                     (0, 0) if c.ignored == 0 => "–".to_string(),
+                    (0, 0) => format!("not run: {} ignored", c.ignored),
                     (p, 0) => format!("✓ {p} passed"),
                     (p, f) => format!("✗ {f} failed, {p} passed"),
                 };
-                let ignored = if c.ignored > 0 {
+                let ignored = if c.ignored > 0 && c.passed + c.failed > 0 {
                     format!(", {} ignored", c.ignored)
                 } else {
                     String::new()
@@ -227,6 +228,9 @@ mod tests {
         assert!(row("| xen-4.17 |").starts_with("| xen-4.17 | ✓ 2 passed | – |"));
         assert!(row("| xen-4.20 |").contains("| ✗ 1 failed, 1 passed, 1 ignored |"));
         assert_eq!(text.lines().count(), 2 + XenRelease::ALL.len());
+        let only_ignored =
+            SupportTable::from_transcript("test xen-4.20::aarch64 ... ignored (x)\n");
+        assert!(only_ignored.render().contains("| not run: 1 ignored |"));
     }
 
     #[test]
