@@ -582,9 +582,18 @@ fn steps() -> Vec<Step> {
         }
         for xen in XenRelease::ALL {
             if xen.arches().contains(&s.arch) {
+                // The debug build boots 2-4 times slower (12-25 s a boot
+                // here, at load 9, against 4-6 s): the hang self-test's
+                // short timeout would expire before the guest starts.
+                let timeout = if xen.debug() {
+                    s.timeout * 3
+                } else {
+                    s.timeout
+                };
                 out.push(Step {
                     name: format!("{}::{}", xen.test_name(), s.name),
                     xen,
+                    timeout,
                     ..s.clone()
                 });
             }
