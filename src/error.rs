@@ -120,6 +120,17 @@ pub enum Error {
     /// A reserved domain id (`DOMID_FIRST_RESERVED` and up, `DOMID_SELF`
     /// among them) where a real domain is needed.
     ReservedDomid,
+    /// A typed sysctl or domctl wrapper found a Xen release whose interface
+    /// versions the crate does not know
+    /// ([`abi::release::KNOWN_RELEASES`](crate::abi::release::KNOWN_RELEASES));
+    /// nothing was sent to it. The raw `sysctl`/`domctl` take an explicit
+    /// version for such a Xen.
+    UnknownXenRelease {
+        /// `XENVER_version`'s major number.
+        major: u16,
+        /// Its minor number.
+        minor: u16,
+    },
 }
 
 impl Error {
@@ -184,6 +195,7 @@ impl Error {
             Error::NoGrantRef => XenErrno::ENOSPC.0,
             Error::GrantTableTaken => XenErrno::EBUSY.0,
             Error::ReservedDomid => XenErrno::EINVAL.0,
+            Error::UnknownXenRelease { .. } => XenErrno::EOPNOTSUPP.0,
         }
     }
 
@@ -266,6 +278,11 @@ impl fmt::Display for Error {
             Error::NoGrantRef => f.write_str("no free grant reference"),
             Error::GrantTableTaken => f.write_str("this domain's grant table is already in use"),
             Error::ReservedDomid => f.write_str("a reserved domain id, not a real domain"),
+            Error::UnknownXenRelease { major, minor } => write!(
+                f,
+                "Xen {major}.{minor} is a release this crate does not know the sysctl/domctl \
+                 interface versions of: use the raw sysctl/domctl with its version"
+            ),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! [`Xencall`]: the handle, mirroring `xencall.h` one to one.
 
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use zerocopy::{FromBytes, IntoBytes};
 
@@ -64,6 +64,10 @@ pub struct Xencall<B: Backend = crate::arch::Native> {
     logger: Option<Logger>,
     pool: &'static Pool,
     in_use: AtomicBool,
+    /// `XENVER_version` as first read by [`Xencall::xen_release`], 0 until
+    /// then (no Xen is 0.0): the release does not change under a running
+    /// domain, so the typed sysctl/domctl wrappers ask Xen once.
+    pub(crate) version_seen: AtomicU32,
 }
 
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
@@ -163,6 +167,7 @@ impl<B: Backend> Xencall<B> {
             logger,
             pool,
             in_use: AtomicBool::new(false),
+            version_seen: AtomicU32::new(0),
         }
     }
 

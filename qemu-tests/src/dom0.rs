@@ -29,14 +29,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use assets::Assets;
-pub use release::RELEASES;
+pub use release::Release;
 pub use report::Reason;
 
 use crate::boot::{self, Spec};
 use crate::protocol::{self, Ending, Outcome};
 use crate::runner;
 use crate::setup;
-use crate::target::{Arch, Mode};
+use crate::target::{Arch, Mode, XenRelease};
 
 /// A domU's type (xl's `type =`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,6 +188,12 @@ pub fn prefix(arch: Arch) -> &'static str {
         Arch::X86_64 => "x86_64-pv-dom0",
         Arch::Aarch64 => "aarch64-dom0",
     }
+}
+
+/// The name of the dom0 boot of `release` on `arch`, as its tests begin:
+/// `xen-4.20::x86_64-pv-dom0`.
+pub fn boot_prefix(release: &Release, arch: Arch) -> String {
+    format!("{}::{}", release.test_name(), prefix(arch))
 }
 
 /// A dom0 script: the domain is in xenstore under its name.
@@ -474,7 +480,7 @@ pub fn run(
     name: &str,
     stream: bool,
 ) -> Result<Dom0Run, String> {
-    let prefix = prefix(assets.arch).to_string();
+    let prefix = boot_prefix(assets.release, assets.arch);
     // The peer program, built for this dom0, beside the scripts that run it.
     let mut cases = cases.to_vec();
     if cases.iter().any(|c| c.peer) {
@@ -771,17 +777,24 @@ pub fn render(run: &Dom0Run) -> (String, usize, usize) {
     (text, passed, failed)
 }
 
-/// Fetch and unpack dom0's packages for `arch` (cached).
-pub fn prepare(arch: Arch, cache: &Path) -> Result<Assets, String> {
-    assets::prepare(RELEASES[0], arch, cache)
+/// The dom0 packages of `xen` (none for the debug build).
+pub fn release_of(xen: XenRelease) -> Result<&'static Release, String> {
+    release::of(xen)
+}
+
+/// Fetch and unpack dom0's packages of `xen` for `arch` (cached).
+pub fn prepare(xen: XenRelease, arch: Arch, cache: &Path) -> Result<Assets, String> {
+    assets::prepare(release_of(xen)?, arch, cache)
 }
 
 /// `run --domu` and `boot --domu`: `guest` as a domU of a Linux dom0
 /// (x86_64: PVH and PV, or the one `mode` names; arm64: PVH), its
 /// console streamed; the domain is named after `label`. The process
 /// status ([`runner::PASSED`], [`runner::FAILED`], [`runner::NOT_BOOTED`]).
+#[allow(clippy::too_many_arguments)]
 pub fn run_domu(
     cache: &Path,
+    xen: XenRelease,
     arch: Arch,
     mode: Option<Mode>,
     label: &str,
@@ -799,7 +812,7 @@ pub fn run_domu(
         say("an arm64 domU is PVH: use --mode pvh or no --mode");
         return runner::NOT_BOOTED;
     }
-    let setup = setup::qemu(arch).and_then(|qemu| Ok((qemu, prepare(arch, cache)?)));
+    let setup = setup::qemu(arch).and_then(|qemu| Ok((qemu, prepare(xen, arch, cache)?)));
     let (qemu, assets) = match setup {
         Ok(ready) => ready,
         Err(e) => {
@@ -1229,7 +1242,7 @@ mod tests {
     fn assets(arch: Arch) -> Assets {
         Assets {
             arch,
-            release: RELEASES[0],
+            release: release::RELEASES[0],
             dir: "/c".into(),
             log_dir: "/c/logs".into(),
             tree: "/c/tree".into(),

@@ -6,11 +6,13 @@
 //! `cargo qemu` (an alias), with the subcommands that build and test
 //! xencall itself. This file is the command line only.
 
+mod apt;
 mod bench;
 mod boot;
 mod boot_profile;
 mod c_guest;
 mod codegen;
+mod debug_xen;
 mod dirs;
 mod dom0;
 mod drop_in;
@@ -24,6 +26,7 @@ mod setup;
 mod shutdown;
 mod size;
 mod suite;
+mod support_table;
 mod target;
 mod toolchain;
 mod user_crate;
@@ -37,14 +40,14 @@ use std::time::Duration;
 
 use lexopt::{Arg, Parser, ValueExt};
 
-use crate::target::{Arch, Mode};
+use crate::target::{Arch, Mode, XenRelease};
 
 const USAGE: &str = "\
 usage: cargo xencall <command> ...   (`cargo qemu` in xencall's repository)
 
 for any guest:
   cargo xencall boot [--arch A] [--mode pvh|pv | --all-modes] [--no-xen|--domu]
-                     [--timeout SECS] FILE [GUEST-ARGS...]
+                     [--xen 4.17|4.20|4.17-debug] [--timeout SECS] FILE [GUEST-ARGS...]
       boot FILE (an x86_64 ELF, or an aarch64 ELF or arm64 Image) as dom0 under Xen in
       QEMU, streaming its console; --all-modes: PVH then PV on x86_64 (aarch64 has one);
       the architecture is read from FILE unless given. FILE is refused before booting if
@@ -58,18 +61,25 @@ for any guest:
       (Debian's, with Xen's own toolstack, fetched once into <target dir>/dom0/):
       x86_64 as a PVH and a PV domU (or the one --mode names), aarch64 as PVH; exit 0
       if each domU powered off and its xencall-test cases passed
+      --xen (or XENCALL_XEN_RELEASE): the Xen to boot under: Debian's 4.17 (bookworm,
+      the default) or 4.20 (trixie, through a private apt list under <target dir>/apt/),
+      or 4.17-debug, built once from Debian's source with CONFIG_DEBUG=y (x86_64;
+      not with --domu, whose dom0 needs the release's own toolstack)
   cargo xencall toolchain [--target TRIPLE]...
       print the environment and cargo command that build for each bare-metal target on
       this machine (rustup target, active toolchain + build-std, or Debian's rustc-web)
 
 in a xencall source tree:
   cargo xencall run  [--arch A] [--mode pvh|pv] [--example NAME] [--no-xen|--domu]
-                     [-- GUEST-ARGS...]
+                     [--xen 4.17|4.20|4.17-debug] [-- GUEST-ARGS...]
       build the example (default hello) and boot it as `boot` does (--domu: as a domU)
-  cargo xencall test [--quick|--no-host] [--filter SUBSTR] [-j N] [SUBSTR]
-      set-up (apt-get when root on Debian), host checks, cross builds, boot tests, the
-      runner's own boot path, domUs under a Linux dom0, the harness self-test; ends with
-      `N passed, N failed, N skipped`
+  cargo xencall test [--quick|--no-host] [--filter SUBSTR] [-j N] [--write-support-table]
+                     [SUBSTR]
+      set-up (apt-get when root on Debian), host checks, cross builds, boot tests (under
+      each Xen: 4.17, 4.20, 4.17-debug), the runner's own boot path, domUs under a Linux
+      dom0, the harness self-test; ends with `N passed, N failed, N skipped`. Writes the
+      run's Xen x mode table to <target dir>/support-table.md; a full run checks README's
+      copy (readme::support-table), --write-support-table replaces it
   cargo xencall bench [--quick] [--save]
       hypercall cost in the guest, code generation, allocator cost with a chart, image
       sizes and boot times; target/bench/BENCHMARKS.md (--save: also BENCHMARKS.md and
@@ -84,8 +94,10 @@ environment:
   XENCALL_BOOT_TIMEOUT   seconds per boot (default 60)
   XENCALL_BOOT_MODE      default --mode for `boot` (pvh)
   XENCALL_QEMU_X86_64, XENCALL_QEMU_AARCH64   QEMU binaries (default: PATH)
-  XENCALL_XEN_X86_64, XENCALL_XEN_AARCH64     Xen binaries (default: Debian's 4.17, fetched
-                         into <target dir>/xen/ of the guest's build, else ~/.cache/cargo-xencall)
+  XENCALL_XEN_X86_64, XENCALL_XEN_AARCH64     Xen binaries for the default release (else
+                         Debian's 4.17, fetched into <target dir>/xen/ of the guest's build,
+                         else ~/.cache/cargo-xencall)
+  XENCALL_XEN_RELEASE    default --xen (4.17)
   XENCALL_BOOT_DOMU=1    `boot` boots the guest as a domU (as --domu)
   XENCALL_PREBUILT_GUESTS=DIR   `test`: boot DIR/<arch>/<example> ELFs, build nothing";
 
@@ -97,6 +109,7 @@ enum Command {
     BootDomu(runner::Request),
     Run {
         arch: Arch,
+        xen: XenRelease,
         mode: Mode,
         /// `--mode` given (a domU run boots every type otherwise).
         mode_given: bool,
@@ -129,6 +142,25 @@ fn mode_value(parser: &mut Parser) -> Result<Mode, String> {
     Mode::parse(&text(v)?)
 }
 
+fn xen_value(parser: &mut Parser) -> Result<XenRelease, String> {
+    let v = parser.value().map_err(|e| e.to_string())?;
+    XenRelease::parse(&text(v)?)
+}
+
+/// `--xen`'s value, else `XENCALL_XEN_RELEASE`, else the default release.
+fn xen_or_env(given: Option<XenRelease>) -> Result<XenRelease, String> {
+    if let Some(x) = given {
+        return Ok(x);
+    }
+    match env::var("XENCALL_XEN_RELEASE")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        Some(v) => XenRelease::parse(&v).map_err(|e| format!("XENCALL_XEN_RELEASE: {e}")),
+        None => Ok(XenRelease::DEFAULT),
+    }
+}
+
 fn unexpected(arg: Arg<'_>) -> String {
     arg.unexpected().to_string()
 }
@@ -156,11 +188,13 @@ fn parse(mut args: Vec<OsString>) -> Result<Command, String> {
                 guest: PathBuf::new(),
                 cmdline: vec![],
                 no_xen: false,
+                xen: XenRelease::DEFAULT,
                 name: None,
                 timeout: boot::default_timeout(),
             };
             let mut mode = None;
             let mut domu = false;
+            let mut xen = None;
             loop {
                 match parser.next().map_err(e)? {
                     Some(Arg::Long("arch")) => request.arch = Some(arch_value(&mut parser)?),
@@ -168,6 +202,7 @@ fn parse(mut args: Vec<OsString>) -> Result<Command, String> {
                     Some(Arg::Long("all-modes")) => request.all_modes = true,
                     Some(Arg::Long("no-xen")) => request.no_xen = true,
                     Some(Arg::Long("domu")) => domu = true,
+                    Some(Arg::Long("xen")) => xen = Some(xen_value(&mut parser)?),
                     Some(Arg::Long("timeout")) => {
                         let secs: f64 = parser.value().map_err(e)?.parse().map_err(e)?;
                         if !(secs > 0.0 && secs.is_finite()) {
@@ -197,6 +232,7 @@ fn parse(mut args: Vec<OsString>) -> Result<Command, String> {
                 }
             }
             request.modes = mode.into_iter().collect();
+            request.xen = xen_or_env(xen)?;
             if domu || domu_from_env() {
                 if request.no_xen {
                     return Err("--domu boots under Xen: it cannot be used with --no-xen".into());
@@ -209,6 +245,7 @@ fn parse(mut args: Vec<OsString>) -> Result<Command, String> {
             let (mut arch, mut mode) = (Arch::X86_64, None);
             let mut example = "hello".to_string();
             let (mut no_xen, mut domu) = (false, false);
+            let mut xen = None;
             let mut cmdline = vec![];
             while let Some(arg) = parser.next().map_err(e)? {
                 match arg {
@@ -217,6 +254,7 @@ fn parse(mut args: Vec<OsString>) -> Result<Command, String> {
                     Arg::Long("example") => example = text(parser.value().map_err(e)?)?,
                     Arg::Long("no-xen") => no_xen = true,
                     Arg::Long("domu") => domu = true,
+                    Arg::Long("xen") => xen = Some(xen_value(&mut parser)?),
                     Arg::Value(word) => cmdline.push(text(word)?),
                     other => return Err(unexpected(other)),
                 }
@@ -226,6 +264,7 @@ fn parse(mut args: Vec<OsString>) -> Result<Command, String> {
             }
             Ok(Command::Run {
                 arch,
+                xen: xen_or_env(xen)?,
                 mode: mode.unwrap_or(Mode::Pvh),
                 mode_given: mode.is_some(),
                 example,
@@ -241,10 +280,12 @@ fn parse(mut args: Vec<OsString>) -> Result<Command, String> {
                 jobs: std::thread::available_parallelism()
                     .map(|n| n.get())
                     .unwrap_or(1),
+                write_support_table: false,
             };
             while let Some(arg) = parser.next().map_err(e)? {
                 match arg {
                     Arg::Long("quick" | "no-host") => options.host = false,
+                    Arg::Long("write-support-table") => options.write_support_table = true,
                     Arg::Long("filter") => options.filter = Some(text(parser.value().map_err(e)?)?),
                     Arg::Short('j') | Arg::Long("jobs") => {
                         options.jobs = parser
@@ -354,6 +395,7 @@ fn run(command: Command) -> i32 {
             let mode = request.modes.first().copied();
             dom0::run_domu(
                 &dirs::boot_dir(&request.guest),
+                request.xen,
                 arch,
                 mode,
                 &stem,
@@ -378,6 +420,7 @@ fn run(command: Command) -> i32 {
         }
         Command::Run {
             arch,
+            xen,
             mode,
             mode_given,
             example,
@@ -392,6 +435,7 @@ fn run(command: Command) -> i32 {
                 let mode = mode_given.then_some(mode);
                 return dom0::run_domu(
                     &dirs::target_dir(),
+                    xen,
                     arch,
                     mode,
                     &example,
@@ -407,6 +451,7 @@ fn run(command: Command) -> i32 {
                 guest: runner::elf_of(&guest),
                 cmdline,
                 no_xen,
+                xen,
                 name: Some(format!("run-{example}")),
                 timeout: boot::default_timeout(),
             })

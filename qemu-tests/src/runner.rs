@@ -33,6 +33,8 @@ pub struct Request {
     /// them), after the runner's own.
     pub cmdline: Vec<String>,
     pub no_xen: bool,
+    /// The Xen to boot under (`--xen`).
+    pub xen: XenRelease,
     /// Log name prefix; `None`: `boot-<file name>`.
     pub name: Option<String>,
     pub timeout: Duration,
@@ -165,7 +167,7 @@ fn prepare(request: &Request) -> Result<Vec<Boot>, String> {
     let xen = if request.no_xen {
         None
     } else {
-        Some(setup::xen(arch, XenRelease::DEFAULT, &cache)?)
+        Some(setup::xen(arch, request.xen, &cache)?)
     };
     let stem = request
         .guest
@@ -179,7 +181,11 @@ fn prepare(request: &Request) -> Result<Vec<Boot>, String> {
             let label = boot_label(arch, mode, request.no_xen);
             Boot {
                 spec: Spec {
-                    name: format!("{prefix}-{label}"),
+                    name: if request.xen == XenRelease::DEFAULT || request.no_xen {
+                        format!("{prefix}-{label}")
+                    } else {
+                        format!("{prefix}-{}-{label}", request.xen.test_name())
+                    },
                     log_dir: cache.join("qemu-logs"),
                     arch,
                     mode,
@@ -317,6 +323,7 @@ mod tests {
             guest: "/g/guest".into(),
             cmdline: vec![],
             no_xen,
+            xen: XenRelease::DEFAULT,
             name: None,
             timeout: Duration::from_secs(1),
         }

@@ -107,7 +107,7 @@ pub fn run_loud(cmd: &mut Command) -> Result<(), String> {
 
 /// apt-get with the options every run here wants: no questions, and a
 /// wait for the package lock instead of failing when another apt holds it.
-fn apt_get(args: &[&str]) -> Command {
+pub fn apt_get(args: &[&str]) -> Command {
     let mut cmd = Command::new("apt-get");
     cmd.args(["-o", "DPkg::Lock::Timeout=600"])
         .args(args)
@@ -275,28 +275,40 @@ pub fn xen_variable(arch: Arch) -> &'static str {
 }
 
 /// Where `release`'s binary for `arch` is cached under `cache`
-/// (`<cache>/xen/<version>/<debian arch>/boot/...`).
+/// (`<cache>/xen/<release key>/<debian arch>/boot/...`).
 pub fn xen_cached(release: XenRelease, arch: Arch, cache: &Path) -> PathBuf {
     xen_root(release, arch, cache).join(release.boot_file(arch))
 }
 
 fn xen_root(release: XenRelease, arch: Arch, cache: &Path) -> PathBuf {
-    cache
-        .join("xen")
-        .join(release.version())
-        .join(arch.debian())
+    cache.join("xen").join(release.key()).join(arch.debian())
 }
 
-/// The Xen binary for `arch`: `XENCALL_XEN_<ARCH>`, else Debian's package
-/// of `release`, downloaded and unpacked under `cache` once.
+/// The Xen binary of `release` for `arch`: for the default release
+/// `XENCALL_XEN_<ARCH>` if set; else, fetched (or built) under `cache`
+/// once: Debian's package of the release from the host's apt (its own
+/// suite) or a private apt (another suite: [`apt`](crate::apt)), or the
+/// debug build from Debian's source package ([`debug_xen`](crate::debug_xen)).
 pub fn xen(arch: Arch, release: XenRelease, cache: &Path) -> Result<PathBuf, String> {
     let var = xen_variable(arch);
-    if let Some(p) = env::var_os(var).filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(p));
+    if release == XenRelease::DEFAULT {
+        if let Some(p) = env::var_os(var).filter(|p| !p.is_empty()) {
+            return Ok(PathBuf::from(p));
+        }
+    }
+    if !release.arches().contains(&arch) {
+        return Err(format!(
+            "{} is not available for {}",
+            release.test_name(),
+            arch.name()
+        ));
     }
     let xen = xen_cached(release, arch, cache);
     if xen.is_file() {
         return Ok(xen);
+    }
+    if release.debug() {
+        return crate::debug_xen::build(release, arch, cache, &xen);
     }
     let root = xen_root(release, arch, cache);
     let debs = root.with_file_name(format!("deb-{}", arch.debian()));
@@ -309,30 +321,19 @@ pub fn xen(arch: Arch, release: XenRelease, cache: &Path) -> Result<PathBuf, Str
     };
     let package = release.package(arch);
     if find_deb().is_none() {
-        if may_install() {
-            if arch == Arch::Aarch64 {
-                add_arm64_architecture()?;
-            }
-            apt_update_once()?;
-        } else if arch == Arch::Aarch64 && !has_arm64_architecture() {
-            return Err(format!(
-                "the arm64 Xen package needs the arm64 architecture in apt: run \
-                 `sudo dpkg --add-architecture arm64 && sudo apt-get update`, \
-                 or set {var} to a Xen arm64 Image"
-            ));
+        if is_debian() && crate::apt::host_suite() != release.suite() {
+            let apt = crate::apt::PrivateApt::new(cache, release.suite())?;
+            apt.download(std::slice::from_ref(&package), &debs)
+                .map_err(|e| {
+                    format!(
+                        "{e}
+downloading {package} from Debian {} failed",
+                        release.suite()
+                    )
+                })?;
+        } else {
+            download_from_host_apt(arch, &package, &debs)?;
         }
-        let mut download = apt_get(&["download", &package]);
-        download.current_dir(&debs);
-        run_loud(&mut download).map_err(|e| {
-            format!(
-                "{e}\n`apt-get download {package}` failed{}: or set {var} to a Xen binary",
-                if is_root() {
-                    ""
-                } else {
-                    " (stale package lists? run `sudo apt-get update`)"
-                }
-            )
-        })?;
     }
     let deb = find_deb().ok_or_else(|| format!("no .deb in {}", debs.display()))?;
     run_loud(Command::new("dpkg").arg("-x").arg(&deb).arg(&root))?;
@@ -357,6 +358,65 @@ pub fn xen(arch: Arch, release: XenRelease, cache: &Path) -> Result<PathBuf, Str
             xen.display(),
             deb.display()
         ))
+    }
+}
+
+/// `apt-get download PACKAGE` into `debs` through the machine's own apt.
+fn download_from_host_apt(arch: Arch, package: &str, debs: &Path) -> Result<(), String> {
+    let var = xen_variable(arch);
+    if may_install() {
+        if arch == Arch::Aarch64 {
+            add_arm64_architecture()?;
+        }
+        apt_update_once()?;
+    } else if arch == Arch::Aarch64 && !has_arm64_architecture() {
+        return Err(format!(
+            "the arm64 Xen package needs the arm64 architecture in apt: run \
+             `sudo dpkg --add-architecture arm64 && sudo apt-get update`, \
+             or set {var} to a Xen arm64 Image"
+        ));
+    }
+    let mut download = apt_get(&["download", package]);
+    download.current_dir(debs);
+    run_loud(&mut download).map_err(|e| {
+        format!(
+            "{e}\n`apt-get download {package}` failed{}: or set {var} to a Xen binary",
+            if is_root() {
+                ""
+            } else {
+                " (stale package lists? run `sudo apt-get update`)"
+            }
+        )
+    })
+}
+
+/// The directory holding `xen/*.h`, the public headers of `release`: the
+/// installed ones (`libxen-dev`) for the host suite's release; another
+/// suite's `libxen-dev`, downloaded with a private apt and unpacked (not
+/// installed) under `<cache>/xen/<version>/headers/`.
+pub fn xen_headers(release: XenRelease, cache: &Path) -> Result<PathBuf, String> {
+    if !is_debian() || crate::apt::host_suite() == release.suite() {
+        return Ok(PathBuf::from("/usr/include"));
+    }
+    let root = cache.join("xen").join(release.version()).join("headers");
+    let include = root.join("usr/include");
+    if include.join("xen/xen.h").is_file() {
+        return Ok(include);
+    }
+    let debs = root.with_file_name("deb-headers");
+    fs::create_dir_all(&debs).map_err(|e| format!("create {}: {e}", debs.display()))?;
+    let apt = crate::apt::PrivateApt::new(cache, release.suite())?;
+    apt.download(&["libxen-dev".to_string()], &debs)?;
+    let deb = fs::read_dir(&debs)
+        .map_err(|e| format!("read {}: {e}", debs.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().contains("libxen-dev_"))
+        .ok_or_else(|| format!("no libxen-dev .deb in {}", debs.display()))?;
+    run_loud(Command::new("dpkg").arg("-x").arg(&deb).arg(&root))?;
+    if include.join("xen/xen.h").is_file() {
+        Ok(include)
+    } else {
+        Err(format!("{} has no xen/xen.h", deb.display()))
     }
 }
 
@@ -397,6 +457,17 @@ mod tests {
             xen_cached(XenRelease::Xen4_17, Arch::Aarch64, c),
             Path::new("/c/xen/4.17/arm64/boot/xen-4.17-arm64")
         );
+        assert_eq!(
+            xen_cached(XenRelease::Xen4_20, Arch::X86_64, c),
+            Path::new("/c/xen/4.20/amd64/boot/xen-4.20-amd64")
+        );
+        assert_eq!(
+            xen_cached(XenRelease::Xen4_17Debug, Arch::X86_64, c),
+            Path::new("/c/xen/4.17-debug/amd64/xen")
+        );
+        assert!(xen(Arch::Aarch64, XenRelease::Xen4_17Debug, c)
+            .unwrap_err()
+            .contains("not available for aarch64"));
     }
 
     #[test]

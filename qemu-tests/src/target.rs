@@ -1,5 +1,5 @@
 //! What a boot is for: the guest architectures, their dom0 modes, and the
-//! Xen releases the runner boots them under. Every other module builds on
+//! Xen releases (and the debug build) the runner boots them under. Every other module builds on
 //! these types; this one uses none of them.
 
 /// Guest architecture.
@@ -84,23 +84,77 @@ impl Mode {
     }
 }
 
-/// A Xen release the runner fetches from Debian's archive. One today;
-/// the next (4.20, from trixie) and a debug build are further variants
-/// with their own packages and files.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// A Xen the runner boots guests under: Debian's release builds of 4.17
+/// (bookworm) and 4.20 (trixie), fetched from Debian's archive, and a
+/// debug build of 4.17 (`CONFIG_DEBUG=y`) made from Debian's source
+/// package once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum XenRelease {
     /// Xen 4.17, Debian bookworm's (and bookworm-security's) release build.
     Xen4_17,
+    /// Xen 4.20, Debian trixie's release build.
+    Xen4_20,
+    /// Xen 4.17 from bookworm's source package, built with
+    /// `CONFIG_DEBUG=y`: it poisons the argument registers a hypercall
+    /// used and checks its own assertions.
+    Xen4_17Debug,
 }
 
 impl XenRelease {
     /// The release booted unless told otherwise.
     pub const DEFAULT: XenRelease = XenRelease::Xen4_17;
 
-    /// `4.17`: also the name of its cache directory.
+    /// Every release, the default first.
+    pub const ALL: [XenRelease; 3] = [
+        XenRelease::Xen4_17,
+        XenRelease::Xen4_20,
+        XenRelease::Xen4_17Debug,
+    ];
+
+    /// `4.17`: the Xen version (`XENVER_version`).
     pub fn version(self) -> &'static str {
         match self {
+            XenRelease::Xen4_17 | XenRelease::Xen4_17Debug => "4.17",
+            XenRelease::Xen4_20 => "4.20",
+        }
+    }
+
+    /// `4.17`, `4.20`, `4.17-debug`: what `--xen` takes, and the name of
+    /// the cache directory (`<cache>/xen/<key>/`).
+    pub fn key(self) -> &'static str {
+        match self {
             XenRelease::Xen4_17 => "4.17",
+            XenRelease::Xen4_20 => "4.20",
+            XenRelease::Xen4_17Debug => "4.17-debug",
+        }
+    }
+
+    /// `xen-4.17`, `xen-4.20`, `xen-4.17-debug`: the first part of the
+    /// name of every test booted under it.
+    pub fn test_name(self) -> String {
+        format!("xen-{}", self.key())
+    }
+
+    /// The Debian suite its packages (or its source) come from.
+    pub fn suite(self) -> &'static str {
+        match self {
+            XenRelease::Xen4_17 | XenRelease::Xen4_17Debug => "bookworm",
+            XenRelease::Xen4_20 => "trixie",
+        }
+    }
+
+    /// Built from source with `CONFIG_DEBUG=y` (not a Debian binary).
+    pub fn debug(self) -> bool {
+        self == XenRelease::Xen4_17Debug
+    }
+
+    /// The architectures it is available for. The debug build is x86_64
+    /// only: building Xen for arm64 needs a cross compiler
+    /// (`gcc-aarch64-linux-gnu`), which the runner does not install.
+    pub fn arches(self) -> &'static [Arch] {
+        match self {
+            XenRelease::Xen4_17Debug => &[Arch::X86_64],
+            _ => &Arch::ALL,
         }
     }
 
@@ -114,16 +168,27 @@ impl XenRelease {
         }
     }
 
-    /// The file in the unpacked package QEMU boots: on x86_64 the
-    /// gunzipped multiboot ELF (the package holds `<file>.gz`), on aarch64
-    /// an arm64 Image.
+    /// The file QEMU boots, under the release's directory for `arch`: of a
+    /// Debian package, on x86_64 the gunzipped multiboot ELF (the package
+    /// holds `<file>.gz`), on aarch64 an arm64 Image; of the debug build,
+    /// the `xen/xen` ELF Xen's build leaves.
     pub fn boot_file(self, arch: Arch) -> String {
+        if self.debug() {
+            return "xen".into();
+        }
         format!("boot/xen-{}-{}", self.version(), arch.debian())
     }
 
     /// Whether the package holds [`boot_file`](Self::boot_file) gzipped.
     pub fn gzipped(self, arch: Arch) -> bool {
-        arch == Arch::X86_64
+        arch == Arch::X86_64 && !self.debug()
+    }
+
+    pub fn parse(s: &str) -> Result<XenRelease, String> {
+        XenRelease::ALL
+            .into_iter()
+            .find(|r| r.key() == s || r.test_name() == s)
+            .ok_or_else(|| format!("unknown Xen {s:?}: expected 4.17, 4.20 or 4.17-debug"))
     }
 }
 
@@ -154,5 +219,20 @@ mod tests {
         assert_eq!(x.boot_file(Arch::X86_64), "boot/xen-4.17-amd64");
         assert_eq!(x.boot_file(Arch::Aarch64), "boot/xen-4.17-arm64");
         assert_eq!(Arch::Aarch64.linker_script(), "xencall-aarch64.ld");
+        let t = XenRelease::Xen4_20;
+        assert_eq!(t.package(Arch::Aarch64), "xen-hypervisor-4.20-arm64:arm64");
+        assert_eq!(t.boot_file(Arch::X86_64), "boot/xen-4.20-amd64");
+        assert_eq!((t.suite(), t.test_name()), ("trixie", "xen-4.20".into()));
+        let d = XenRelease::Xen4_17Debug;
+        assert_eq!(
+            (d.key(), d.version(), d.boot_file(Arch::X86_64)),
+            ("4.17-debug", "4.17", "xen".into())
+        );
+        assert!(!d.gzipped(Arch::X86_64) && d.arches() == [Arch::X86_64]);
+        assert_eq!(XenRelease::parse("4.20"), Ok(XenRelease::Xen4_20));
+        assert_eq!(XenRelease::parse("xen-4.17-debug"), Ok(d));
+        assert!(XenRelease::parse("4.18")
+            .unwrap_err()
+            .contains("4.17, 4.20"));
     }
 }

@@ -26,6 +26,7 @@ use super::hvm::{HvmOpCmd, HvmParam};
 use super::hypercall::{HypercallOp, HYPERCALL_PAGE_STUBS, HYPERCALL_STUB_SIZE};
 use super::memory::{MapSpace, MemoryOpCmd};
 use super::physdev::PhysdevOpCmd;
+use super::release::XenReleaseAbi;
 use super::sched::{SchedOpCmd, ShutdownReason};
 use super::shared_info::{
     XEN_LEGACY_MAX_VCPUS, XEN_PVCLOCK_GUEST_STOPPED, XEN_PVCLOCK_TSC_STABLE_BIT,
@@ -311,6 +312,25 @@ pub const LAYOUT: &[AbiItem] = &[
     c!(HYPERCALL_STUB_SIZE => "4096 / 128"),
     c!(HYPERCALL_PAGE_STUBS => "4096 / 32"),
 ];
+
+/// The items whose value depends on the Xen release, for a header set of
+/// `release`: its interface versions from the crate's release table. They
+/// take the place of the [`LAYOUT`] items with the same C expression (the
+/// named constants, which are 4.17's).
+pub fn release_items(release: &XenReleaseAbi) -> [AbiItem; 2] {
+    [
+        AbiItem {
+            rust: "KNOWN_RELEASES::XenReleaseAbi.sysctl_interface_version",
+            c: "XEN_SYSCTL_INTERFACE_VERSION",
+            value: release.sysctl_interface_version as u64,
+        },
+        AbiItem {
+            rust: "KNOWN_RELEASES::XenReleaseAbi.domctl_interface_version",
+            c: "XEN_DOMCTL_INTERFACE_VERSION",
+            value: release.domctl_interface_version as u64,
+        },
+    ]
+}
 
 /// The size of a field's type, for `abi_layout!`: the accessor closure
 /// names the field, its return type gives the size.

@@ -1,6 +1,7 @@
 //! `__HYPERVISOR_domctl` (`public/domctl.h`): per-domain control for the
 //! control domain. Like sysctl, every call carries the interface version
-//! (0x15 on Xen 4.17; a wrong one is `EACCES`).
+//! (0x15 on Xen 4.17, 0x17 on 4.20; a wrong one is `EACCES`). The typed
+//! wrappers take the running release's from [`release`](super::release).
 //!
 //! ```
 //! use xencall::abi::domctl::{DomctlCmd, XenDomctl, XEN_DOMCTL_INTERFACE_VERSION};
@@ -24,7 +25,8 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 use core::mem::size_of;
 
-/// `XEN_DOMCTL_INTERFACE_VERSION` of Xen 4.17.
+/// `XEN_DOMCTL_INTERFACE_VERSION` of Xen 4.17 (4.18: 0x16, 4.19 and 4.20:
+/// 0x17; see [`release::KNOWN_RELEASES`](super::release::KNOWN_RELEASES)).
 pub const XEN_DOMCTL_INTERFACE_VERSION: u32 = 0x15;
 
 xen_code! {
@@ -174,7 +176,8 @@ abi_layout! {
     }
 }
 
-/// `struct xen_arch_domainconfig`, Arm layout.
+/// `struct xen_arch_domainconfig`, Arm layout (Xen 4.18 named its byte 1
+/// `sve_vl`; offsets and size are the same from 4.17 to 4.20).
 ///
 /// ```
 /// use xencall::abi::domctl::XenArchDomainconfig;
@@ -191,8 +194,10 @@ abi_layout! {
 pub struct XenArchDomainconfig {
     /// `XEN_DOMCTL_CONFIG_GIC_*`.
     pub gic_version: u8,
-    /// Padding C leaves implicit; zero.
-    pub _pad0: u8,
+    /// Xen 4.18 and later: the SVE vector length divided by 128 (0: no
+    /// SVE). Xen 4.17 has no such field: this byte is padding there (keep
+    /// it 0 for 4.17), so one layout serves every release.
+    pub sve_vl: u8,
     /// `XEN_DOMCTL_CONFIG_TEE_*`.
     pub tee_type: u16,
     /// Shared peripheral interrupts.
@@ -205,11 +210,11 @@ pub struct XenArchDomainconfig {
 abi_layout! {
     XEN_ARCH_DOMAINCONFIG = struct XenArchDomainconfig as "struct xen_arch_domainconfig", size 12, align 4 {
         gic_version @ 0,
+        sve_vl @ 1,
         tee_type @ 2,
         nr_spis @ 4,
         clock_frequency @ 8,
     }
-    rust_padding { _pad0 @ 1 }
 }
 
 /// `struct xen_domctl_getdomaininfo` (also the element of sysctl's
@@ -221,7 +226,8 @@ abi_layout! {
 ///
 /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
 /// // Play Xen: domain 1 crashed (XEN_DOMINF_shutdown, the reason in bits 16..24).
-/// xc.backend().set_responder(&|_, a| {
+/// xc.backend().set_responder(&|op, a| {
+///     if op == 17 { return 4 << 16 | 17; } // XENVER_version: Xen 4.17, domctl 0x15
 ///     let info = XenDomctlGetdomaininfo { domain: 1, flags: 1 << 2 | 3 << 16, ..Default::default() };
 ///     unsafe { *(a[0] as *mut XenDomctl) = XenDomctl::new(DomctlCmd::GETDOMAININFO, 0x15, 1, info) };
 ///     0

@@ -136,6 +136,7 @@ pub mod hypercall;
 pub mod memory;
 pub mod multicall;
 pub mod physdev;
+pub mod release;
 pub mod sched;
 pub mod shared_info;
 pub mod start_info;

@@ -2,10 +2,11 @@
 //! control domain. Every call carries the interface version; Xen refuses a
 //! version it does not speak with `EACCES`.
 //!
-//! The version changes between Xen releases: 0x15 is Xen 4.17's (4.16
-//! used 0x14, 4.18 0x15 too). To drive another release, build against its
-//! headers' `XEN_SYSCTL_INTERFACE_VERSION` (or pass the version explicitly
-//! to [`Xencall::sysctl`](crate::Xencall::sysctl)).
+//! The version can change between Xen releases: 0x15 from Xen 4.17 to
+//! 4.20 (4.16 used 0x14). The typed wrappers take the running release's
+//! from [`release`](super::release); the raw
+//! [`Xencall::sysctl`](crate::Xencall::sysctl) takes it explicitly, for a
+//! release the crate does not know.
 //!
 //! ```
 //! use xencall::abi::sysctl::{SysctlCmd, XenSysctl, XenSysctlPhysinfo};
@@ -13,7 +14,8 @@
 //!
 //! let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
 //! // Play Xen: answer XEN_SYSCTL_physinfo for a 4-CPU host with 8 GiB.
-//! xc.backend().set_responder(&|_, a| {
+//! xc.backend().set_responder(&|op, a| {
+//!     if op == 17 { return 4 << 16 | 20; } // XENVER_version: Xen 4.20
 //!     let s = unsafe { &mut *(a[0] as *mut XenSysctl) };
 //!     let p = XenSysctlPhysinfo { nr_cpus: 4, total_pages: 2 << 20, ..s.payload() };
 //!     *s = XenSysctl::new(SysctlCmd::PHYSINFO, s.interface_version, p);
@@ -28,7 +30,8 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 use core::mem::size_of;
 
-/// `XEN_SYSCTL_INTERFACE_VERSION` of Xen 4.17.
+/// `XEN_SYSCTL_INTERFACE_VERSION` of Xen 4.17 (the other releases':
+/// [`release::KNOWN_RELEASES`](super::release::KNOWN_RELEASES)).
 pub const XEN_SYSCTL_INTERFACE_VERSION: u32 = 0x15;
 
 xen_code! {
@@ -231,7 +234,8 @@ abi_layout! {
 ///
 /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
 /// // Play Xen with domains 0 and 3: fill `buffer`, then set `num_domains`.
-/// xc.backend().set_responder(&|_, a| unsafe {
+/// xc.backend().set_responder(&|op, a| unsafe {
+///     if op == 17 { return 4 << 16 | 17; } // XENVER_version: Xen 4.17
 ///     let s = &mut *(a[0] as *mut XenSysctl);
 ///     let mut l: XenSysctlGetdomaininfolist = s.payload();
 ///     let out = std::slice::from_raw_parts_mut(l.buffer as *mut XenDomctlGetdomaininfo, 2);
@@ -281,7 +285,8 @@ abi_layout! {
 ///
 /// let xc = Xencall::with_backend(MockBackend::new(), None, OpenFlags::empty());
 /// // Play Xen: an incremental read from index 100 finds 8 bytes.
-/// xc.backend().set_responder(&|_, a| unsafe {
+/// xc.backend().set_responder(&|op, a| unsafe {
+///     if op == 17 { return 4 << 16 | 17; } // XENVER_version: Xen 4.17
 ///     let s = &mut *(a[0] as *mut XenSysctl);
 ///     let mut r: XenSysctlReadconsole = s.payload();
 ///     assert_eq!((r.incremental, r.index, r.clear), (1, 100, 0));

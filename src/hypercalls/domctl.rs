@@ -1,10 +1,9 @@
-//! `domctl`: per-domain control, for the control domain. The interface
-//! version is explicit: see [`abi::domctl`](crate::abi::domctl).
+//! `domctl`: per-domain control, for the control domain. The raw `domctl`
+//! takes the interface version; the typed wrappers use the running
+//! release's ([`Xencall::xen_release`](crate::Xencall::xen_release)).
 
-use crate::abi::domctl::{
-    DomctlCmd, XenDomctl, XenDomctlGetdomaininfo, XEN_DOMCTL_INTERFACE_VERSION,
-};
-use crate::abi::sysctl::{SysctlCmd, XenSysctlGetdomaininfolist, XEN_SYSCTL_INTERFACE_VERSION};
+use crate::abi::domctl::{DomctlCmd, XenDomctl, XenDomctlGetdomaininfo};
+use crate::abi::sysctl::{SysctlCmd, XenSysctlGetdomaininfolist};
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 use crate::abi::HypercallOp;
@@ -14,9 +13,11 @@ use crate::handle::Xencall;
 
 impl<B: Backend> Xencall<B> {
     /// Run domctl `cmd` on `domain` with `payload` at `interface_version`
-    /// (Xen 4.17: [`XEN_DOMCTL_INTERFACE_VERSION`]; another is `EACCES`).
-    /// Returns the payload as Xen left it. `domctl_getdomaininfo` is the
-    /// safe way to its command.
+    /// (Xen 4.17: [`XEN_DOMCTL_INTERFACE_VERSION`](crate::abi::domctl::XEN_DOMCTL_INTERFACE_VERSION);
+    /// another is `EACCES`; [`xen_release`](Self::xen_release) gives the
+    /// running Xen's). Returns the payload as Xen left it.
+    /// `domctl_getdomaininfo` is the safe way to its command, at the
+    /// running release's version.
     ///
     /// # Safety
     /// As [`sysctl`](Self::sysctl): every guest handle in the payload must
@@ -25,10 +26,11 @@ impl<B: Backend> Xencall<B> {
     /// (commands on this domain's own memory, mappings or vCPUs included).
     ///
     /// ```no_run
-    /// use xencall::abi::domctl::{DomctlCmd, XEN_DOMCTL_INTERFACE_VERSION};
+    /// use xencall::abi::domctl::DomctlCmd;
     /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
     /// # let domid = 1u16;
-    /// let v = XEN_DOMCTL_INTERFACE_VERSION; // 0x15, Xen 4.17; another Xen says EACCES
+    /// // The running Xen's version (0x15 on 4.17, 0x17 on 4.20); a wrong one is EACCES.
+    /// let v = xc.xen_release()?.domctl_interface_version;
     /// // Pause and unpause carry no payload: `()` sends none.
     /// // SAFETY: no payload, and pausing another domain touches none of ours.
     /// unsafe { xc.domctl(DomctlCmd::PAUSEDOMAIN, v, domid, ())? };
@@ -52,7 +54,9 @@ impl<B: Backend> Xencall<B> {
     }
 
     /// `XEN_DOMCTL_getdomaininfo`: `domain`'s state, or that of the next
-    /// domain above it that exists (check the returned `domain`).
+    /// domain above it that exists (check the returned `domain`). At the
+    /// running release's interface version (a release the crate does not
+    /// know: [`Error::UnknownXenRelease`](crate::Error::UnknownXenRelease)).
     ///
     /// ```no_run
     /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
@@ -65,12 +69,13 @@ impl<B: Backend> Xencall<B> {
     /// # Ok(()) }
     /// ```
     pub fn domctl_getdomaininfo(&self, domain: u16) -> Result<XenDomctlGetdomaininfo> {
+        let version = self.xen_release()?.domctl_interface_version;
         // SAFETY: getdomaininfo's payload holds no guest handle, and Xen
         // only writes it.
         unsafe {
             self.domctl(
                 DomctlCmd::GETDOMAININFO,
-                XEN_DOMCTL_INTERFACE_VERSION,
+                version,
                 domain,
                 XenDomctlGetdomaininfo::default(),
             )
@@ -78,7 +83,8 @@ impl<B: Backend> Xencall<B> {
     }
 
     /// `XEN_SYSCTL_getdomaininfolist`: the domains from `first` on, into
-    /// `out`; returns how many were written.
+    /// `out`; returns how many were written. At the running release's
+    /// sysctl interface version.
     ///
     /// ```no_run
     /// use xencall::abi::domctl::XenDomctlGetdomaininfo;
@@ -99,13 +105,14 @@ impl<B: Backend> Xencall<B> {
         first: u16,
         out: &mut [XenDomctlGetdomaininfo],
     ) -> Result<usize> {
+        let version = self.xen_release()?.sysctl_interface_version;
         let list = self.buffer_array(out.len(), XenDomctlGetdomaininfo::default())?;
         // SAFETY: `buffer` is `list`, alive for the call with room for
         // `max_domains` entries, the most Xen writes.
         let r = unsafe {
             self.sysctl(
                 SysctlCmd::GETDOMAININFOLIST,
-                XEN_SYSCTL_INTERFACE_VERSION,
+                version,
                 XenSysctlGetdomaininfolist {
                     first_domain: first,
                     max_domains: out.len() as u32,
@@ -132,6 +139,9 @@ mod tests {
     fn domain_info_crosses_in_the_union() {
         let xc = crate::mock::mock_handle(4);
         xc.backend().respond(|op, a| {
+            if op == 17 {
+                return 4 << 16 | 17; // XENVER_version: Xen 4.17
+            }
             assert_eq!(op, 36);
             // SAFETY: a xen_domctl in a hypercall buffer.
             let d = unsafe { &mut *(a[0] as *mut XenDomctl) };

@@ -33,6 +33,7 @@ mod mmu;
 mod multicall;
 mod owned_pages;
 mod physdev;
+mod release;
 mod sched;
 mod sysctl;
 mod vcpu;

@@ -1,10 +1,9 @@
 //! `sysctl`: host-wide information and Xen's own console ring, for the
-//! control domain. The interface version is explicit: see
-//! [`abi::sysctl`](crate::abi::sysctl).
+//! control domain. The raw `sysctl` takes the interface version; the typed
+//! wrappers use the running release's
+//! ([`Xencall::xen_release`](crate::Xencall::xen_release)).
 
-use crate::abi::sysctl::{
-    SysctlCmd, XenSysctl, XenSysctlPhysinfo, XenSysctlReadconsole, XEN_SYSCTL_INTERFACE_VERSION,
-};
+use crate::abi::sysctl::{SysctlCmd, XenSysctl, XenSysctlPhysinfo, XenSysctlReadconsole};
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 use crate::abi::HypercallOp;
@@ -15,10 +14,12 @@ use crate::handle::Xencall;
 
 impl<B: Backend> Xencall<B> {
     /// Run sysctl `cmd` with `payload` at `interface_version` (Xen 4.17:
-    /// [`XEN_SYSCTL_INTERFACE_VERSION`]; a version Xen does not speak is
-    /// `EACCES`). Returns the payload as Xen left it. The wrappers below
+    /// [`XEN_SYSCTL_INTERFACE_VERSION`](crate::abi::sysctl::XEN_SYSCTL_INTERFACE_VERSION); a version Xen does not speak is
+    /// `EACCES`; [`xen_release`](Self::xen_release) gives the running
+    /// Xen's). Returns the payload as Xen left it. The wrappers below
     /// (`sysctl_physinfo`, `sysctl_readconsole`, `sysctl_getdomaininfolist`)
-    /// are the safe way to the commands they serve.
+    /// are the safe way to the commands they serve, at the running
+    /// release's version.
     ///
     /// # Safety
     /// Xen acts on `cmd` with the payload's fields: every guest handle in
@@ -41,11 +42,11 @@ impl<B: Backend> Xencall<B> {
     /// use xencall::abi::sysctl::{SysctlCmd, XenSysctlPhysinfo, XEN_SYSCTL_INTERFACE_VERSION};
     /// use xencall::{abi::XenErrno, Error};
     /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
-    /// let v = XEN_SYSCTL_INTERFACE_VERSION; // 0x15: the layouts of Xen 4.17
+    /// let v = XEN_SYSCTL_INTERFACE_VERSION; // 0x15: Xen 4.17 to 4.20 (`xen_release` says)
     /// // SAFETY: physinfo's payload holds no address.
     /// match unsafe { xc.sysctl(SysctlCmd::PHYSINFO, v, XenSysctlPhysinfo::default()) } {
     ///     Ok(p) => println!("{} CPUs at {} kHz", p.nr_cpus, p.cpu_khz),
-    ///     // Another Xen release: its payloads may differ, so stop rather than guess.
+    ///     // A later Xen release: its payloads may differ, so stop rather than guess.
     ///     Err(Error::Xen(XenErrno::EACCES)) => println!("sysctl interface is not {v:#x}"),
     ///     Err(e) => return Err(e),
     /// }
@@ -64,7 +65,9 @@ impl<B: Backend> Xencall<B> {
         Ok(op.read().payload())
     }
 
-    /// `XEN_SYSCTL_physinfo`: CPUs, memory and capabilities of the host.
+    /// `XEN_SYSCTL_physinfo`: CPUs, memory and capabilities of the host,
+    /// at the running release's interface version (a release the crate
+    /// does not know: [`Error::UnknownXenRelease`](crate::Error::UnknownXenRelease)).
     ///
     /// ```no_run
     /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
@@ -74,19 +77,15 @@ impl<B: Backend> Xencall<B> {
     /// # Ok(()) }
     /// ```
     pub fn sysctl_physinfo(&self) -> Result<XenSysctlPhysinfo> {
+        let version = self.xen_release()?.sysctl_interface_version;
         // SAFETY: physinfo's payload holds no guest handle.
-        unsafe {
-            self.sysctl(
-                SysctlCmd::PHYSINFO,
-                XEN_SYSCTL_INTERFACE_VERSION,
-                XenSysctlPhysinfo::default(),
-            )
-        }
+        unsafe { self.sysctl(SysctlCmd::PHYSINFO, version, XenSysctlPhysinfo::default()) }
     }
 
     /// `XEN_SYSCTL_readconsole`: copy Xen's console ring into `buf`, from
     /// the oldest byte kept or, with `from`, from that index; `clear`
     /// empties the ring. Returns `(bytes read, index to continue from)`.
+    /// At the running release's interface version, as `sysctl_physinfo`.
     ///
     /// ```no_run
     /// # fn demo<B: xencall::Backend>(xc: &xencall::Xencall<B>) -> xencall::Result<()> {
@@ -107,6 +106,7 @@ impl<B: Backend> Xencall<B> {
         from: Option<u32>,
         clear: bool,
     ) -> Result<(usize, u32)> {
+        let version = self.xen_release()?.sysctl_interface_version;
         let room = buf.len().min(u32::MAX as usize);
         let mut result = (0, 0);
         self.bounce(&mut buf[..room], Direction::Out, |addr| {
@@ -115,7 +115,7 @@ impl<B: Backend> Xencall<B> {
             let r = unsafe {
                 self.sysctl(
                     SysctlCmd::READCONSOLE,
-                    XEN_SYSCTL_INTERFACE_VERSION,
+                    version,
                     XenSysctlReadconsole {
                         clear: clear.into(),
                         incremental: from.is_some().into(),
@@ -141,6 +141,9 @@ mod tests {
     fn payloads_cross_in_the_union_with_the_version() {
         let xc = crate::mock::mock_handle(4);
         xc.backend().respond(|op, a| {
+            if op == 17 {
+                return 4 << 16 | 17; // XENVER_version: Xen 4.17
+            }
             assert_eq!(op, 35);
             // SAFETY: a xen_sysctl in a hypercall buffer.
             let s = unsafe { &mut *(a[0] as *mut XenSysctl) };

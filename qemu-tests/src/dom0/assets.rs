@@ -56,12 +56,13 @@ pub fn prepare(release: &'static Release, arch: Arch, cache: &Path) -> Result<As
     let dir = cache.join("dom0").join(release.name).join(deb_arch(arch));
     let debs = dir.join("debs");
     if !debs.is_dir() {
-        download(release, arch, &debs)?;
+        download(release, arch, cache, &debs)?;
     }
     let tree = dir.join("tree");
     if !tree.is_dir() {
         unpack(release, &debs, &tree)?;
     }
+    merged_usr_links(&tree)?;
     let versions = fs::read_to_string(debs.join("versions.txt"))
         .map_err(|e| format!("read {}: {e}", debs.join("versions.txt").display()))?;
     let kernel_release = kernel_release(release, &tree)?;
@@ -215,7 +216,34 @@ pub fn kernel_package(apt_cache_depends: &str) -> Option<String> {
     })
 }
 
-fn download(release: &Release, arch: Arch, debs: &Path) -> Result<(), String> {
+/// On a merged-/usr suite (Debian 13) libc6 ships the dynamic loader in
+/// `usr/lib` (`usr/lib64` on amd64) only, and `base-files` makes `/lib`
+/// (and `/lib64`) links to them; the binaries name the old path
+/// (`/lib/ld-linux-aarch64.so.1`). The unpacked tree gets a link at that
+/// path for each loader, so the interpreter resolves, and the tree's
+/// `lib/` stays a directory, as the initramfs expects. A tree whose
+/// packages ship the loader's old path (Debian 12) is left as it is.
+pub fn merged_usr_links(tree: &Path) -> Result<(), String> {
+    for top in ["lib", "lib64"] {
+        let Ok(entries) = fs::read_dir(tree.join("usr").join(top)) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let link = tree.join(top).join(&name);
+            if !name.starts_with("ld-linux") || fs::symlink_metadata(&link).is_ok() {
+                continue;
+            }
+            fs::create_dir_all(tree.join(top))
+                .map_err(|e| format!("create {}: {e}", tree.join(top).display()))?;
+            std::os::unix::fs::symlink(format!("/usr/{top}/{name}"), &link)
+                .map_err(|e| format!("link {}: {e}", link.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn download(release: &Release, arch: Arch, cache: &Path, debs: &Path) -> Result<(), String> {
     let a = deb_arch(arch);
     if !setup::is_debian() {
         return Err(format!(
@@ -224,25 +252,23 @@ fn download(release: &Release, arch: Arch, debs: &Path) -> Result<(), String> {
             debs.display()
         ));
     }
-    // Another suite's packages (trixie's Xen 4.20 on bookworm) need a
-    // private apt source list and state: not done yet.
-    let os_release = fs::read_to_string("/etc/os-release").unwrap_or_default();
-    let host_suite = os_release
-        .lines()
-        .find_map(|l| l.strip_prefix("VERSION_CODENAME="))
-        .unwrap_or("")
-        .trim_matches('"');
-    if host_suite != release.suite {
-        return Err(format!(
-            "Xen {} comes from Debian {}, but this host's apt serves {host_suite:?}: \
-             fetching another suite's packages is not supported yet",
-            release.name, release.suite
-        ));
-    }
-    ensure_apt_arch(a)?;
-    apt_update_once()?;
+    // Another suite's packages (trixie's Xen 4.20 on bookworm) come
+    // through a private apt list and state under the cache directory.
+    let private = if crate::apt::host_suite() == release.suite {
+        ensure_apt_arch(a)?;
+        apt_update_once()?;
+        None
+    } else {
+        Some(crate::apt::PrivateApt::new(cache, release.suite)?)
+    };
     let meta = format!("{}:{a}", release.kernel_meta.replace("{arch}", a));
-    let (ok, depends) = capture(Command::new("apt-cache").args(["depends", &meta]));
+    let (ok, depends) = match &private {
+        Some(apt) => match apt.depends(&meta) {
+            Ok(out) => (true, out),
+            Err(e) => (false, e),
+        },
+        None => capture(Command::new("apt-cache").args(["depends", &meta])),
+    };
     let kernel = kernel_package(&depends).filter(|_| ok).ok_or_else(|| {
         format!(
             "`apt-cache depends {meta}` names no linux-image package:\n{}\n\
@@ -262,14 +288,20 @@ fn download(release: &Release, arch: Arch, debs: &Path) -> Result<(), String> {
         "cargo qemu: downloading dom0's packages for {a} (Xen {}, {kernel}; about 70 MB, once)",
         release.name
     );
-    let mut cmd = Command::new("apt-get");
+    let mut cmd = match &private {
+        Some(apt) => apt.command("apt-get"),
+        None => {
+            let mut cmd = Command::new("apt-get");
+            // As root, apt drops to its `_apt` user, who cannot write here.
+            if setup::is_root() {
+                cmd.args(["-o", "APT::Sandbox::User=root"]);
+            }
+            cmd
+        }
+    };
     cmd.args(["download", "-q"])
         .args(&packages)
         .current_dir(&partial);
-    // As root, apt drops to its `_apt` user, who cannot write here.
-    if setup::is_root() {
-        cmd.args(["-o", "APT::Sandbox::User=root"]);
-    }
     run(&mut cmd).map_err(|e| {
         format!("{e}\ndownloading dom0's packages failed (as root, `apt-get update` may fix it)")
     })?;
@@ -383,5 +415,42 @@ mod tests {
             Some("linux-image-6.1.0-57-arm64")
         );
         assert_eq!(kernel_package("N: Unable to locate package x\n"), None);
+    }
+}
+
+#[cfg(test)]
+mod merged_usr_tests {
+    use super::*;
+
+    #[test]
+    fn a_merged_usr_tree_gets_the_loader_at_its_old_path() {
+        let root = std::env::temp_dir().join(format!("xencall-usrmerge-{}", std::process::id()));
+        let merged = root.join("merged");
+        fs::create_dir_all(merged.join("usr/lib")).unwrap();
+        fs::write(merged.join("usr/lib/ld-linux-aarch64.so.1"), b"ld").unwrap();
+        fs::write(merged.join("usr/lib/libc.so.6"), b"c").unwrap();
+        merged_usr_links(&merged).unwrap();
+        let link = merged.join("lib/ld-linux-aarch64.so.1");
+        assert_eq!(
+            fs::read_link(&link).unwrap(),
+            Path::new("/usr/lib/ld-linux-aarch64.so.1")
+        );
+        assert!(!merged.join("lib/libc.so.6").exists() && !merged.join("lib64").exists());
+        // Again: the link is there, nothing changes.
+        merged_usr_links(&merged).unwrap();
+        // Debian 12: the loader is at its old path already.
+        let split = root.join("split");
+        fs::create_dir_all(split.join("lib64")).unwrap();
+        fs::create_dir_all(split.join("usr/lib64")).unwrap();
+        fs::write(split.join("lib64/ld-linux-x86-64.so.2"), b"ld").unwrap();
+        fs::write(split.join("usr/lib64/ld-linux-x86-64.so.2"), b"ld").unwrap();
+        merged_usr_links(&split).unwrap();
+        assert!(
+            !fs::symlink_metadata(split.join("lib64/ld-linux-x86-64.so.2"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        let _ = fs::remove_dir_all(&root);
     }
 }

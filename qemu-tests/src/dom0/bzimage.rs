@@ -6,11 +6,12 @@
 //! (protocol 2.08 and later): `setup_sects` at 0x1f1 (0 means 4), then
 //! `payload_offset` (0x248) and `payload_length` (0x24c), counted from
 //! the protected-mode code, which starts after the setup sectors and the
-//! boot sector. Debian compresses with xz (and the x86 BCJ filter, which
+//! boot sector. Debian 12 compresses with xz (and the x86 BCJ filter, which
 //! is why the decoder is lzma-rust2: pure Rust, no C library to build, and
-//! unlike lzma-rs it decodes BCJ). The payload ends with the 4-byte
-//! uncompressed size the kernel build appends after the xz stream, so only
-//! one stream is decoded.
+//! unlike lzma-rs it decodes BCJ); Debian 13 with zstd (decoded by ruzstd,
+//! pure Rust too). The payload ends with the 4-byte uncompressed size the
+//! kernel build appends after the stream, so only one stream (or frame) is
+//! decoded.
 
 use std::io::Read;
 
@@ -21,6 +22,7 @@ const PAYLOAD_OFFSET: usize = 0x248;
 const PAYLOAD_LENGTH: usize = 0x24c;
 
 const XZ_MAGIC: &[u8] = b"\xfd7zXZ\0";
+const ZSTD_MAGIC: &[u8] = b"\x28\xb5\x2f\xfd";
 
 fn u32_at(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
@@ -61,21 +63,26 @@ pub fn payload_range(bzimage: &[u8]) -> Result<std::ops::Range<usize>, String> {
 /// The uncompressed ELF kernel of `bzimage`.
 pub fn vmlinux(bzimage: &[u8]) -> Result<Vec<u8>, String> {
     let payload = &bzimage[payload_range(bzimage)?];
-    if !payload.starts_with(XZ_MAGIC) {
+    let mut elf = Vec::with_capacity(payload.len() * 4);
+    if payload.starts_with(XZ_MAGIC) {
+        lzma_rust2::XzReader::new(payload, false)
+            .read_to_end(&mut elf)
+            .map_err(|e| format!("decompressing the kernel payload (xz): {e}"))?;
+    } else if payload.starts_with(ZSTD_MAGIC) {
+        ruzstd::decoding::StreamingDecoder::new(payload)
+            .map_err(|e| format!("the kernel payload's zstd frame: {e}"))?
+            .read_to_end(&mut elf)
+            .map_err(|e| format!("decompressing the kernel payload (zstd): {e}"))?;
+    } else {
         let what = match payload.get(..4) {
             Some([0x1f, 0x8b, ..]) => "gzip",
-            Some([0x28, 0xb5, 0x2f, 0xfd]) => "zstd",
             Some([0x02, 0x21, 0x4c, 0x18]) => "lz4",
             _ => "an unknown format",
         };
         return Err(format!(
-            "the kernel payload is {what}, not xz (only xz kernels are unpacked here)"
+            "the kernel payload is {what}, not xz or zstd (only those are unpacked here)"
         ));
     }
-    let mut elf = Vec::with_capacity(payload.len() * 4);
-    lzma_rust2::XzReader::new(payload, false)
-        .read_to_end(&mut elf)
-        .map_err(|e| format!("decompressing the kernel payload: {e}"))?;
     if !elf.starts_with(b"\x7fELF") {
         return Err("the decompressed kernel payload is not an ELF file".into());
     }
@@ -152,5 +159,25 @@ mod tests {
         let mut bad = payload.clone();
         bad[40] ^= 0xff;
         assert!(vmlinux(&image(27, 0x20f, 0x100, &bad)).is_err());
+    }
+
+    #[test]
+    fn a_zstd_payload_with_a_size_tail_decodes() {
+        // Debian 13's kernels: one zstd frame, then the 4-byte size.
+        let elf: Vec<u8> = b"\x7fELF"
+            .iter()
+            .copied()
+            .chain((0..5000u32).flat_map(|i| [0xe8, i as u8, 0, 0, 0]))
+            .collect();
+        let mut payload = ruzstd::encoding::compress_to_vec(
+            &elf[..],
+            ruzstd::encoding::CompressionLevel::Fastest,
+        );
+        assert!(payload.starts_with(ZSTD_MAGIC));
+        payload.extend_from_slice(&(elf.len() as u32).to_le_bytes());
+        assert_eq!(vmlinux(&image(27, 0x20f, 0x100, &payload)).unwrap(), elf);
+        // A frame cut short is an error, not a short kernel.
+        let cut = &payload[..payload.len() / 2];
+        assert!(vmlinux(&image(27, 0x20f, 0x100, cut)).is_err());
     }
 }
