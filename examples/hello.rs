@@ -90,12 +90,16 @@ mod guest {
                     xencall::rt::exit(xencall::rt::ExitStatus::Failure);
                 }
             };
-            println!("hello: SCHEDOP_shutdown({reason:?})");
-            // Returns only if Xen refused.
+            // The path taken, before taking it: the runner checks it.
+            println!("hello: shutting down: Xencall::sched_shutdown({name})");
+            // Returns only if Xen refused (or the call is broken): then
+            // say so, which fails the runner's shutdown cases, before the
+            // fallback below crashes the domain through the runtime.
             let r = xc.sched_shutdown(reason);
-            println!("hello: SCHEDOP_shutdown returned {r:?}");
+            println!("hello: SCHEDOP_shutdown returned {r:?} for {reason:?}");
             xencall::rt::exit(xencall::rt::ExitStatus::Failure);
         }
+        println!("hello: shutting down: the runtime's exit, SCHEDOP_shutdown(poweroff)");
     }
 }
 
