@@ -460,6 +460,10 @@ pub fn judge(prefix: &str, arch: Arch, cases: &[Case], outcome: boot::Outcome) -
             if caught && !log.xl.is_empty() {
                 ending = format!("harness caught it: {}", problems.join("; "));
                 problems.clear();
+                // The guest's failed or missing cases are the failure the
+                // harness was to catch (named in the ending), not failures
+                // of this suite.
+                guest_cases.retain(|(_, o)| !matches!(o, Outcome::Failed(_)));
             } else {
                 problems = vec![format!(
                     "the harness should have failed this case with \"{expected}\" and xl's \
@@ -946,6 +950,33 @@ mod tests {
             &crash,
         );
         assert!(hung.cases[0].problems[0].contains("it reported: the domain hung"));
+    }
+
+    #[test]
+    fn a_caught_hang_counts_the_guest_cases_that_reported_and_no_failure() {
+        let hang = Case {
+            must_fail: Some("hung"),
+            ..Case::new("h", DomuType::Pvh, PathBuf::from("/t/h"))
+        };
+        let log = "@@dom0 up\n@@domu h-pvh begin\n@@domu h-pvh created domid=1\n\
+            [h-pvh] xencall-test: plan 2\n[h-pvh] xencall-test: a ... ok\n\
+            @@domu h-pvh hung seconds=5\n[h-pvh:xl] Domain 1 destroyed\n\
+            @@domu h-pvh end\n@@dom0 done\n";
+        let run = judge(
+            "p",
+            Arch::X86_64,
+            std::slice::from_ref(&hang),
+            outcome(log, Ending::Exited(33)),
+        );
+        let (text, passed, failed) = render(&run);
+        assert!(text.contains("test p::domu-pvh::h::a ... ok"), "{text}");
+        assert!(
+            text.contains("harness caught it: the domain hung"),
+            "{text}"
+        );
+        assert!(text.contains("never reported"), "{text}");
+        // a, h and the boot.
+        assert_eq!((passed, failed), (3, 0), "{text}");
     }
 
     fn assets(arch: Arch) -> Assets {

@@ -128,7 +128,7 @@ pub fn run_build(cmd: &mut std::process::Command, what: &str, quiet: bool) -> Re
 
 /// The interesting part of a failed cargo build: its first errors, then
 /// its last lines.
-fn build_errors(out: &str) -> String {
+pub fn build_errors(out: &str) -> String {
     let lines: Vec<&str> = out.lines().collect();
     let first = lines
         .iter()

@@ -26,6 +26,7 @@ mod shutdown;
 mod suite;
 mod target;
 mod toolchain;
+mod user_crate;
 mod xen_crash;
 
 use std::env;

@@ -1644,6 +1644,23 @@ pub fn run(options: &Options) -> i32 {
             }
         }));
     }
+    // A user's own crate, outside the workspace, on the packaged xencall
+    // and the installed runner (user_crate.rs): built now, booted by a job.
+    let (prepared, jobs) = crate::user_crate::prepare(&|name| selected(options, name));
+    print_block(&prepared.text);
+    tally.passed += prepared.passed;
+    tally.failed += prepared.failed;
+    for job in jobs {
+        ready.push_back(Job::new("user-crate::boots".into(), move || {
+            let o = job();
+            let t = Tally {
+                passed: o.passed,
+                failed: o.failed,
+                skipped: 0,
+            };
+            (o.text, t)
+        }));
+    }
     for s in steps {
         let a = s.arch.name();
         let need = [
