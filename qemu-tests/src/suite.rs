@@ -1693,7 +1693,7 @@ pub fn run(options: &Options) -> i32 {
         }));
     }
 
-    tally.add(run_jobs(ready, options.jobs));
+    tally.add(run_jobs(ready, options.jobs, print_block));
 
     if tally.passed + tally.failed + tally.skipped == 0 {
         // Nothing matched: a mistyped filter must not read as a pass.
@@ -1745,8 +1745,8 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// Run the jobs on `workers` threads, printing each report as it ends;
 /// the tally. A job that panics fails by name (the worker goes on with the
 /// next); a worker that dies anyway fails the run, and so does every job
-/// left unrun: nothing is dropped silently.
-fn run_jobs(jobs: VecDeque<Job>, workers: usize) -> Tally {
+/// left unrun: nothing is dropped silently. Reports go to `print`.
+fn run_jobs(jobs: VecDeque<Job>, workers: usize, print: fn(&str)) -> Tally {
     let queue = Arc::new(Mutex::new(jobs));
     let totals = Arc::new(Mutex::new(Tally::default()));
     let threads: Vec<_> = (0..workers.max(1))
@@ -1772,7 +1772,7 @@ fn run_jobs(jobs: VecDeque<Job>, workers: usize) -> Tally {
                             },
                         ),
                     };
-                print_block(&text);
+                print(&text);
                 totals.lock().unwrap_or_else(|p| p.into_inner()).add(t);
             })
         })
@@ -1780,7 +1780,7 @@ fn run_jobs(jobs: VecDeque<Job>, workers: usize) -> Tally {
     let mut tally = Tally::default();
     for w in threads {
         if let Err(payload) = w.join() {
-            print_block(&format!(
+            print(&format!(
                 "test runner::worker ... FAILED\n    a worker thread panicked: {}\n",
                 panic_message(payload.as_ref())
             ));
@@ -1788,7 +1788,7 @@ fn run_jobs(jobs: VecDeque<Job>, workers: usize) -> Tally {
         }
     }
     for job in queue.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
-        print_block(&format!(
+        print(&format!(
             "test {} ... FAILED\n    never run: no worker was left\n",
             job.name
         ));
@@ -1821,7 +1821,7 @@ mod tests {
     #[test]
     fn a_panicking_job_fails_the_run_and_the_others_still_run() {
         for workers in [1, 2] {
-            let t = run_jobs(jobs_with_a_panic(), workers);
+            let t = run_jobs(jobs_with_a_panic(), workers, |_| {});
             assert_eq!((t.passed, t.failed), (2, 1), "{workers} worker(s)");
         }
         assert_eq!(
