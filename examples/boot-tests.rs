@@ -106,6 +106,10 @@ mod guest {
                     run: event_channel_round_trip,
                 },
                 TestCase {
+                    name: "grant_table_copy_to_self",
+                    run: grant_table_copy_to_self,
+                },
+                TestCase {
                     name: "multicall_per_entry_results",
                     run: multicall_per_entry_results,
                 },
