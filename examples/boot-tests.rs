@@ -839,9 +839,6 @@ mod guest {
     }
 
     fn event_channel_round_trip(boot: &BootInfo) -> TestResult {
-        if boot.option("xencall-hypercall") == Some("direct") {
-            skip!("EOPNOTSUPP (deliberate break)");
-        }
         use core::ptr::addr_of;
         use xencall::abi::event_channel::Virq;
         use xencall::abi::memory::DOMID_SELF;
