@@ -152,7 +152,7 @@ pub unsafe fn start(mut boot: BootInfo) -> ! {
     heap::init();
     exit::use_qemu_exit(cmdline::option(boot.cmdline, "xencall-exit") == Some("qemu"));
     let preference = match cmdline::option(boot.cmdline, "xencall-hypercall") {
-        Some("direct") => crate::arch::HypercallMode::Page,
+        Some("direct") => crate::arch::HypercallMode::Direct,
         _ => crate::arch::HypercallMode::Page,
     };
     match crate::arch::rt::hypercall_backend(&boot, preference) {
