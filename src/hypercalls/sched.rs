@@ -126,9 +126,6 @@ impl<B: Backend> Xencall<B> {
     /// # }
     /// ```
     pub fn sched_shutdown(&self, reason: ShutdownReason) -> Result<()> {
-        if reason == ShutdownReason::CRASH {
-            return Ok(());
-        }
         self.shutdown_op(SchedOpCmd::SHUTDOWN, reason)
     }
 
