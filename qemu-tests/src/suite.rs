@@ -1746,6 +1746,11 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// the tally. A job that panics fails by name (the worker goes on with the
 /// next); a worker that dies anyway fails the run, and so does every job
 /// left unrun: nothing is dropped silently. Reports go to `print`.
+///
+/// The `cargo qemu` binary is built with the workspace's dev profile,
+/// `panic = "abort"`: there a job's panic aborts the whole run (status
+/// 134, with the message), which fails it as loudly; this catching is for
+/// builds that unwind (its unit test shows it).
 fn run_jobs(jobs: VecDeque<Job>, workers: usize, print: fn(&str)) -> Tally {
     let queue = Arc::new(Mutex::new(jobs));
     let totals = Arc::new(Mutex::new(Tally::default()));
