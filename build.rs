@@ -11,6 +11,14 @@ const DEFAULT_ARENA_PAGES: usize = 256;
 
 fn main() {
     println!("cargo:rerun-if-env-changed=XENCALL_ARENA_PAGES");
+    // tests/abi_conformance.rs: `XENCALL_SKIP_ABI_CONFORMANCE=1` marks its
+    // tests ignored (a test cannot ignore itself at run time, and one that
+    // returns early is reported as passed).
+    println!("cargo:rerun-if-env-changed=XENCALL_SKIP_ABI_CONFORMANCE");
+    println!("cargo:rustc-check-cfg=cfg(xencall_skip_abi_conformance)");
+    if env::var_os("XENCALL_SKIP_ABI_CONFORMANCE").is_some_and(|v| v == "1") {
+        println!("cargo:rustc-cfg=xencall_skip_abi_conformance");
+    }
     let pages = match env::var("XENCALL_ARENA_PAGES") {
         Ok(text) => match text.trim().parse::<usize>() {
             // 0: no static arena; buffers come only from `buffers::add_region`.

@@ -10,7 +10,7 @@
 //! Output, one line per figure (read by `cargo qemu bench`):
 //!
 //! ```text
-//! xencall-bench: hypercall mode=page calls=20000 crate=5123.4 baseline=5110.2 ratio=1.0026 ticks_per_us=1000.0 rounds_ratio_min=... rounds_ratio_max=...
+//! xencall-bench: hypercall mode=pvh-page backend=page calls=10000 crate=5123.4 baseline=5110.2 ratio=1.0026 ticks_per_us=1000.0 rate_from=cpuid rounds_ratio_min=... rounds_ratio_max=...
 //! ```
 #![cfg_attr(target_os = "none", no_std)]
 #![cfg_attr(target_os = "none", no_main)]
@@ -94,15 +94,18 @@ mod guest {
             ratio_max = ratio_max.max(r);
         }
         let calls = (ROUNDS * BATCH) as f64;
+        let (ticks_per_us, rate_from) = counter::ticks_per_us(boot);
         println!(
-            "xencall-bench: hypercall mode={} calls={} crate={:.1} baseline={:.1} ratio={:.4} \
-             ticks_per_us={:.3} rounds_ratio_min={:.4} rounds_ratio_max={:.4}",
+            "xencall-bench: hypercall mode={} backend={} calls={} crate={:.1} baseline={:.1} \
+             ratio={:.4} ticks_per_us={:.3} rate_from={rate_from} rounds_ratio_min={:.4} \
+             rounds_ratio_max={:.4}",
             mode_name(boot, mode),
+            xencall::arch::native().map_or("none", |n| n.name()),
             ROUNDS * BATCH,
             crate_total as f64 / calls,
             baseline_total as f64 / calls,
             crate_total as f64 / baseline_total.max(1) as f64,
-            counter::ticks_per_us().unwrap_or(0.0),
+            ticks_per_us.unwrap_or(0.0),
             ratio_min,
             ratio_max,
         );
@@ -254,8 +257,48 @@ mod guest {
             unsafe { core::arch::x86_64::_rdtsc() }
         }
 
-        /// Xen's CPUID leaf base+3 reports the guest TSC rate in kHz.
-        pub fn ticks_per_us() -> Option<f64> {
+        /// The TSC rate, and where it came from: Xen's CPUID leaf base+3
+        /// (the guest TSC rate in kHz) where the guest sees Xen's leaves;
+        /// otherwise the boot vCPU's `vcpu_time_info` (the pvclock scale
+        /// Xen keeps for it). A PV guest's plain CPUID is not trapped by
+        /// Xen here (QEMU's TCG has no CPUID faulting), so it reads QEMU's
+        /// leaves, not Xen's.
+        pub fn ticks_per_us(boot: &xencall::rt::BootInfo) -> (Option<f64>, &'static str) {
+            match cpuid_rate() {
+                Some(rate) => (Some(rate), "cpuid"),
+                None => (time_info_rate(boot), "vcpu_time_info"),
+            }
+        }
+
+        /// ns = ((ticks << shift) * mul) >> 32, so a microsecond is
+        /// 1000 * 2^32 / (mul * 2^shift) ticks.
+        fn time_info_rate(boot: &xencall::rt::BootInfo) -> Option<f64> {
+            use core::ptr::addr_of;
+            let page = xencall::rt::shared_info::map(boot).ok()?.as_ptr();
+            // SAFETY: the shared-info page is mapped for the rest of the
+            // boot; Xen writes it concurrently, hence volatile reads.
+            let (mul, shift) = unsafe {
+                let time = addr_of!((*page).vcpu_info[0].time);
+                (
+                    addr_of!((*time).tsc_to_system_mul).read_volatile(),
+                    addr_of!((*time).tsc_shift).read_volatile(),
+                )
+            };
+            if mul == 0 {
+                return None;
+            }
+            // No `powi` without std: scale by the shift as an integer.
+            let scale = (1u64 << shift.unsigned_abs().min(31)) as f64;
+            let mut ns_per_tick = f64::from(mul) / 4_294_967_296.0;
+            if shift >= 0 {
+                ns_per_tick *= scale;
+            } else {
+                ns_per_tick /= scale;
+            }
+            Some(1000.0 / ns_per_tick)
+        }
+
+        fn cpuid_rate() -> Option<f64> {
             for base in (0x4000_0000u32..0x4001_0000).step_by(0x100) {
                 // SAFETY: CPUID is available; hypervisor leaves answer
                 // zeros when absent.
@@ -285,9 +328,9 @@ mod guest {
             CNTVCT_EL0.get()
         }
 
-        pub fn ticks_per_us() -> Option<f64> {
+        pub fn ticks_per_us(_: &xencall::rt::BootInfo) -> (Option<f64>, &'static str) {
             let hz = CNTFRQ_EL0.get();
-            (hz != 0).then(|| hz as f64 / 1e6)
+            ((hz != 0).then(|| hz as f64 / 1e6), "cntfrq")
         }
     }
 }

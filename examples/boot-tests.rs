@@ -206,7 +206,29 @@ mod guest {
                 let found = xencall::arch::Native::detect_direct();
                 ensure_eq!(found, Ok(*xencall::arch::native()?));
             }
-            _ => ensure!(boot.hypercall_mode.is_some()),
+            #[cfg(target_arch = "x86_64")]
+            GuestMode::Pv => {
+                // Xen built this domain: its start_info begins with Xen's
+                // magic, and the page Xen placed is the backend in use
+                // (a plain CPUID shows no Xen leaf in ring 3 here: QEMU's
+                // TCG has no CPUID faulting).
+                use xencall::abi::start_info::StartInfo;
+                let xencall::rt::RawBootInfo::StartInfo(si) = boot.raw else {
+                    ensure!(false, "a PV boot without start_info: {:?}", boot.raw);
+                    return Ok(());
+                };
+                // SAFETY: Xen maps start_info for a PV guest for good.
+                let magic =
+                    unsafe { core::ptr::addr_of!((*(si as *const StartInfo)).magic).read() };
+                ensure!(
+                    magic.starts_with(b"xen-3.0-x86_64"),
+                    "start_info magic {:?}",
+                    c_str(&magic)
+                );
+                ensure_eq!(boot.hypercall_mode, Some(HypercallMode::Page));
+                ensure_eq!(xencall::arch::native()?.name(), "page");
+            }
+            other => ensure!(false, "guest mode {other} on this architecture"),
         }
         Ok(())
     }
@@ -244,6 +266,12 @@ mod guest {
         match boot.guest_mode {
             #[cfg(target_arch = "x86_64")]
             GuestMode::Pvh => {
+                // The backend every handle uses is the one the command
+                // line asked for (the runner also checks its name).
+                let asked = boot.option("xencall-hypercall") == Some("direct");
+                let registered = xencall::arch::native()?;
+                ensure_eq!(registered.mode() == HypercallMode::Direct, asked);
+                ensure_eq!(boot.hypercall_mode, Some(registered.mode()));
                 let direct = xencall::arch::Native::detect_direct()?;
                 ensure_eq!(direct.mode(), HypercallMode::Direct);
                 let xc = Xencall::with_backend(direct, None, OpenFlags::empty());
@@ -810,11 +838,22 @@ mod guest {
         Ok(())
     }
 
-    fn event_channel_round_trip(_: &BootInfo) -> TestResult {
+    fn event_channel_round_trip(boot: &BootInfo) -> TestResult {
+        use core::ptr::addr_of;
         use xencall::abi::event_channel::Virq;
         use xencall::abi::memory::DOMID_SELF;
         use xencall::hypercalls::ChannelState;
         let xc = open()?;
+        let page = xencall::rt::shared_info::map(boot)?.as_ptr();
+        // The port's bit in shared info's pending array, as Xen sets it.
+        // SAFETY: the page is mapped for the rest of the boot and Xen
+        // writes it concurrently, hence volatile reads; the word index is
+        // below 64 for ports < 4096.
+        let pending = |port: u32| unsafe {
+            addr_of!((*page).evtchn_pending[(port / usize::BITS) as usize]).read_volatile() as usize
+                & (1 << (port % usize::BITS))
+                != 0
+        };
         // A channel to ourselves: an unbound port, then a second port
         // bound to it.
         let a = xc.evtchn_alloc_unbound(DOMID_SELF, DOMID_SELF)?;
@@ -827,11 +866,17 @@ mod guest {
             "{state:?}"
         );
         ensure_eq!(vcpu, 0);
-        // Send on one end; SCHEDOP_poll on the other returns only once it
-        // is pending (no timeout: were it never pending, this boot would
-        // hang and the runner's timeout would fail it).
+        // Send on one end: the other end's bit goes up in shared info, and
+        // SCHEDOP_poll on it returns (no timeout: were it never pending,
+        // this boot would hang and the runner's timeout would fail it).
+        ensure!(!pending(a), "port {a} pending before the send");
         xc.evtchn_send(b)?;
+        ensure!(
+            pending(a),
+            "port {a} not pending in shared info after the send"
+        );
         xc.sched_poll(&[a], None)?;
+        ensure!(pending(a), "port {a} no longer pending after the poll");
         xc.evtchn_unmask(a)?;
         let virq = xc.evtchn_bind_virq(Virq::DEBUG, 0)?;
         let (state, _) = xc.evtchn_status(DOMID_SELF, virq)?;
@@ -1286,10 +1331,12 @@ mod guest {
             Err(Error::NamesMemory)
         );
         if boot.guest_mode == GuestMode::Pv {
-            // A PV guest has no HVM parameters: Xen refuses.
-            ensure!(xc
-                .hvm_get_param(DOMID_SELF, HvmParam::CALLBACK_IRQ)
-                .is_err());
+            // A PV guest has no HVM parameters: Xen refuses with EINVAL
+            // (`hvmop_get_param`: not an HVM domain).
+            ensure_eq!(
+                xc.hvm_get_param(DOMID_SELF, HvmParam::CALLBACK_IRQ),
+                Err(Error::Xen(XenErrno::EINVAL))
+            );
             skip!("HVM parameters exist for PVH and Arm guests, not PV");
         }
         // dom0 has no xenstore or console ring from a toolstack.
@@ -1343,7 +1390,13 @@ mod guest {
         let xc = open()?;
         let info = xc.domctl_getdomaininfo(0)?;
         ensure_eq!(info.domain, 0);
-        ensure_eq!(info.nr_online_vcpus, 1);
+        // One vCPU because of how the runner boots this guest (one QEMU
+        // CPU, no `dom0_max_vcpus=`), not a property of the crate.
+        ensure!(
+            info.nr_online_vcpus == 1,
+            "dom0 has {} vCPUs online; the runner boots boot-tests with one",
+            info.nr_online_vcpus
+        );
         ensure_eq!(info.tot_pages, xc.current_reservation(DOMID_SELF)?);
         let mut list = [XenDomctlGetdomaininfo::default(); 4];
         let n = xc.sysctl_getdomaininfolist(0, &mut list)?;

@@ -102,14 +102,20 @@ mod guest {
                     xencall::rt::exit(xencall::rt::ExitStatus::Failure);
                 }
             };
-            println!("hello: SCHEDOP_shutdown({reason:?})");
-            // Returns only if Xen refused.
+            // The path taken, before taking it: the runner checks it.
+            println!("hello: shutting down: Xencall::sched_shutdown({name})");
+            // Returns only if Xen refused (or the call is broken): then
+            // say so, which fails the runner's shutdown cases, before the
+            // fallback below crashes the domain through the runtime.
+            // Display, not Debug: Debug of the error would add its derive's
+            // code to every image's budget.
             match xc.sched_shutdown(reason) {
-                Ok(()) => println!("hello: SCHEDOP_shutdown returned"),
-                Err(e) => println!("hello: SCHEDOP_shutdown failed: {e}"),
+                Ok(()) => println!("hello: SCHEDOP_shutdown returned Ok for {name}"),
+                Err(e) => println!("hello: SCHEDOP_shutdown returned an error for {name}: {e}"),
             }
             xencall::rt::exit(xencall::rt::ExitStatus::Failure);
         }
+        println!("hello: shutting down: the runtime's exit, SCHEDOP_shutdown(poweroff)");
     }
 }
 

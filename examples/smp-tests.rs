@@ -191,13 +191,15 @@ mod guest {
         xencall::rt::events::disable_upcall()?;
         ensure_eq!(SECOND_BLOCK.load(Ordering::Acquire), BLOCK_REFUSED);
         // Both ran at once: the second began while the first was still
-        // inside its rounds (not a guarantee of the scheduler, but what a
-        // 2-CPU machine does; a value of ROUNDS would mean one after the
-        // other, and is reported).
+        // inside its rounds. Not a guarantee of the crate or the
+        // scheduler: it holds because of how the runner boots this guest
+        // (two QEMU CPUs, `dom0_max_vcpus=2`, so each vCPU has its own
+        // physical CPU); a value of ROUNDS would mean one after the other.
         let overlap = OVERLAP.load(Ordering::Acquire);
         ensure!(
             overlap < ROUNDS,
-            "vCPU 1 started only after vCPU 0 had finished ({overlap} rounds)"
+            "vCPU 1 started only after vCPU 0 had finished ({overlap} rounds); \
+             the runner boots this guest with two CPUs, one per vCPU"
         );
         // It takes itself down when done.
         let mut down_wait = 0u32;
@@ -233,7 +235,27 @@ mod guest {
         Ok(())
     }
 
+    /// Set by [`refused_main`]: a refused start ran something.
+    static REFUSED_RAN: AtomicU32 = AtomicU32::new(0);
+
+    /// The function handed to every start that must be refused.
+    fn refused_main(vcpu: u32) {
+        REFUSED_RAN.store(vcpu | 0x8000_0000, Ordering::Release);
+    }
+
+    /// Give a wrongly started vCPU time to run `refused_main`, then check
+    /// it never did.
+    fn nothing_ran(xc: &Xencall) -> TestResult {
+        for _ in 0..2000 {
+            xc.sched_yield()?;
+        }
+        let ran = REFUSED_RAN.load(Ordering::Acquire);
+        ensure!(ran == 0, "a refused start ran on vCPU {}", ran & 0xff);
+        Ok(())
+    }
+
     fn a_vcpu_the_domain_lacks_is_refused(boot: &BootInfo) -> TestResult {
+        let xc = Xencall::open(None, OpenFlags::empty())?;
         static mut SPARE: Stack = Stack::new();
         // SAFETY: used once, by this case.
         let stack = unsafe { &mut *core::ptr::addr_of_mut!(SPARE) };
@@ -244,7 +266,7 @@ mod guest {
         } else {
             XenErrno::ENOENT
         };
-        match start_vcpu(boot, 5, stack, |_| {}) {
+        match start_vcpu(boot, 5, stack, refused_main) {
             Err(Error::Xen(XenErrno::EOPNOTSUPP)) => {
                 skip!(
                     "the runtime cannot start vCPUs in {} mode yet",
@@ -253,12 +275,31 @@ mod guest {
             }
             r => ensure_eq!(r, Err(Error::Xen(missing))),
         }
+        // Its slot was freed again: a second try gets Xen's answer again,
+        // not EBUSY (the slot kept taken).
+        static mut SPARE_AGAIN: Stack = Stack::new();
+        // SAFETY: used once, by this case.
+        let stack = unsafe { &mut *core::ptr::addr_of_mut!(SPARE_AGAIN) };
+        ensure_eq!(
+            start_vcpu(boot, 5, stack, refused_main),
+            Err(Error::Xen(missing))
+        );
+        // Past the runtime's MAX_VCPUS: refused before Xen is asked (x86
+        // Xen would answer ENOENT, Arm's PSCI INVALID_PARAMETERS).
+        static mut SPARE_PAST: Stack = Stack::new();
+        // SAFETY: used once, by this case.
+        let stack = unsafe { &mut *core::ptr::addr_of_mut!(SPARE_PAST) };
+        let past = xencall::rt::smp::MAX_VCPUS as u32 + 1;
+        ensure_eq!(
+            start_vcpu(boot, past, stack, refused_main),
+            Err(Error::Xen(XenErrno::EINVAL))
+        );
         static mut SPARE_TOO: Stack = Stack::new();
         // SAFETY: used once, by this case.
         let stack = unsafe { &mut *core::ptr::addr_of_mut!(SPARE_TOO) };
         // vCPU 0 is the one running this: refused before Xen is asked.
         ensure_eq!(
-            start_vcpu(boot, 0, stack, |_| {}),
+            start_vcpu(boot, 0, stack, refused_main),
             Err(Error::Xen(XenErrno::EINVAL))
         );
         static mut SPARE_THREE: Stack = Stack::new();
@@ -274,8 +315,15 @@ mod guest {
         };
         let made_up = BootInfo::new(other, boot.raw);
         ensure_eq!(
-            start_vcpu(&made_up, 1, stack, |_| {}),
+            start_vcpu(&made_up, 1, stack, refused_main),
             Err(Error::Xen(XenErrno::EINVAL))
+        );
+        // Nothing started: no refused start ran its function, and vCPU 1
+        // (the first case's, taken down when it finished) is not running.
+        nothing_ran(&xc)?;
+        ensure!(
+            !is_running(1)?,
+            "vCPU 1 running after a refused start of it"
         );
         Ok(())
     }

@@ -93,15 +93,25 @@ fn a_non_reentrant_handle_refuses_concurrent_buffer_operations_and_loses_nothing
     // Four threads break the NON_REENTRANT promise on one handle: each
     // allocation or free either runs or is refused with Reentered (then
     // retried), never anything else; no page is handed out twice and, at
-    // the end, every page is back.
+    // the end, every page is back. Refusals must have happened: a handle
+    // that never refused would pass everything else.
     // Refusals log inside the operation; a slow logger widens the window
-    // in which the handle is taken, so that threads do collide.
+    // in which the handle is taken, and until the first collision it holds
+    // the handle until another thread is refused (at most 10 ms a time),
+    // so that threads do collide however the machine schedules them.
+    static REENTERED: AtomicUsize = AtomicUsize::new(0);
     struct SlowLogger;
     impl log::Log for SlowLogger {
         fn enabled(&self, _: &log::Metadata<'_>) -> bool {
             true
         }
         fn log(&self, _: &log::Record<'_>) {
+            let start = std::time::Instant::now();
+            while REENTERED.load(Ordering::Relaxed) == 0
+                && start.elapsed() < std::time::Duration::from_millis(10)
+            {
+                std::hint::spin_loop();
+            }
             for _ in 0..500 {
                 std::hint::spin_loop();
             }
@@ -115,26 +125,27 @@ fn a_non_reentrant_handle_refuses_concurrent_buffer_operations_and_loses_nothing
         OpenFlags::NON_REENTRANT,
     ));
     let free_at_start = xc.pool().free_page_count();
-    let refused = Arc::new(AtomicUsize::new(0));
+    let refused = || REENTERED.fetch_add(1, Ordering::Relaxed);
     let threads: Vec<_> = (0..4u8)
         .map(|t| {
             let xc = Arc::clone(&xc);
-            let refused = Arc::clone(&refused);
             std::thread::spawn(move || {
                 for _ in 0..2000 {
                     // A refused request: logged (slowly) under the claim.
                     match xc.alloc_buffer_pages(0) {
                         Err(Error::InvalidSize) => {}
                         Err(Error::Reentered) => {
-                            refused.fetch_add(1, Ordering::Relaxed);
+                            refused();
                         }
                         r => panic!("{r:?}"),
                     }
+                    // At most four pages are live of the pool's 96: only
+                    // Reentered may refuse this.
                     let p = loop {
                         match xc.alloc_buffer_pages(1) {
                             Ok(p) => break p,
-                            Err(Error::Reentered) | Err(Error::OutOfBufferMemory) => {
-                                refused.fetch_add(1, Ordering::Relaxed);
+                            Err(Error::Reentered) => {
+                                refused();
                             }
                             Err(e) => panic!("{e}"),
                         }
@@ -152,7 +163,7 @@ fn a_non_reentrant_handle_refuses_concurrent_buffer_operations_and_loses_nothing
                         match unsafe { xc.free_buffer_pages(p.as_ptr(), 1) } {
                             Ok(()) => break,
                             Err(Error::Reentered) => {
-                                refused.fetch_add(1, Ordering::Relaxed);
+                                refused();
                             }
                             Err(e) => panic!("{e}"),
                         }
@@ -165,5 +176,10 @@ fn a_non_reentrant_handle_refuses_concurrent_buffer_operations_and_loses_nothing
         t.join().unwrap();
     }
     assert_eq!(xc.pool().free_page_count(), free_at_start);
-    eprintln!("refused {} operations", refused.load(Ordering::Relaxed));
+    let refusals = REENTERED.load(Ordering::Relaxed);
+    eprintln!("refused {refusals} operations with Reentered");
+    assert!(
+        refusals > 0,
+        "no operation was refused: the threads never collided"
+    );
 }

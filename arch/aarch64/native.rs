@@ -95,6 +95,19 @@ impl Native {
     pub fn mode(&self) -> HypercallMode {
         HypercallMode::Direct
     }
+
+    /// The mechanism's name: `hvc`. The boot runtime's test framework
+    /// reports it (`xencall-test: info backend=hvc`).
+    ///
+    /// ```no_run
+    /// use xencall::arch::native;
+    ///
+    /// assert_eq!(native()?.name(), "hvc");
+    /// # Ok::<(), xencall::Error>(())
+    /// ```
+    pub fn name(&self) -> &'static str {
+        "hvc"
+    }
 }
 
 impl Backend for Native {

@@ -150,6 +150,26 @@ impl Native {
             Native::Vmcall(_) | Native::Vmmcall(_) => HypercallMode::Direct,
         }
     }
+
+    /// The mechanism's name: `page`, `vmcall` or `vmmcall`. The boot
+    /// runtime's test framework reports it (`xencall-test: info
+    /// backend=...`), so a runner can check that a boot asked for direct
+    /// calls really makes them.
+    ///
+    /// ```
+    /// use xencall::arch::{HypercallMode, Native, Vmmcall};
+    ///
+    /// // SAFETY: only named here, never called.
+    /// let amd = Native::Vmmcall(unsafe { Vmmcall::new() });
+    /// assert_eq!((amd.name(), amd.mode()), ("vmmcall", HypercallMode::Direct));
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            Native::Page(_) => "page",
+            Native::Vmcall(_) => "vmcall",
+            Native::Vmmcall(_) => "vmmcall",
+        }
+    }
 }
 
 macro_rules! dispatch {

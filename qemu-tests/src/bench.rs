@@ -85,6 +85,9 @@ struct HypercallRun {
     arch: Arch,
     mode: Mode,
     cmdline: &'static [&'static str],
+    /// The backend the guest must report (`backend=`): a row measured on
+    /// another mechanism than its label says is refused.
+    backend: &'static str,
 }
 
 const HYPERCALL_RUNS: [HypercallRun; 4] = [
@@ -93,26 +96,45 @@ const HYPERCALL_RUNS: [HypercallRun; 4] = [
         arch: Arch::X86_64,
         mode: Mode::Pvh,
         cmdline: &[],
+        backend: "page",
     },
     HypercallRun {
-        label: "x86_64 PVH, direct vmcall/vmmcall",
+        label: "x86_64 PVH, direct vmmcall",
         arch: Arch::X86_64,
         mode: Mode::Pvh,
         cmdline: &["xencall-hypercall=direct"],
+        // QEMU's qemu64 CPU (with +svm) is an AMD vendor: vmmcall.
+        backend: "vmmcall",
     },
     HypercallRun {
         label: "x86_64 PV, hypercall page",
         arch: Arch::X86_64,
         mode: Mode::Pv,
         cmdline: &[],
+        backend: "page",
     },
     HypercallRun {
         label: "aarch64, hvc",
         arch: Arch::Aarch64,
         mode: Mode::Pvh,
         cmdline: &[],
+        backend: "hvc",
     },
 ];
+
+/// `Ok` if the guest measured on `want` (its `backend=` field), else why
+/// the row is refused.
+fn backend_matches(fields: &BTreeMap<String, String>, want: &str) -> Result<(), String> {
+    match fields.get("backend").map(String::as_str) {
+        Some(got) if got == want => Ok(()),
+        Some(got) => Err(format!(
+            "refused: the guest ran on backend {got}, this row is {want}"
+        )),
+        None => Err(format!(
+            "refused: the guest reported no backend (this row is {want})"
+        )),
+    }
+}
 
 /// The `key=value` fields of the guest's `xencall-bench:` line.
 pub fn parse_bench_line(log: &str) -> Option<BTreeMap<String, String>> {
@@ -165,7 +187,12 @@ fn hypercalls(report: &mut Report) {
          guest, in interleaved batches of 250 (`examples/bench.rs`). Ticks are the guest's \
          TSC (x86_64) or `CNTVCT_EL0` (aarch64); under `-icount shift=0,sleep=off` they count \
          the guest's instructions and repeat exactly from run to run, under the wall clock \
-         they are noisy (the per-batch ratio range shows how much).\n",
+         they are noisy (the per-batch ratio range shows how much). Each row is refused \
+         unless the guest reports the backend the row names (`backend=`). \"crate ns/call\" \
+         converts ticks with the counter's rate (x86_64: Xen's CPUID leaf where the guest \
+         sees it, else the vCPU's `vcpu_time_info` scale, as for PV, whose plain CPUID is \
+         not trapped under this QEMU; aarch64: `CNTFRQ_EL0`); under icount it is virtual \
+         time, not time on this machine.\n",
     );
     report.line(
         "| mode | clock | crate ticks/call | baseline ticks/call | ratio | per-batch ratio range | crate ns/call |",
@@ -201,13 +228,15 @@ fn hypercalls(report: &mut Report) {
                 boot_once(s)
             });
             let fields = match &outcome {
-                Ok(o) => parse_bench_line(&o.log).ok_or_else(|| {
-                    format!(
-                        "no xencall-bench line ({}; log {})",
-                        o.ending,
-                        o.log_path.display()
-                    )
-                }),
+                Ok(o) => parse_bench_line(&o.log)
+                    .ok_or_else(|| {
+                        format!(
+                            "no xencall-bench line ({}; log {})",
+                            o.ending,
+                            o.log_path.display()
+                        )
+                    })
+                    .and_then(|f| backend_matches(&f, run.backend).map(|()| f)),
                 Err(e) => Err(e.clone()),
             };
             match fields {
@@ -215,10 +244,12 @@ fn hypercalls(report: &mut Report) {
                     let get = |k| field(&f, k).unwrap_or(f64::NAN);
                     let (c, b, ratio) = (get("crate"), get("baseline"), get("ratio"));
                     let per_us = get("ticks_per_us");
-                    let ns = if per_us > 0.0 {
-                        format!("{:.0}", c / per_us * 1000.0)
-                    } else {
-                        "n/a (no TSC rate: PV sees no Xen CPUID leaf)".to_string()
+                    // Under -icount the counter advances with the
+                    // guest's instructions: its "ns" are virtual time.
+                    let ns = match (per_us > 0.0, icount) {
+                        (true, true) => format!("{:.0} (virtual)", c / per_us * 1000.0),
+                        (true, false) => format!("{:.0}", c / per_us * 1000.0),
+                        (false, _) => "n/a (the guest found no counter rate)".to_string(),
                     };
                     report.line(&format!(
                         "| {} | {clock} | {c:.1} | {b:.1} | {ratio:.4} | {:.3}–{:.3} | {ns} |",
@@ -839,6 +870,19 @@ mod tests {
         assert_eq!(f["mode"], "pvh-page");
         assert_eq!(field(&f, "ratio"), Some(1.0021));
         assert!(parse_bench_line("xencall-test: plan 1\n").is_none());
+    }
+
+    #[test]
+    fn a_row_measured_on_another_backend_is_refused() {
+        let f =
+            parse_bench_line("xencall-bench: hypercall mode=pvh-direct backend=page\n").unwrap();
+        assert_eq!(
+            backend_matches(&f, "vmmcall"),
+            Err("refused: the guest ran on backend page, this row is vmmcall".into())
+        );
+        assert_eq!(backend_matches(&f, "page"), Ok(()));
+        let f = parse_bench_line("xencall-bench: hypercall mode=pvh-direct\n").unwrap();
+        assert!(backend_matches(&f, "vmmcall").is_err());
     }
 
     #[test]

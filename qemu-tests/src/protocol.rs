@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! xencall-test: plan 3
+//! xencall-test: info backend=vmmcall
 //! xencall-test: detect_xen ... ok
 //! xencall-test: call5 ... FAILED: src/main.rs:40: expected 5, got 4
 //! xencall-test: grant_copy ... skipped: not offered in PV mode
@@ -10,7 +11,9 @@
 //! ```
 //!
 //! Xen may prefix a line (`(d0) `, `(XEN) `), so markers are found anywhere
-//! in a line.
+//! in a line. `info` lines carry `key=value` facts about the run (the
+//! runtime prints the hypercall backend in use, which the runner compares
+//! with the mode it booted).
 
 const MARKER: &str = "xencall-test: ";
 
@@ -45,6 +48,19 @@ pub struct Report {
     pub plan: Option<usize>,
     pub cases: Vec<(String, Outcome)>,
     pub done: Option<Done>,
+    /// `info` facts, in report order (a later value for a key is kept
+    /// beside the earlier one: [`Report::info`] gives the first).
+    pub info: Vec<(String, String)>,
+}
+
+impl Report {
+    /// The first value an `info` line gave `key`.
+    pub fn info(&self, key: &str) -> Option<&str> {
+        self.info
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// Parse the protocol lines out of a whole console log.
@@ -62,6 +78,13 @@ pub fn parse(log: &str) -> Report {
             }
         } else if let Some(counts) = rest.strip_prefix("done ") {
             report.done = parse_done(counts);
+        } else if let Some(facts) = rest.strip_prefix("info ") {
+            report.info.extend(
+                facts
+                    .split_whitespace()
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.to_string())),
+            );
         } else if let Some((name, result)) = rest.split_once(" ... ") {
             let outcome = if result == "ok" {
                 Outcome::Ok
@@ -161,8 +184,9 @@ pub fn exited_pass(ending: Ending) -> Result<(), String> {
     }
 }
 
-/// A boot passes only if QEMU exited [`EXIT_PASS`], `done` was seen with
-/// `failed=0`, and every planned case reported without failing.
+/// A boot passes only if QEMU exited [`EXIT_PASS`], every planned case
+/// reported without failing, no more cases reported than planned, and
+/// `done` was seen with the counts of the result lines.
 pub fn judge(report: &Report, ending: Ending) -> Verdict {
     judge_ended(report, exited_pass(ending))
 }
@@ -192,21 +216,51 @@ pub fn judge_ended(report: &Report, end: Result<(), String>) -> Verdict {
                 "{missing} of {plan} planned case(s) never reported: {MISSING}"
             ));
         }
+        Some(plan) if cases.len() > plan => problems.push(format!(
+            "{} cases reported, {plan} planned: the guest ran cases it did not announce",
+            cases.len()
+        )),
         Some(_) => {}
     }
     match report.done {
         None => problems.push("no `xencall-test: done` line".into()),
-        Some(done) if done.failed > 0 => {
-            if failed == 0 {
-                problems.push(format!("guest summary says failed={}", done.failed));
+        Some(done) => {
+            let counted = counts(&report.cases);
+            if done != counted {
+                problems.push(format!(
+                    "the guest's summary (passed={} failed={} skipped={}) disagrees with its \
+                     result lines (passed={} failed={} skipped={})",
+                    done.passed,
+                    done.failed,
+                    done.skipped,
+                    counted.passed,
+                    counted.failed,
+                    counted.skipped
+                ));
             }
         }
-        Some(_) => {}
     }
     if let Err(why) = end {
         problems.push(why);
     }
     Verdict { cases, problems }
+}
+
+/// The result lines' counts, as a `done` line would give them.
+fn counts(cases: &[(String, Outcome)]) -> Done {
+    let mut done = Done {
+        passed: 0,
+        failed: 0,
+        skipped: 0,
+    };
+    for (_, outcome) in cases {
+        match outcome {
+            Outcome::Ok => done.passed += 1,
+            Outcome::Failed(_) => done.failed += 1,
+            Outcome::Skipped(_) => done.skipped += 1,
+        }
+    }
+    done
 }
 
 /// The last `n` lines of `log`.
@@ -372,6 +426,47 @@ xencall-test: done passed=2 failed=0 skipped=1
     fn summary_disagreeing_with_lines_fails() {
         let log = "xencall-test: plan 1\nxencall-test: a ... ok\nxencall-test: done passed=0 failed=1 skipped=0\n";
         assert!(!judge(&parse(log), Ending::Exited(EXIT_PASS)).passed());
+        // Any count that differs, not only `failed`: a summary claiming a
+        // pass the lines do not show, or hiding a skip.
+        for done in [
+            "passed=2 failed=0 skipped=0",
+            "passed=1 failed=0 skipped=1",
+            "passed=0 failed=0 skipped=0",
+        ] {
+            let log = format!(
+                "xencall-test: plan 1\nxencall-test: a ... ok\nxencall-test: done {done}\n"
+            );
+            let v = judge(&parse(&log), Ending::Exited(EXIT_PASS));
+            assert!(
+                v.problems.iter().any(|p| p.contains("disagrees")),
+                "{done}: {:?}",
+                v.problems
+            );
+        }
+    }
+
+    #[test]
+    fn more_reports_than_planned_fail() {
+        let log = "xencall-test: plan 1\nxencall-test: a ... ok\nxencall-test: b ... ok\n\
+                   xencall-test: done passed=2 failed=0 skipped=0\n";
+        let v = judge(&parse(log), Ending::Exited(EXIT_PASS));
+        assert_eq!(
+            v.problems,
+            ["2 cases reported, 1 planned: the guest ran cases it did not announce"]
+        );
+    }
+
+    #[test]
+    fn info_lines_are_facts_not_cases() {
+        let log = "xencall-test: plan 1\n(XEN) xencall-test: info backend=vmmcall mode=pvh\n\
+                   xencall-test: a ... ok\nxencall-test: info backend=page\n\
+                   xencall-test: done passed=1 failed=0 skipped=0\n";
+        let r = parse(log);
+        assert_eq!(r.info("backend"), Some("vmmcall"));
+        assert_eq!(r.info("mode"), Some("pvh"));
+        assert_eq!(r.info("absent"), None);
+        assert_eq!(r.cases.len(), 1);
+        assert!(judge(&r, Ending::Exited(EXIT_PASS)).passed());
     }
 
     #[test]

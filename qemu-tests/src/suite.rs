@@ -14,7 +14,9 @@ use crate::boot::{self, Spec};
 use crate::c_guest;
 use crate::dirs;
 use crate::dom0;
+use crate::fuzz;
 use crate::guests::{self, build_guest};
+use crate::plan;
 use crate::protocol::{self, Ending, Outcome, Verdict, EXIT_FAIL};
 use crate::runner;
 use crate::setup::{self, capture, clean_command, Need};
@@ -277,6 +279,63 @@ fn host_checks(options: &Options) -> Tally {
     }
     tally.add(doc_examples_checks(options));
     tally.add(drop_in_checks(options));
+    tally.add(fuzz_checks(options));
+    tally
+}
+
+/// `host::fuzz::*`: the fuzz target outside the workspace is built and
+/// linted, run for a bounded time where `cargo fuzz` is installed (else
+/// ignored, saying why), and its last recorded run names a commit.
+fn fuzz_checks(options: &Options) -> Tally {
+    let mut tally = Tally::default();
+    let root = dirs::source_tree();
+    let target = dirs::target_dir().join("fuzz");
+    if selected(options, "host::fuzz::build") {
+        tally.add(host_check(
+            "host::fuzz::build",
+            &mut fuzz::build(root, &target),
+            false,
+        ));
+    }
+    if selected(options, "host::fuzz::clippy") {
+        tally.add(host_check(
+            "host::fuzz::clippy",
+            &mut fuzz::clippy(root, &target),
+            false,
+        ));
+    }
+    let name = "host::fuzz::run";
+    if selected(options, name) {
+        match fuzz::no_fuzzer(root) {
+            Some(why) => {
+                print_block(&format!("test {name} ... ignored ({why})\n"));
+                tally.skipped += 1;
+            }
+            None => {
+                let corpus = target.join("corpus-suite");
+                let _ = std::fs::remove_dir_all(&corpus);
+                match std::fs::create_dir_all(&corpus) {
+                    Ok(()) => tally.add(host_check(name, &mut fuzz::run(root, &corpus), false)),
+                    Err(e) => {
+                        print_block(&format!(
+                            "test {name} ... FAILED\n    {}: {e}\n",
+                            corpus.display()
+                        ));
+                        tally.failed += 1;
+                    }
+                }
+            }
+        }
+    }
+    let name = "host::fuzz::last-run";
+    if selected(options, name) {
+        let result = fuzz::check_last_run(root);
+        tally.one(result.is_ok());
+        print_block(&match result {
+            Ok(commit) => format!("test {name} ... ok (fuzz/LAST_RUN.md: commit {commit})\n"),
+            Err(e) => format!("test {name} ... FAILED\n{}", indent(&e)),
+        });
+    }
     tally
 }
 
@@ -535,6 +594,10 @@ const RUNTIME_POWEROFF: Shutdown = Shutdown {
 /// What Xen prints when dom0 powers off (x86 then halts; Arm powers the
 /// machine off through PSCI and QEMU exits 0).
 const DOM0_HALTED: &str = "Hardware Dom0 halted";
+
+/// What the runtime prints when `Error::NoHypervisor` stops it (its
+/// Display, after the runtime's `xencall: `).
+const NO_HYPERVISOR: &str = "xencall: not running on Xen: no hypervisor found";
 
 /// What Xen prints once it crashed dom0.
 const DOM0_CRASHED: &str = "Hardware Dom0 crashed";
@@ -1076,55 +1139,16 @@ fn run_step(step: &Step, guest: &Path, qemu: &Path, xen: Option<&Path>) -> (Stri
     let secs = outcome.elapsed.as_secs_f64();
     match step.expect {
         Expect::Pass => {
-            let mut verdict = protocol::judge(&protocol::parse(&outcome.log), outcome.ending);
-            explain_xen_crash(step, guest, &outcome, &mut verdict);
+            let verdict = judge_step(step, guest, &outcome);
             render(&step.name, &verdict, &outcome)
         }
-        Expect::Shutdown(s) => {
-            let finished = outcome.log.contains("hello: goodbye");
-            let halted = outcome.log.contains(s.marker);
-            let ended = matches!(outcome.ending, Ending::Stopped | Ending::Exited(0));
-            // The runner's own reading of Xen's line (what `boot` judges
-            // users' guests by) must name the reason given.
-            let want = s.reason.unwrap_or("poweroff");
-            let read = shutdown::reported_reason(&outcome.log).map(|r| r.name());
-            let named = read.as_deref() == Some(want);
-            let ok = finished && halted && ended && named;
-            let mut t = Tally::default();
-            t.one(ok);
-            let mut text = String::new();
-            if ok {
-                let _ = writeln!(
-                    text,
-                    "test {} ... ok ({secs:.1} s: SCHEDOP_shutdown({}), Xen: \"{}\")",
-                    step.name,
-                    s.reason.unwrap_or("poweroff, by the runtime"),
-                    s.marker
-                );
-            } else {
-                let _ = writeln!(text, "test {} ... FAILED ({secs:.1} s)", step.name);
-                if !finished {
-                    let _ = writeln!(text, "    - hello never printed \"hello: goodbye\"");
-                }
-                if !halted {
-                    let _ = writeln!(text, "    - Xen never printed \"{}\"", s.marker);
-                }
-                if !ended {
-                    let _ = writeln!(text, "    - {}", outcome.ending);
-                }
-                if !named {
-                    let _ = writeln!(
-                        text,
-                        "    - the runner read the shutdown as {read:?}, not {want:?}"
-                    );
-                }
-                text.push_str(&log_tail(&outcome));
-            }
-            (text, t)
-        }
+        Expect::Shutdown(s) => shutdown_step(step, s, &outcome),
         Expect::Runner(_) | Expect::LinkFails(_) => unreachable!("run above"),
         Expect::NoXen => {
-            let said = outcome.log.contains("not running on Xen");
+            // The specific error (`Error::NoHypervisor`, as the runtime
+            // prints it), not any failure to set up a backend: the runtime
+            // adds "not running on Xen, stopping" after every one.
+            let said = outcome.log.lines().any(|l| l.trim() == NO_HYPERVISOR);
             let status = outcome.ending == Ending::Exited(EXIT_FAIL);
             let mut t = Tally::default();
             t.one(said && status);
@@ -1132,13 +1156,16 @@ fn run_step(step: &Step, guest: &Path, qemu: &Path, xen: Option<&Path>) -> (Stri
             if said && status {
                 let _ = writeln!(
                     text,
-                    "test {}::detect ... ok ({secs:.1} s: \"not running on Xen\", {})",
+                    "test {}::detect ... ok ({secs:.1} s: \"{NO_HYPERVISOR}\", {})",
                     step.name, outcome.ending
                 );
             } else {
                 let _ = writeln!(text, "test {}::detect ... FAILED ({secs:.1} s)", step.name);
                 if !said {
-                    let _ = writeln!(text, "    - the guest never printed \"not running on Xen\"");
+                    let _ = writeln!(
+                        text,
+                        "    - the guest never printed the line \"{NO_HYPERVISOR}\""
+                    );
                 }
                 if !status {
                     let _ = writeln!(
@@ -1152,8 +1179,7 @@ fn run_step(step: &Step, guest: &Path, qemu: &Path, xen: Option<&Path>) -> (Stri
             (text, t)
         }
         Expect::SelfTest(what) => {
-            let mut verdict = protocol::judge(&protocol::parse(&outcome.log), outcome.ending);
-            explain_xen_crash(step, guest, &outcome, &mut verdict);
+            let verdict = judge_step(step, guest, &outcome);
             let (harness_output, _) = render(&step.name, &verdict, &outcome);
             let mut wrong = selftest_expectations(what, &verdict, outcome.ending, &harness_output);
             if outcome.log.trim().is_empty() {
@@ -1180,6 +1206,116 @@ fn run_step(step: &Step, guest: &Path, qemu: &Path, xen: Option<&Path>) -> (Stri
             (text, t)
         }
     }
+}
+
+/// What `hello` prints just before it shuts down, naming the path: its
+/// own `Xencall::sched_shutdown(REASON)`, or returning to the runtime,
+/// whose exit calls `SCHEDOP_shutdown(poweroff)`.
+fn shutdown_path(reason: Option<&str>) -> String {
+    match reason {
+        Some(r) => format!("hello: shutting down: Xencall::sched_shutdown({r})"),
+        None => "hello: shutting down: the runtime's exit, SCHEDOP_shutdown(poweroff)".into(),
+    }
+}
+
+/// What a guest prints when `SCHEDOP_shutdown` came back: `hello` after
+/// its `sched_shutdown`, the runtime's exit after its own call (then
+/// `hello` falls back to `rt::exit(Failure)`, which crashes the domain:
+/// without this check a broken `sched_shutdown(CRASH)` would pass).
+const SHUTDOWN_RETURNED: [&str; 2] = [
+    "hello: SCHEDOP_shutdown returned",
+    "xencall: SCHEDOP_shutdown returned",
+];
+
+/// A `hello` shutdown step: the guest named the path it takes, no
+/// `SCHEDOP_shutdown` returned, and Xen reported the reason asked for.
+fn shutdown_step(step: &Step, s: Shutdown, outcome: &boot::Outcome) -> (String, Tally) {
+    let secs = outcome.elapsed.as_secs_f64();
+    let path = shutdown_path(s.reason);
+    let took_path = outcome.log.contains(&path);
+    let returned: Vec<&str> = outcome
+        .log
+        .lines()
+        .filter(|l| SHUTDOWN_RETURNED.iter().any(|m| l.contains(m)))
+        .collect();
+    let halted = outcome.log.contains(s.marker);
+    let ended = matches!(outcome.ending, Ending::Stopped | Ending::Exited(0));
+    // The runner's own reading of Xen's line (what `boot` judges users'
+    // guests by) must name the reason given.
+    let want = s.reason.unwrap_or("poweroff");
+    let read = shutdown::reported_reason(&outcome.log).map(|r| r.name());
+    let named = read.as_deref() == Some(want);
+    let ok = took_path && returned.is_empty() && halted && ended && named;
+    let mut t = Tally::default();
+    t.one(ok);
+    let mut text = String::new();
+    if ok {
+        let _ = writeln!(
+            text,
+            "test {} ... ok ({secs:.1} s: SCHEDOP_shutdown({}), Xen: \"{}\")",
+            step.name,
+            s.reason.unwrap_or("poweroff, by the runtime"),
+            s.marker
+        );
+        return (text, t);
+    }
+    let _ = writeln!(text, "test {} ... FAILED ({secs:.1} s)", step.name);
+    if !took_path {
+        let _ = writeln!(text, "    - hello never printed {path:?}");
+    }
+    for line in &returned {
+        let _ = writeln!(
+            text,
+            "    - SCHEDOP_shutdown returned instead of shutting the domain down: {:?}",
+            line.trim()
+        );
+    }
+    if !halted {
+        let _ = writeln!(text, "    - Xen never printed \"{}\"", s.marker);
+    }
+    if !ended {
+        let _ = writeln!(text, "    - {}", outcome.ending);
+    }
+    if !named {
+        let _ = writeln!(
+            text,
+            "    - the runner read the shutdown as {read:?}, not {want:?}"
+        );
+    }
+    let _ = writeln!(text, "    - {}", xen_saw(&outcome.log));
+    text.push_str(&log_tail(outcome));
+    (text, t)
+}
+
+/// The shutdown Xen reported for dom0, with its line, or that it reported
+/// none.
+fn xen_saw(log: &str) -> String {
+    match log.lines().find(|l| shutdown::reason_in_line(l).is_some()) {
+        Some(line) => format!(
+            "Xen saw reason {}: {:?}",
+            shutdown::reason_in_line(line).map_or_else(String::new, |r| r.name()),
+            line.trim()
+        ),
+        None => "Xen reported no dom0 shutdown".into(),
+    }
+}
+
+/// The verdict of a boot under the test protocol: the protocol's rules,
+/// then the runner's plan for the step (`plan.rs`: every case by name, the
+/// expected skips, the backend, the console writes), then what Xen's crash
+/// lines say.
+fn judge_step(step: &Step, guest: &Path, outcome: &boot::Outcome) -> Verdict {
+    let report = protocol::parse(&outcome.log);
+    let mut verdict = protocol::judge(&report, outcome.ending);
+    match plan::for_step(step.example, step.arch, step.mode, &step.cmdline) {
+        Some(plan) => plan::check(&plan, &report, &outcome.log, &mut verdict),
+        None => verdict.problems.push(format!(
+            "no plan for guest {} in qemu-tests/src/plan.rs",
+            step.example
+        )),
+    }
+    explain_xen_crash(step, guest, outcome, &mut verdict);
+    verdict
 }
 
 /// A PV guest Xen crashed because it could not write an exception frame
@@ -1612,7 +1748,6 @@ pub fn run(options: &Options) -> i32 {
 
     // Every boot is a job for the workers; the dom0 boots first, being
     // the longest (about 12 s each, unloaded), the releases interleaved.
-    type Job = Box<dyn FnOnce() -> (String, Tally) + Send>;
     let mut ready: VecDeque<Job> = VecDeque::new();
     for (xen, arch, plan) in domu_plans {
         let release = dom0::release_of(xen).expect("planned above");
@@ -1648,7 +1783,7 @@ pub fn run(options: &Options) -> i32 {
                 continue;
             }
         };
-        ready.push_back(Box::new(move || {
+        ready.push_back(Job::new(format!("{prefix}::boot"), move || {
             let name = format!("{}-{}-domu", xen.test_name(), dom0::prefix(arch));
             match dom0::run(&assets, &cases, &qemu, &name, false) {
                 Ok(run) => {
@@ -1675,7 +1810,7 @@ pub fn run(options: &Options) -> i32 {
     tally.passed += prepared.passed;
     tally.failed += prepared.failed;
     for job in jobs {
-        ready.push_back(Box::new(move || {
+        ready.push_back(Job::new("user-crate::boots".into(), move || {
             let o = job();
             let t = Tally {
                 passed: o.passed,
@@ -1712,31 +1847,24 @@ pub fn run(options: &Options) -> i32 {
         } else {
             Some(xens[&(s.xen, a)].clone().unwrap())
         };
-        ready.push_back(Box::new(move || {
+        ready.push_back(Job::new(s.name.clone(), move || {
             run_step(&s, &guest, &qemu, xen.as_deref())
         }));
     }
 
-    let queue = Arc::new(Mutex::new(ready));
-    let totals = Arc::new(Mutex::new(Tally::default()));
-    let workers: Vec<_> = (0..options.jobs.max(1))
-        .map(|_| {
-            let queue = queue.clone();
-            let totals = totals.clone();
-            thread::spawn(move || loop {
-                let Some(job) = queue.lock().unwrap().pop_front() else {
-                    break;
-                };
-                let (text, t) = job();
-                print_block(&text);
-                totals.lock().unwrap().add(t);
-            })
-        })
-        .collect();
-    for w in workers {
-        let _ = w.join();
+    tally.add(run_jobs(ready, options.jobs, print_block));
+
+    if tally.passed + tally.failed + tally.skipped == 0 {
+        // Nothing matched: a mistyped filter must not read as a pass.
+        print_block(&format!(
+            "test selection ... FAILED\n    no test matches {}\n",
+            options
+                .filter
+                .as_deref()
+                .map_or("(no filter)".to_string(), |f| format!("--filter {f:?}"))
+        ));
+        tally.failed += 1;
     }
-    tally.add(*totals.lock().unwrap());
 
     tally.add(support_table(options));
 
@@ -1815,9 +1943,122 @@ fn support_table(options: &Options) -> Tally {
     tally
 }
 
+/// One boot (or dom0 run) for the workers, named for its report.
+struct Job {
+    name: String,
+    run: Box<dyn FnOnce() -> (String, Tally) + Send>,
+}
+
+impl Job {
+    fn new(name: String, run: impl FnOnce() -> (String, Tally) + Send + 'static) -> Job {
+        Job {
+            name,
+            run: Box::new(run),
+        }
+    }
+}
+
+/// The text of a panic's payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
+}
+
+/// Run the jobs on `workers` threads, printing each report as it ends;
+/// the tally. A job that panics fails by name (the worker goes on with the
+/// next); a worker that dies anyway fails the run, and so does every job
+/// left unrun: nothing is dropped silently. Reports go to `print`.
+///
+/// The `cargo qemu` binary is built with the workspace's dev profile,
+/// `panic = "abort"`: there a job's panic aborts the whole run (status
+/// 134, with the message), which fails it as loudly; this catching is for
+/// builds that unwind (its unit test shows it).
+fn run_jobs(jobs: VecDeque<Job>, workers: usize, print: fn(&str)) -> Tally {
+    let queue = Arc::new(Mutex::new(jobs));
+    let totals = Arc::new(Mutex::new(Tally::default()));
+    let threads: Vec<_> = (0..workers.max(1))
+        .map(|_| {
+            let queue = queue.clone();
+            let totals = totals.clone();
+            thread::spawn(move || loop {
+                let Some(job) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front() else {
+                    break;
+                };
+                let (text, t) =
+                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(job.run)) {
+                        Ok(report) => report,
+                        Err(payload) => (
+                            format!(
+                                "test {} ... FAILED\n    the runner panicked: {}\n",
+                                job.name,
+                                panic_message(payload.as_ref())
+                            ),
+                            Tally {
+                                failed: 1,
+                                ..Tally::default()
+                            },
+                        ),
+                    };
+                print(&text);
+                totals.lock().unwrap_or_else(|p| p.into_inner()).add(t);
+            })
+        })
+        .collect();
+    let mut tally = Tally::default();
+    for w in threads {
+        if let Err(payload) = w.join() {
+            print(&format!(
+                "test runner::worker ... FAILED\n    a worker thread panicked: {}\n",
+                panic_message(payload.as_ref())
+            ));
+            tally.failed += 1;
+        }
+    }
+    for job in queue.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+        print(&format!(
+            "test {} ... FAILED\n    never run: no worker was left\n",
+            job.name
+        ));
+        tally.failed += 1;
+    }
+    tally.add(*totals.lock().unwrap_or_else(|p| p.into_inner()));
+    tally
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn passing_job() -> (String, Tally) {
+        let t = Tally {
+            passed: 1,
+            ..Tally::default()
+        };
+        (String::new(), t)
+    }
+
+    fn jobs_with_a_panic() -> VecDeque<Job> {
+        VecDeque::from([
+            Job::new("a".into(), passing_job),
+            Job::new("boom".into(), || panic!("deliberate")),
+            Job::new("c".into(), passing_job),
+        ])
+    }
+
+    #[test]
+    fn a_panicking_job_fails_the_run_and_the_others_still_run() {
+        for workers in [1, 2] {
+            let t = run_jobs(jobs_with_a_panic(), workers, |_| {});
+            assert_eq!((t.passed, t.failed), (2, 1), "{workers} worker(s)");
+        }
+        assert_eq!(
+            panic_message(&*Box::new("x") as &(dyn std::any::Any + Send)),
+            "x"
+        );
+    }
 
     #[test]
     fn doc_coverage_report_is_read_per_file() {

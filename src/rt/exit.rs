@@ -135,13 +135,21 @@ pub fn exit(status: ExitStatus) -> ! {
         };
         // SAFETY: SCHEDOP_shutdown reads the structure at the address; the
         // domain stops, so nothing runs after it.
-        unsafe {
+        let returned = unsafe {
             native.call2(
                 crate::abi::HypercallOp::SCHED_OP.0.into(),
                 crate::abi::sched::SchedOpCmd::SHUTDOWN.0.into(),
                 &arg as *const crate::abi::sched::SchedShutdown as u64,
-            );
-        }
+            )
+        };
+        // Only if Xen refused: say so (a runner fails the boot on this
+        // line, whatever ends the domain later), then halt. Printed as a
+        // crash report is: `exit` may be called with the console lock held.
+        super::console::fault_println!(
+            "xencall: SCHEDOP_shutdown returned {} ({:?})",
+            returned as i64,
+            status.shutdown_reason()
+        );
     }
     crate::arch::rt::halt()
 }

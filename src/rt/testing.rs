@@ -5,6 +5,7 @@
 //! Output protocol (read by the `qemu-tests` runner; Xen may prefix lines):
 //!
 //! ```text
+//! xencall-test: info backend=page
 //! xencall-test: plan 3
 //! xencall-test: detect_xen ... ok
 //! xencall-test: call5 ... FAILED: src/main.rs:40: expected 5, got 4
@@ -366,6 +367,12 @@ pub fn run_with(out: &mut dyn Write, boot: &BootInfo, cases: &[TestCase]) -> Sum
 /// ```
 #[cfg(any(doc, target_os = "none"))]
 pub fn run(boot: &BootInfo, cases: &[TestCase]) -> ! {
+    // The mechanism every handle uses, for the runner to compare with the
+    // mode it booted (a boot asked for `vmmcall` that silently used the
+    // page would otherwise pass as one in page mode).
+    if let Some(native) = crate::arch::registered_native() {
+        crate::println!("xencall-test: info backend={}", native.name());
+    }
     let summary = run_with(&mut super::console::Console, boot, cases);
     super::exit(if summary.failed == 0 {
         super::ExitStatus::Success
