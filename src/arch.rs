@@ -24,6 +24,16 @@ pub(crate) fn pv_kernel() -> bool {
     false
 }
 
+/// Zero whole buffer pages (the arch modules have faster ways).
+///
+/// # Safety
+/// `ptr..ptr + len` must be valid for writes.
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+pub(crate) unsafe fn zero_pages(ptr: *mut u8, len: usize) {
+    // SAFETY: forwarded contract.
+    unsafe { core::ptr::write_bytes(ptr, 0, len) }
+}
+
 /// How hypercalls are issued.
 ///
 /// Displayed as the value of the boot runtime's `xencall-hypercall=`

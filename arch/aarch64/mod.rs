@@ -8,9 +8,11 @@ mod native;
 #[cfg(all(feature = "rt", target_os = "none"))]
 pub(crate) mod rt;
 mod smccc;
+mod zero;
 
 pub use hvc::Hvc;
 pub use native::Native;
+pub(crate) use zero::zero_pages;
 
 /// `false`: Arm has no PV guests (see the x86_64 `pv_kernel`).
 pub(crate) fn pv_kernel() -> bool {

@@ -60,6 +60,7 @@ const BOOT_TESTS: &[&str] = &[
     "call5_argument_positions",
     "typed_buffer_argument",
     "raw_buffer_argument",
+    "freed_pages_come_back_zeroed",
     "bounce_out",
     "unknown_op_is_enosys",
     "invalid_subcommand_is_refused",

@@ -495,11 +495,14 @@ impl Arena {
         // Scrubbed now, whether kept for reuse or not: no data is left
         // behind, and a free page is always a zero page.
         // SAFETY: `first..first + count` is a live buffer inside the arena
-        // (checked by `lookup`), so the range is valid for writes.
+        // (checked by `lookup`), so the range is valid for writes and is
+        // whole, page-aligned pages. On aarch64 it must also be Normal
+        // memory: the buffer was handed out to be given to Xen, i.e. after
+        // the boot code turned the MMU on (with it off, `dc zva` faults:
+        // a crash, never a stray write).
         unsafe {
-            core::ptr::write_bytes(
+            crate::arch::zero_pages(
                 (self.base + first * PAGE_SIZE) as *mut u8,
-                0,
                 count * PAGE_SIZE,
             );
         }
