@@ -11,7 +11,18 @@
 //!
 //! ```text
 //! xencall-bench: hypercall mode=pvh-page backend=page calls=10000 crate=5123.4 baseline=5110.2 ratio=1.0026 ticks_per_us=1000.0 rate_from=cpuid rounds_ratio_min=... rounds_ratio_max=...
+//! xencall-bench: op=xencall2 batches=31 per_batch=64 median=5120.0 min=5101.3 mean=5150.2 ticks_per_us=1000.000
+//! xencall-bench: done
 //! ```
+//!
+//! The `op=` lines are the operations `cargo qemu bench` sets against
+//! libxencall in a Linux dom0 (`qemu-tests/src/dom0/libxencall-bench.c`
+//! runs the same loops and prints the same line with its own prefix):
+//! `xencall2` (XENVER_version), `alloc-free-page` (one page allocated and
+//! freed), `multicall-kK` (a multicall of K XENVER_version entries, per
+//! hypercall in it). Each figure is ticks per operation in a batch,
+//! median (and minimum) over the batches: a batch that an interrupt or
+//! another domain ran into stands out instead of moving the figure.
 #![cfg_attr(target_os = "none", no_std)]
 #![cfg_attr(target_os = "none", no_main)]
 
@@ -109,6 +120,108 @@ mod guest {
             ratio_min,
             ratio_max,
         );
+        ops::run(&xc, ticks_per_us.unwrap_or(0.0));
+        println!("xencall-bench: done");
+    }
+
+    /// Cost per operation of the calls a libxencall user makes, batch by
+    /// batch; the same loops as `libxencall-bench.c`.
+    mod ops {
+        use super::counter;
+        use xencall::abi::multicall::MulticallEntry;
+        use xencall::abi::xen_version::XenVersionCmd;
+        use xencall::abi::HypercallOp;
+        use xencall::hypercalls::entry_result;
+        use xencall::{println, Xencall};
+
+        /// Batches per figure (odd: the median is one batch).
+        const BATCHES: usize = 31;
+        /// Hypercalls per batch: a multicall of K entries runs 64 / K
+        /// times, so every batch makes 64 hypercalls' worth of work.
+        const PER_BATCH: usize = 64;
+        /// Multicall sizes measured for the batching guidance.
+        pub const KS: [usize; 6] = [1, 2, 4, 8, 16, 64];
+
+        fn fail(what: &str, e: xencall::Error) -> ! {
+            println!("bench: {what}: {e}");
+            xencall::rt::exit(xencall::rt::ExitStatus::Failure);
+        }
+
+        /// Time `BATCHES` batches of `reps` calls of `f`, each doing
+        /// `per_call` operations, and print the per-operation figures.
+        fn measure(name: &str, reps: usize, per_call: usize, rate: f64, f: &mut dyn FnMut()) {
+            // Warm caches, TLBs and QEMU's translation blocks.
+            for _ in 0..reps {
+                f();
+            }
+            let mut batches = [0u64; BATCHES];
+            for b in batches.iter_mut() {
+                let t0 = counter::now();
+                for _ in 0..reps {
+                    f();
+                }
+                *b = counter::now().wrapping_sub(t0);
+            }
+            let total: u64 = batches.iter().sum();
+            batches.sort_unstable();
+            let ops = (reps * per_call) as f64;
+            println!(
+                "xencall-bench: op={name} batches={BATCHES} per_batch={} median={:.1} min={:.1} \
+                 mean={:.1} ticks_per_us={rate:.3}",
+                reps * per_call,
+                batches[BATCHES / 2] as f64 / ops,
+                batches[0] as f64 / ops,
+                total as f64 / (ops * BATCHES as f64),
+            );
+        }
+
+        pub fn run(xc: &Xencall, rate: f64) {
+            let version = u64::from(XenVersionCmd::VERSION.0);
+            measure("xencall2", PER_BATCH, 1, rate, &mut || {
+                // SAFETY: XENVER_version reads and writes no guest memory.
+                let r = unsafe { xc.call2(HypercallOp::XEN_VERSION, version, 0) };
+                if let Err(e) = core::hint::black_box(r) {
+                    fail("xen_version", e);
+                }
+            });
+            measure("alloc-free-page", PER_BATCH, 1, rate, &mut || {
+                let page = match xc.alloc_buffer_pages(1) {
+                    Ok(p) => core::hint::black_box(p),
+                    Err(e) => fail("alloc_buffer_pages(1)", e),
+                };
+                // SAFETY: the page was just allocated and is not used again.
+                if let Err(e) = unsafe { xc.free_buffer_pages(page.as_ptr(), 1) } {
+                    fail("free_buffer_pages", e);
+                }
+            });
+            let entry = MulticallEntry {
+                op: HypercallOp::XEN_VERSION.0.into(),
+                args: [version, 0, 0, 0, 0, 0],
+                result: 0,
+            };
+            for k in KS {
+                let mut entries = [entry; 64];
+                let name = match k {
+                    1 => "multicall-k1",
+                    2 => "multicall-k2",
+                    4 => "multicall-k4",
+                    8 => "multicall-k8",
+                    16 => "multicall-k16",
+                    _ => "multicall-k64",
+                };
+                measure(name, PER_BATCH / k, k, rate, &mut || {
+                    let batch = &mut entries[..k];
+                    // SAFETY: XENVER_version takes no buffer.
+                    if let Err(e) = unsafe { xc.multicall(batch) } {
+                        fail("multicall", e);
+                    }
+                    // Every entry ran: its result is Xen's version.
+                    if let Err(e) = entry_result(&batch[k - 1]) {
+                        fail("multicall entry", e);
+                    }
+                });
+            }
+        }
     }
 
     fn mode_name(boot: &BootInfo, mode: xencall::arch::HypercallMode) -> &'static str {

@@ -16,6 +16,7 @@
 //! `xencall-test:` lines).
 
 mod assets;
+pub mod bench;
 mod bzimage;
 mod cpio;
 mod initramfs;
@@ -480,11 +481,24 @@ pub fn run(
     name: &str,
     stream: bool,
 ) -> Result<Dom0Run, String> {
+    run_with(assets, cases, qemu, name, stream, false)
+}
+
+/// [`run`], under `-icount shift=0,sleep=off` when `icount` (the guests'
+/// counters then count instructions: `cargo qemu bench`).
+fn run_with(
+    assets: &Assets,
+    cases: &[Case],
+    qemu: &Path,
+    name: &str,
+    stream: bool,
+    icount: bool,
+) -> Result<Dom0Run, String> {
     let prefix = boot_prefix(assets.release, assets.arch);
     // The peer program, built for this dom0, beside the scripts that run it.
     let mut cases = cases.to_vec();
     if cases.iter().any(|c| c.peer) {
-        let program = peer::build(assets)?;
+        let program = peer::build(assets, &peer::PEER)?;
         for case in cases.iter_mut().filter(|c| c.peer) {
             case.files.push((peer::FILE.into(), program.clone()));
         }
@@ -518,10 +532,17 @@ pub fn run(
         stream,
         qemu_exit: false,
         stop_on: None,
-        icount: false,
+        icount,
         cpus: 1,
     };
-    let outcome = boot::run_qemu(&spec, qemu, &qemu_args(assets, &initrd))?;
+    let mut args = qemu_args(assets, &initrd);
+    if icount {
+        args.splice(
+            0..0,
+            ["-icount".to_string(), "shift=0,sleep=off".to_string()],
+        );
+    }
+    let outcome = boot::run_qemu(&spec, qemu, &args)?;
     let mut run = judge(&prefix, assets.arch, cases, outcome);
     run.packages = assets.summary();
     Ok(run)

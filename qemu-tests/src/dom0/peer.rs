@@ -1,3 +1,5 @@
+//! dom0's C programs: `libxencall-bench` (`libxencall-bench.c`, the
+//! libxencall side of `cargo qemu bench`) and, described here,
 //! `domu-peer` (`peer.c`): dom0's program for the domU cases that need a
 //! real peer (an event channel in both directions, a transaction it makes
 //! conflict, the grant handshake), built for the dom0's architecture
@@ -21,17 +23,35 @@ use super::release::triplet;
 use crate::setup;
 use crate::target::Arch;
 
-/// The program's name beside the dom0 script.
-pub const FILE: &str = "domu-peer";
+/// A C program for the dom0, built as `domu-peer` is.
+pub struct Program {
+    /// Its name beside the dom0 script (and its build directory's).
+    pub file: &'static str,
+    pub source: &'static str,
+    /// The libraries it links, by soname.
+    pub libraries: &'static [&'static str],
+}
 
-/// Its source.
-const SOURCE: &str = include_str!("peer.c");
+/// `domu-peer`.
+pub const PEER: Program = Program {
+    file: "domu-peer",
+    source: include_str!("peer.c"),
+    libraries: &["libxenevtchn.so.1", "libxengnttab.so.1", "libxenstore.so.4"],
+};
 
-/// The libraries it links, by soname.
-const LIBRARIES: &[&str] = &["libxenevtchn.so.1", "libxengnttab.so.1", "libxenstore.so.4"];
+/// `libxencall-bench` (`cargo qemu bench`'s libxencall side).
+pub const LIBXENCALL_BENCH: Program = Program {
+    file: "libxencall-bench",
+    source: include_str!("libxencall-bench.c"),
+    libraries: &["libxencall.so.1"],
+};
+
+/// The peer's name beside the dom0 script.
+pub const FILE: &str = PEER.file;
 
 /// libxen-dev's headers the program includes (and those they include).
 const HEADERS: &[&str] = &[
+    "xencall.h",
     "xenevtchn.h",
     "xengnttab.h",
     "xenstore.h",
@@ -98,16 +118,24 @@ fn header_dir(dir: &Path) -> Result<PathBuf, String> {
     Ok(include)
 }
 
-/// The compiler's command for `assets`'s architecture: `peer.c` written
-/// into `dir`, linked into `out` against the unpacked tree's libraries.
-pub fn command(cc: &Path, assets: &Assets, include: &Path, dir: &Path, out: &Path) -> Command {
+/// The compiler's command for `assets`'s architecture: `program`'s source,
+/// written into `dir` as `<file>.c`, linked into `out` against the
+/// unpacked tree's libraries.
+pub fn command(
+    cc: &Path,
+    program: &Program,
+    assets: &Assets,
+    include: &Path,
+    dir: &Path,
+    out: &Path,
+) -> Command {
     let libs = assets
         .tree
         .join(format!("usr/lib/{}", triplet(assets.arch)));
     let mut cmd = setup::clean_command(cc);
     cmd.args(["-O2", "-Wall", "-Wextra", "-Werror", "-o"])
         .arg(out)
-        .arg(dir.join("peer.c"))
+        .arg(dir.join(format!("{}.c", program.file)))
         .arg("-I")
         .arg(include)
         .arg("-L")
@@ -118,25 +146,27 @@ pub fn command(cc: &Path, assets: &Assets, include: &Path, dir: &Path, out: &Pat
         // has 2.36): the dom0 that runs the program has it, so those
         // references are left for its loader.
         .arg("-Wl,--allow-shlib-undefined");
-    for lib in LIBRARIES {
+    for lib in program.libraries {
         cmd.arg(format!("-l:{lib}"));
     }
     cmd
 }
 
-/// Build `domu-peer` for `assets.arch` into the dom0 cache directory.
-pub fn build(assets: &Assets) -> Result<PathBuf, String> {
+/// Build `program` for `assets.arch` into the dom0 cache directory.
+pub fn build(assets: &Assets, program: &Program) -> Result<PathBuf, String> {
     let cc = find_compiler(assets.arch)?;
-    let dir = assets.dir.join("peer");
+    let dir = assets.dir.join(program.file);
     fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    fs::write(dir.join("peer.c"), SOURCE).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let source = dir.join(format!("{}.c", program.file));
+    fs::write(&source, program.source).map_err(|e| format!("{}: {e}", source.display()))?;
     let include = header_dir(&dir)?;
-    let out = dir.join(FILE);
-    let mut cmd = command(&cc, assets, &include, &dir, &out);
+    let out = dir.join(program.file);
+    let mut cmd = command(&cc, program, assets, &include, &dir, &out);
     let (ok, output) = setup::capture(&mut cmd);
     if !ok {
         return Err(format!(
-            "building dom0's domu-peer for {} failed: {cmd:?}\n{output}",
+            "building dom0's {} for {} failed: {cmd:?}\n{output}",
+            program.file,
             assets.arch.name()
         ));
     }
@@ -151,7 +181,7 @@ mod tests {
     fn the_peer_reports_every_check_the_cases_expect() {
         for check in super::super::PEER_CHECKS {
             assert!(
-                SOURCE.contains(&format!("check(\"{check}\"")),
+                PEER.source.contains(&format!("check(\"{check}\"")),
                 "peer.c never reports {check}"
             );
         }
@@ -172,6 +202,7 @@ mod tests {
         };
         let cmd = command(
             Path::new("/usr/bin/aarch64-linux-gnu-gcc"),
+            &LIBXENCALL_BENCH,
             &assets,
             Path::new("/c/peer/include"),
             Path::new("/c/peer"),
@@ -186,7 +217,8 @@ mod tests {
             line.contains("-L /c/tree/usr/lib/aarch64-linux-gnu"),
             "{line}"
         );
-        assert!(line.contains("-l:libxengnttab.so.1"), "{line}");
+        assert!(line.contains("-l:libxencall.so.1"), "{line}");
+        assert!(line.contains("/c/peer/libxencall-bench.c"), "{line}");
         assert!(line.contains("-I /c/peer/include"), "{line}");
     }
 }
