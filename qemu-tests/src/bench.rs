@@ -51,8 +51,6 @@ const NATIVE_INSNS: usize = 14;
 
 /// Largest crate/baseline ratio allowed for a hypercall.
 const RATIO_TARGET: f64 = 1.02;
-/// Largest cost of a 1-page buffer relative to posix_memalign+memset.
-const ALLOC_TIE: f64 = 1.1;
 /// Largest cost with 1024 live buffers, relative to none.
 const LIVE_TARGET: f64 = 1.5;
 
@@ -444,10 +442,11 @@ fn libxencall_vs_crate(report: &mut Report, direct: &DirectOps, linux: &LinuxRun
          domU (the same trap: a `syscall` into Xen). A PVH domU's trap is a VM exit, which \
          QEMU's emulated SVM makes cost some 5 800 instructions whoever makes it; a Linux \
          PVH guest would pay it too, on top of its system call. The allocation rows never \
-         reach Xen: both sides hand out a cached page and zero it; the crate zeroes with \
-         `rep stos`, which QEMU counts once per iteration (512 for a page), glibc's \
-         `memset` with 16-byte stores (256), so that row measures QEMU's counting as \
-         much as the allocators (on the host, criterion's table below times them).\n",
+         reach Xen: both sides hand out a cached page and zero it. On x86_64 the crate zeroes \
+         with `rep stos`, which QEMU counts once per iteration (512 for a page), glibc's \
+         `memset` with 16-byte stores (256), so that row measures QEMU's counting as much \
+         as the allocators (on the host, criterion's table below times them); on aarch64 \
+         both zero with `dc zva`, 64 bytes an instruction.\n",
     );
     report.line(
         "| arch | operation | libxencall, Linux dom0 | crate, dom0 | ratio | crate, PVH domU | ratio | crate, PV domU | ratio |",
@@ -663,10 +662,18 @@ fn code_generation(report: &mut Report) {
                 // the page must not call what follows it) and `Native` its
                 // boot-time choice (one image for PV and PVH). Each is
                 // held to exactly that.
+                // On aarch64 `Native` is `Hvc`: one way in, nothing to choose.
+                let (fixed, fixed_backends): (&str, &[&str]) = match arch {
+                    Arch::X86_64 => (
+                        "the fixed backends (vmcall, vmmcall)",
+                        &["vmcall", "vmmcall"],
+                    ),
+                    Arch::Aarch64 => ("`Hvc`, and `Native`, which is `Hvc`", &["hvc", "native"]),
+                };
                 let groups: [(&str, &[&str], usize, &str); 3] = [
                     (
-                        "the fixed backends (vmcall, vmmcall, hvc)",
-                        &["vmcall", "vmmcall", "hvc"],
+                        fixed,
+                        fixed_backends,
                         0,
                         "add nothing beyond argument moves",
                     ),
@@ -678,7 +685,11 @@ fn code_generation(report: &mut Report) {
                     ),
                     (
                         "`Native`",
-                        &["native"],
+                        if arch == Arch::X86_64 {
+                            &["native"]
+                        } else {
+                            &[]
+                        },
                         NATIVE_INSNS,
                         "adds only its boot-time mode dispatch and the page bound",
                     ),
@@ -815,24 +826,45 @@ fn allocator(report: &mut Report, options: &Options, out_dir: &Path) -> Option<P
         }
     }
     let get = |a: &str, s: &str, l: u32| figures.get(&(a.to_string(), s.to_string(), l)).copied();
-    match (
-        get("xencall", "1page", 0),
-        get("posix_memalign", "1page", 0),
-    ) {
-        (Some(x), Some(p)) => report.target(
-            format!(
-                "1-page buffer costs at most {ALLOC_TIE}× posix_memalign(4096)+memset (was \
-                 \"no more than\": both zero the page, most of either's cost, so a tie fell \
-                 either side of it by run-to-run noise)"
-            ),
-            x <= p * ALLOC_TIE,
-            format!("{:.2}× ({} vs {})", x / p, format_ns(x), format_ns(p)),
-        ),
-        _ => report.target(
+    // Per live count: (live, crate ÷ glibc).
+    let ratios: Vec<(u32, f64)> = LIVE
+        .iter()
+        .filter_map(|&l| {
+            Some((
+                l,
+                get("xencall", "1page", l)? / get("posix_memalign", "1page", l)?,
+            ))
+        })
+        .collect();
+    if ratios.len() == LIVE.len() {
+        let held = ratios.iter().all(|(_, r)| *r <= 1.0);
+        let mut measured: Vec<String> = ratios
+            .iter()
+            .map(|(l, r)| format!("{l} live {r:.2}×"))
+            .collect();
+        if !held && ratios.iter().all(|(l, r)| *l == 0 || *r <= 1.0) {
+            // The one way it has been seen to miss, and why that is the
+            // target's fault rather than the pool's.
+            measured.push(
+                "missed with an empty heap only: glibc's fresh-heap path is about as cheap \
+                 as the page zeroing both sides do, and the crate's lead shows once buffers \
+                 are live"
+                    .into(),
+            );
+        }
+        report.target(
+            "1-page buffer costs no more than posix_memalign(4096)+memset (0, 64 and 1024 \
+             buffers live)"
+                .into(),
+            held,
+            measured.join("; "),
+        );
+    } else {
+        report.target(
             "1-page buffer vs posix_memalign".into(),
             false,
             "not measured".into(),
-        ),
+        );
     }
     for s in SIZES {
         match (get("xencall", s, 1024), get("xencall", s, 0)) {
@@ -1142,8 +1174,24 @@ fn machine() -> String {
         "--short",
         "HEAD",
     ]));
+    // Changes to the tree (other than the two files `--save` writes) mean
+    // the commit alone does not name what was measured: say so.
+    let (_, status) = capture(Command::new("git").current_dir(dirs::source_tree()).args([
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+        ".",
+        ":!BENCHMARKS.md",
+        ":!benches/allocator.svg",
+    ]));
+    let dirty = if status.trim().is_empty() {
+        ""
+    } else {
+        " with uncommitted changes"
+    };
     format!(
-        "- Taken {} at commit {} on {cpu}, {cores} cores, {mem} RAM, no hardware \
+        "- Taken {} at commit {}{dirty} on {cpu}, {cores} cores, {mem} RAM, no hardware \
          virtualisation (QEMU TCG).\n- {qemu}; Xen 4.17 from Debian; host `{}`; guests built \
          with the toolchain `cargo qemu` selects.\n",
         date.trim(),
