@@ -433,7 +433,13 @@ pub fn qemu_args(assets: &Assets, initrd: &Path) -> Vec<String> {
         }
         Arch::Aarch64 => {
             push(&["-machine", "virt,virtualization=on,gic-version=3"]);
-            push(&["-cpu", "cortex-a57", "-m", "384", "-display", "none"]);
+            // 1 GiB, of which dom0 gets 192 MB: Linux 6.12 (Xen 4.20's
+            // dom0) maps a domU's pages into "unpopulated" memory carved
+            // from Xen's extended regions, in 128 MiB-aligned sections.
+            // With 384 MB the only region (0x40400000-0x49e00000) holds no
+            // such section and `xl create` failed with ENOMEM in
+            // xc_dom_boot_domU_map; with 1 GiB it is 0x40400000-0x6fe00000.
+            push(&["-cpu", "cortex-a57", "-m", "1024", "-display", "none"]);
             push(&["-no-reboot", "-monitor", "none", "-serial", "stdio"]);
             push(&["-kernel", &xen]);
             push(&[

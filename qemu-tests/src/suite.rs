@@ -618,18 +618,6 @@ struct Step {
     xen: XenRelease,
 }
 
-/// Why the domUs of `xen` on `arch` are not run, if they fail for a
-/// reason outside the crate that is not fixed yet. Measured: under Xen
-/// 4.20 with trixie's Linux 6.12 as an arm64 dom0 (192 MB), `xl create`
-/// fails before the domU runs: libxenguest's `xc_dom_boot_domU_map`
-/// cannot mmap the domU's pages (ENOMEM), for every case.
-fn domu_known_failure(xen: XenRelease, arch: Arch) -> Option<&'static str> {
-    (xen == XenRelease::Xen4_20 && arch == Arch::Aarch64).then_some(
-        "Xen 4.20 arm64 dom0: xl create fails, xc_dom_boot_domU_map cannot mmap the \
-         domU's pages (ENOMEM); not fixed yet",
-    )
-}
-
 /// Every step: each boot under Xen once per release of its architecture,
 /// its name starting with the release (`xen-4.20::x86_64-pvh`); the boot
 /// without Xen and the runner's own steps (which boot the default
@@ -1657,16 +1645,6 @@ pub fn run(options: &Options) -> i32 {
             if !runtime_present(arch) {
                 for (_, c) in &cases {
                     report_no_runtime(&c.test_name(&prefix), arch);
-                    tally.skipped += 1;
-                }
-                continue;
-            }
-            if let Some(why) = domu_known_failure(xen, arch) {
-                for (_, c) in &cases {
-                    print_block(&format!(
-                        "test {} ... ignored ({why})\n",
-                        c.test_name(&prefix)
-                    ));
                     tally.skipped += 1;
                 }
                 continue;
