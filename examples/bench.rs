@@ -149,7 +149,13 @@ mod guest {
 
         /// Time `BATCHES` batches of `reps` calls of `f`, each doing
         /// `per_call` operations, and print the per-operation figures.
-        fn measure(name: &str, reps: usize, per_call: usize, rate: f64, f: &mut dyn FnMut()) {
+        fn measure(
+            name: &dyn core::fmt::Display,
+            reps: usize,
+            per_call: usize,
+            rate: f64,
+            f: &mut dyn FnMut(),
+        ) {
             // Warm caches, TLBs and QEMU's translation blocks.
             for _ in 0..reps {
                 f();
@@ -177,14 +183,14 @@ mod guest {
 
         pub fn run(xc: &Xencall, rate: f64) {
             let version = u64::from(XenVersionCmd::VERSION.0);
-            measure("xencall2", PER_BATCH, 1, rate, &mut || {
+            measure(&"xencall2", PER_BATCH, 1, rate, &mut || {
                 // SAFETY: XENVER_version reads and writes no guest memory.
                 let r = unsafe { xc.call2(HypercallOp::XEN_VERSION, version, 0) };
                 if let Err(e) = core::hint::black_box(r) {
                     fail("xen_version", e);
                 }
             });
-            measure("alloc-free-page", PER_BATCH, 1, rate, &mut || {
+            measure(&"alloc-free-page", PER_BATCH, 1, rate, &mut || {
                 let page = match xc.alloc_buffer_pages(1) {
                     Ok(p) => core::hint::black_box(p),
                     Err(e) => fail("alloc_buffer_pages(1)", e),
@@ -201,25 +207,23 @@ mod guest {
             };
             for k in KS {
                 let mut entries = [entry; 64];
-                let name = match k {
-                    1 => "multicall-k1",
-                    2 => "multicall-k2",
-                    4 => "multicall-k4",
-                    8 => "multicall-k8",
-                    16 => "multicall-k16",
-                    _ => "multicall-k64",
-                };
-                measure(name, PER_BATCH / k, k, rate, &mut || {
-                    let batch = &mut entries[..k];
-                    // SAFETY: XENVER_version takes no buffer.
-                    if let Err(e) = unsafe { xc.multicall(batch) } {
-                        fail("multicall", e);
-                    }
-                    // Every entry ran: its result is Xen's version.
-                    if let Err(e) = entry_result(&batch[k - 1]) {
-                        fail("multicall entry", e);
-                    }
-                });
+                measure(
+                    &format_args!("multicall-k{k}"),
+                    PER_BATCH / k,
+                    k,
+                    rate,
+                    &mut || {
+                        let batch = &mut entries[..k];
+                        // SAFETY: XENVER_version takes no buffer.
+                        if let Err(e) = unsafe { xc.multicall(batch) } {
+                            fail("multicall", e);
+                        }
+                        // Every entry ran: its result is Xen's version.
+                        if let Err(e) = entry_result(&batch[k - 1]) {
+                            fail("multicall entry", e);
+                        }
+                    },
+                );
             }
         }
     }
